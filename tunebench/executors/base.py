@@ -1,0 +1,75 @@
+"""The executor interface: run Jobs on workers, hand Results back as they finish.
+
+An executor owns where the data and trial state live. It ships the dataset to each worker once,
+keeps each trial's latest checkpoint (and any checkpoint a pending clone Job still needs),
+and answers :meth:`wait` with whichever Jobs finished first. Executors know nothing of
+schedulers.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+from tunebench.trial import Job, Result
+from tunebench.workloads.base import Dataset, Workload
+
+
+class ExecutorError(RuntimeError):
+    """An executor could not start or reach its cluster; the message says what and where."""
+
+
+class Executor(abc.ABC):
+    """Base class of executors; keyword arguments of ``__init__`` are their config keys."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, n_workers: int = 2) -> None:
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+        self.n_workers = n_workers
+
+    @abc.abstractmethod
+    def start(self, workload: Workload, data: Dataset) -> None:
+        """Start or connect to workers and place ``data`` on them once."""
+
+    @abc.abstractmethod
+    def submit(self, job: Job) -> None:
+        """Queue a Job. Its trial's state is the checkpoint left by its last Job, or that of
+        ``job.clone_from`` (which must be the donor's latest checkpoint when submitted)."""
+
+    @abc.abstractmethod
+    def wait(self) -> list[Result]:
+        """Block until at least one Job finishes; return the Results of all finished Jobs."""
+
+    @abc.abstractmethod
+    def release(self, trial_id: int) -> None:
+        """Drop a trial's checkpoint: it will never run again."""
+
+    @abc.abstractmethod
+    def test_score(self, trial_id: int) -> float:
+        """Score a trial's latest checkpoint on the test set."""
+
+    @abc.abstractmethod
+    def shutdown(self) -> None:
+        """Stop whatever this executor started. Safe to call twice."""
+
+    @property
+    def capacity(self) -> int:
+        """How many Jobs may be out at once (workers, plus any queue the executor orders)."""
+        return self.n_workers
+
+    @property
+    @abc.abstractmethod
+    def pending(self) -> int:
+        """Jobs submitted and not yet returned by :meth:`wait`."""
+
+    def stats(self) -> dict[str, Any]:
+        """Executor facts for ``summary.json`` (cluster address, workers, restarts, ...)."""
+        return {"name": self.name, "n_workers": self.n_workers}
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()

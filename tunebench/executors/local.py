@@ -1,0 +1,74 @@
+"""The serial in-process executor: the deterministic reference."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import deque
+from typing import Any
+
+from tunebench.executors.base import Executor
+from tunebench.executors.worker import run_job
+from tunebench.trial import Job, Result, Trainable
+from tunebench.workloads.base import Dataset, Workload
+
+
+class LocalExecutor(Executor):
+    """Runs Jobs one at a time, in submit order, in this process.
+
+    Live Trainables are kept in memory; a clone Job gets a copy of its donor's saved state,
+    taken when the Job is submitted.
+    """
+
+    name = "local"
+
+    def __init__(self, n_workers: int = 1) -> None:
+        super().__init__(n_workers)
+        self._queue: deque[tuple[Job, Any, float]] = deque()
+        self._live: dict[int, Trainable] = {}
+        self._workload: Workload | None = None
+        self._data: Dataset | None = None
+
+    def start(self, workload: Workload, data: Dataset) -> None:
+        self._workload, self._data = workload, data
+
+    def submit(self, job: Job) -> None:
+        donor_state = None
+        if job.clone_from is not None:
+            donor_id, donor_step = job.clone_from
+            donor = self._live.get(donor_id)
+            if donor is None or donor.steps != donor_step:
+                have = None if donor is None else donor.steps
+                raise RuntimeError(f"clone of trial {donor_id} at step {donor_step}: its checkpoint is at step {have}")
+            donor_state = copy.deepcopy(donor.save())
+        self._queue.append((job, donor_state, time.time()))
+
+    def wait(self) -> list[Result]:
+        if not self._queue:
+            raise RuntimeError("wait() with no Job pending")
+        assert self._workload is not None and self._data is not None
+        job, donor_state, submitted = self._queue.popleft()
+        live = None if job.clone_from is not None else self._live.get(job.trial_id)
+        trainable, result = run_job(
+            self._workload, self._data, job, trainable=live, state=donor_state, submitted_at=submitted
+        )
+        self._live[job.trial_id] = trainable
+        return [result]
+
+    def release(self, trial_id: int) -> None:
+        self._live.pop(trial_id, None)
+
+    def test_score(self, trial_id: int) -> float:
+        return float(self._live[trial_id].test_score())
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    @property
+    def capacity(self) -> int:
+        return 1
+
+    def shutdown(self) -> None:
+        self._queue.clear()
+        self._live.clear()

@@ -1,0 +1,152 @@
+"""The scheduler plugin base: a pure state machine over trials and results.
+
+A scheduler never sees an executor, a clock or a process. The runner asks :meth:`suggest`
+for the next :class:`~tunebench.trial.Job` (or ``None``: nothing to start until more results
+arrive), and tells it every :class:`~tunebench.trial.Result` through :meth:`on_result`, which
+answers with a :class:`~tunebench.trial.Decision`. All randomness comes from ``self.rng``, one
+``numpy.random.Generator`` seeded by the experiment's seed: same seed, same decisions.
+
+Plugins live outside the core (the top-level ``schedulers`` package, or any third party's) and
+are found by name through the ``tunebench.schedulers`` entry-point group. Their keyword
+arguments are their config keys; ``__init__`` validates them and raises ``ValueError`` naming
+the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Iterable
+
+import numpy as np
+
+from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
+
+MODES = ("max", "min")
+
+
+def trial_seed(seed: int, trial_id: int) -> int:
+    """The seed of one trial's model: fixed by the experiment seed and the trial id alone."""
+    return int(np.random.SeedSequence([seed, trial_id]).generate_state(1)[0])
+
+
+def check_int(name: str, value: Any, low: int, allowed: str | None = None) -> int:
+    """Validate an integer parameter ``>= low``; raise a ValueError that names it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}{' (' + allowed + ')' if allowed else ''}, got {value!r}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """Validate a number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be a number in {bracket}{low}, {high}], got {value!r}")
+    return float(value)
+
+
+class Scheduler(abc.ABC):
+    """Base class of every scheduler plugin.
+
+    Subclasses implement :meth:`suggest`, :meth:`on_result` and :attr:`finished`; they create
+    trials with :meth:`new_trial` and Jobs with :meth:`make_job`, which keep ``self.trials``
+    (the table the runner writes to ``trials.parquet``) up to date.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, space: Any, *, seed: int = 0, mode: str = "max") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.space = space
+        self.seed = int(seed)
+        self.mode = mode
+        self.rng = np.random.default_rng(self.seed)
+        self.trials: dict[int, Trial] = {}
+        self._next_trial_id = 0
+
+    # -- what subclasses implement -------------------------------------------------------
+
+    @abc.abstractmethod
+    def suggest(self) -> Job | None:
+        """The next Job to run, or ``None`` if nothing can start until more results arrive."""
+
+    @abc.abstractmethod
+    def on_result(self, result: Result) -> Decision:
+        """Take one result; say whether its trial continues, pauses or stops."""
+
+    @property
+    @abc.abstractmethod
+    def finished(self) -> bool:
+        """True once no Job will ever be suggested again and none is out."""
+
+    def metadata(self) -> dict[str, Any] | None:
+        """The plan before running (trials and steps, per bracket), if the scheduler has one."""
+        return None
+
+    @property
+    def bounded(self) -> bool:
+        """False if the scheduler would run forever without an outside budget."""
+        return True
+
+    def extra_tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Scheduler-specific logs to write beside the results (e.g. PBT's lineage)."""
+        return {}
+
+    # -- helpers for subclasses ----------------------------------------------------------
+
+    def key(self, score: float) -> float:
+        """A score turned so that larger is better, whatever the mode."""
+        return score if self.mode == "max" else -score
+
+    def sample_config(self) -> Config:
+        return self.space.sample(self.rng)
+
+    def new_trial(self, config: Config | None = None, *, parent: int | None = None, bracket: int | None = None) -> Trial:
+        """Create and register a trial (sampling its config from the space if none is given)."""
+        trial_id = self._next_trial_id
+        self._next_trial_id += 1
+        trial = Trial(
+            trial_id=trial_id,
+            config=dict(config) if config is not None else self.sample_config(),
+            seed=trial_seed(self.seed, trial_id),
+            parent=parent,
+            bracket=bracket,
+        )
+        self.trials[trial_id] = trial
+        return trial
+
+    def make_job(self, trial: Trial, stop_step: int, *, clone_from: tuple[int, int] | None = None, priority: float | None = None) -> Job:
+        """A Job bringing ``trial`` to ``stop_step``; marks the trial running."""
+        start = clone_from[1] if clone_from is not None else trial.steps
+        trial.status = TrialStatus.RUNNING
+        if priority is None:
+            priority = self.key(trial.last_score) if trial.last_score is not None else float("inf")
+        return Job(trial.trial_id, dict(trial.config), trial.seed, start, stop_step, clone_from, priority)
+
+    def record(self, result: Result) -> Trial:
+        """Update the trial table with a result (call first thing in ``on_result``)."""
+        trial = self.trials[result.trial_id]
+        trial.steps = result.step
+        trial.last_score = result.score
+        trial.scores[result.step] = result.score
+        if trial.best_score is None or self.key(result.score) > self.key(trial.best_score):
+            trial.best_score = result.score
+        return trial
+
+    def set_status(self, trial: Trial, decision: Decision) -> Decision:
+        trial.status = {
+            Decision.CONTINUE: TrialStatus.PAUSED,
+            Decision.PAUSE: TrialStatus.PAUSED,
+            Decision.STOP: TrialStatus.STOPPED,
+            Decision.COMPLETE: TrialStatus.COMPLETED,
+        }[decision]
+        return decision
+
+    def top_k(self, trial_ids: Iterable[int], scores: dict[int, float], k: int) -> list[int]:
+        """The ``k`` best trials by score; ties go to the lower trial id (deterministic)."""
+        ranked = sorted(trial_ids, key=lambda t: (-self.key(scores[t]), t))
+        return ranked[:k]
