@@ -55,6 +55,11 @@ class Executor(abc.ABC):
         """Stop whatever this executor started. Safe to call twice."""
 
     @property
+    def slots(self) -> int:
+        """How many Jobs can compute at the same moment (for utilisation)."""
+        return self.n_workers
+
+    @property
     def capacity(self) -> int:
         """How many Jobs may be out at once (workers, plus any queue the executor orders)."""
         return self.n_workers

