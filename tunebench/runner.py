@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from tunebench import __version__
 from tunebench.config import ConfigError, Experiment
 from tunebench.store import Store, jsonable, results_frame, trials_frame
-from tunebench.trial import Decision, Result, TrialStatus
+from tunebench.trial import Decision, Job, Result, TrialStatus
 from tunebench.workloads.base import Dataset
 
 
@@ -60,6 +60,7 @@ class _Loop:
         self.steps_out = 0
         self.seen: set[int] = set()
         self.best: int | None = None
+        self.released: set[int] = set()
         self.stop_reason: str | None = None
         self.progress = progress
         self.data: Dataset | None = None
@@ -109,18 +110,40 @@ class _Loop:
         if wall is not None and time.time() - self.t0 >= wall and self.stop_reason is None:
             self.stop_reason = "wall_time_s"
 
+    def better(self, a: int, b: int) -> bool:
+        """Trial ``a`` ranks above ``b`` by last score (ties: the lower id)."""
+        ta, tb = self.scheduler.trials[a], self.scheduler.trials[b]
+        return (self.key(ta.last_score), -a) > (self.key(tb.last_score), -b)
+
     def track_best(self, result: Result, decision: Decision) -> None:
-        """Keep the best trial's checkpoint (by last score) for the test score; free stopped ones."""
+        """Keep the best trial (by last score) and its checkpoint; free stopped trials' ones."""
         trials = self.scheduler.trials
-        tid = result.trial_id
-        if self.best is None or self.key(trials[tid].last_score) > self.key(trials[self.best].last_score) or (
-            tid != self.best and self.key(trials[tid].last_score) == self.key(trials[self.best].last_score) and tid < self.best
-        ):
-            previous, self.best = self.best, tid
-            if previous is not None and trials[previous].status == TrialStatus.STOPPED:
-                self.executor.release(previous)
+        tid, previous = result.trial_id, self.best
+        if previous is None or (tid != previous and self.better(tid, previous)):
+            self.best = tid
+        elif tid == previous:
+            scored = [t for t in trials.values() if t.last_score is not None]
+            self.best = max(scored, key=lambda t: (self.key(t.last_score), -t.trial_id)).trial_id
+        if previous is not None and previous != self.best and trials[previous].status == TrialStatus.STOPPED:
+            self.release(previous)
         if decision == Decision.STOP and tid != self.best:
-            self.executor.release(tid)
+            self.release(tid)
+
+    def release(self, trial_id: int) -> None:
+        self.executor.release(trial_id)
+        self.released.add(trial_id)
+
+    def test_score(self) -> float | None:
+        """The best trial scored on the test set; retrained from scratch if its checkpoint was freed."""
+        if self.best is None:
+            return None
+        trial = self.scheduler.trials[self.best]
+        if self.best in self.released:
+            self.executor.submit(Job(trial.trial_id, dict(trial.config), trial.seed, 0, trial.steps))
+            (again,) = self.executor.wait()
+            if again.score != trial.last_score:
+                raise RuntimeError(f"trial {trial.trial_id} retrained to step {trial.steps} scored {again.score}, not {trial.last_score}")
+        return self.executor.test_score(self.best)
 
     def go(self) -> None:
         while True:
@@ -155,8 +178,7 @@ def run(exp: Experiment, out_dir: str | Path | None = None, *, progress: bool = 
         loop.open(store)
         try:
             loop.go()
-            if loop.best is not None:
-                test_score = loop.executor.test_score(loop.best)
+            test_score = loop.test_score()
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted by the user"
             raise

@@ -137,7 +137,7 @@ class SGDWorkload(Workload):
         scaler = StandardScaler().fit(X_train.astype(np.float64))
 
         def scale(a: np.ndarray) -> np.ndarray:
-            return scaler.transform(a.astype(np.float64)).astype(np.float32)
+            return scaler.transform(a.astype(np.float64))
 
         return Dataset(
             scale(X_train), y_train, scale(X_val), y_val, scale(X_test), y_test,
