@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from tunebench import __version__
 from tunebench.config import ConfigError, Experiment
 from tunebench.store import Store, jsonable, results_frame, trials_frame
-from tunebench.trial import Decision, Job, Result, TrialStatus
+from tunebench.trial import Job, Result, TrialStatus
 from tunebench.workloads.base import Dataset
 
 
@@ -102,7 +102,7 @@ class _Loop:
         self.steps_done += result.n_steps
         self.steps_out -= result.n_steps
         self.bar.update(result.n_steps)
-        self.track_best(result, decision)
+        self.track_best(result)
         target = self.exp.budget.target_score
         if target is not None and self.key(result.score) >= self.key(target) and self.stop_reason is None:
             self.stop_reason = "target_score"
@@ -115,7 +115,7 @@ class _Loop:
         ta, tb = self.scheduler.trials[a], self.scheduler.trials[b]
         return (self.key(ta.last_score), -a) > (self.key(tb.last_score), -b)
 
-    def track_best(self, result: Result, decision: Decision) -> None:
+    def track_best(self, result: Result) -> None:
         """Keep the best trial (by last score) and its checkpoint; free stopped trials' ones."""
         trials = self.scheduler.trials
         tid, previous = result.trial_id, self.best
@@ -126,12 +126,14 @@ class _Loop:
             self.best = max(scored, key=lambda t: (self.key(t.last_score), -t.trial_id)).trial_id
         if previous is not None and previous != self.best and trials[previous].status == TrialStatus.STOPPED:
             self.release(previous)
-        if decision == Decision.STOP and tid != self.best:
-            self.release(tid)
+        for stopped in self.scheduler.pop_stopped():
+            if stopped != self.best:
+                self.release(stopped)
 
     def release(self, trial_id: int) -> None:
-        self.executor.release(trial_id)
-        self.released.add(trial_id)
+        if trial_id not in self.released:
+            self.executor.release(trial_id)
+            self.released.add(trial_id)
 
     def test_score(self) -> float | None:
         """The best trial scored on the test set; retrained from scratch if its checkpoint was freed."""

@@ -207,6 +207,8 @@ class Space:
 
     def __init__(self, domains: Mapping[str, Domain]):
         self.domains: dict[str, Domain] = dict(domains)
+        plain = [n for n, d in self.domains.items() if not isinstance(d, Conditional)]
+        self._order = plain + [n for n in self.domains if n not in plain]
         for name, dom in self.domains.items():
             if isinstance(dom, Conditional) and dom.depends_on not in self.domains:
                 raise SpaceError(f"{name}: depends_on {dom.depends_on!r} is not a parameter of the space")
@@ -228,13 +230,13 @@ class Space:
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """One config; plain domains first, then those that depend on them, in spec order."""
         config: dict[str, Any] = {}
-        for name in self.order():
+        for name in self._order:
             config[name] = to_python(self.domains[name].sample(rng, config))
         return {name: config[name] for name in self.domains}
 
     def order(self) -> list[str]:
-        plain = [n for n, d in self.domains.items() if not isinstance(d, Conditional)]
-        return plain + [n for n in self.domains if n not in plain]
+        """Sampling order: plain parameters first, then those conditioned on them."""
+        return list(self._order)
 
     def contains(self, config: Mapping[str, Any]) -> bool:
         return all(name in config and d.contains(config[name], config) for name, d in self.domains.items())

@@ -1,0 +1,249 @@
+"""ASHA: asynchronous successive halving (Li et al., MLSys 2020), both variants.
+
+Rungs sit at ``grace * eta**k`` steps below ``max_iter``, then at ``max_iter``; bracket ``b``
+starts at rung offset ``b`` (Ray Tune's ``AsyncHyperBandScheduler``), and each new trial draws
+its bracket from the seeded rng.
+
+* ``variant="promotion"`` (the paper's Algorithm 2): each ``suggest`` looks from the highest
+  rung down for a trial in the top ``floor(n_k / eta)`` of rung ``k`` that has not been
+  promoted yet and resumes it from its checkpoint up to the next rung; if there is none it
+  starts a new trial. A trial that reaches a rung pauses there.
+* ``variant="stopping"`` (Ray Tune, Optuna): a trial runs rung to rung and continues past a
+  rung only if its score is in the top ``1/eta`` of the scores recorded there so far (with
+  fewer than ``eta`` recorded, only if it is the best so far); otherwise it stops.
+
+Each rung keeps heaps (and, for promotion, a sorted list of the promoted trials), so
+``suggest`` and ``on_result`` cost ``O(log n)`` comparisons per call.
+
+>>> rung_levels(1, 3, 81), rung_levels(1, 3, 81, bracket=1), rung_levels(2, 3, 100)
+([1, 3, 9, 27, 81], [3, 9, 27, 81], [2, 6, 18, 54, 100])
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunebench.scheduler import Scheduler, check_int
+from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
+
+from schedulers.rungs import VARIANTS, check_eta, check_n_trials, comparable
+
+Entry = tuple[float, int]  # (-key, trial_id): ascending order is best first, ties to the lower id
+
+
+def rung_levels(grace: int, eta: int, max_t: int, bracket: int = 0) -> list[int]:
+    """Rung steps of ``bracket``: ``grace * eta**k`` for ``k >= bracket`` while below ``max_t``, then ``max_t``."""
+    levels: list[int] = []
+    level = grace * eta**bracket
+    while level < max_t:
+        levels.append(level)
+        level *= eta
+    return levels + [max_t]
+
+
+@dataclass
+class PromotionRung:
+    """One rung of the promotion variant: how many trials reported here, and which wait.
+
+    Every trial better than the best waiting one has been promoted already, so the rank of
+    the best waiting trial among all ``n`` is its position among the promoted ones (a sorted
+    list a third as long as the rung). Which trial may be promoted changes only when a trial
+    reports or is promoted, so :meth:`promotable` keeps its answer until then.
+    """
+
+    level: int
+    n: int = 0
+    waiting: list[Entry] = field(default_factory=list)
+    promoted: list[Entry] = field(default_factory=list)
+    _candidate: int | None = field(default=None, init=False, repr=False)
+    _fresh: bool = field(default=True, init=False, repr=False)
+
+    def add(self, key: float, trial_id: int) -> None:
+        """A trial reached this rung with score ``key`` (larger is better); it pauses here."""
+        self.n += 1
+        heapq.heappush(self.waiting, (-key, trial_id))
+        self._fresh = False
+
+    def pop(self) -> int:
+        """Promote the best waiting trial."""
+        entry = heapq.heappop(self.waiting)
+        bisect.insort(self.promoted, entry)
+        self._fresh = False
+        return entry[1]
+
+    def promotable(self, eta: int) -> int | None:
+        """The best waiting trial if it is in the top ``floor(n / eta)``, else ``None``."""
+        if not self._fresh:
+            self._candidate = None
+            if self.waiting:
+                best = self.waiting[0]
+                if bisect.bisect_left(self.promoted, best) < self.n // eta:
+                    self._candidate = best[1]
+            self._fresh = True
+        return self._candidate
+
+
+@dataclass
+class StoppingRung:
+    """One rung of the stopping variant: the ``k`` best scores in a min-heap, the rest apart.
+
+    With ``k = max(1, n // eta)`` kept up to date, the root of ``top`` is the k-th best score,
+    the cutoff of Optuna's rule, in ``O(log n)`` per report.
+    """
+
+    level: int
+    n: int = 0
+    top: list[float] = field(default_factory=list)
+    rest: list[float] = field(default_factory=list)  # negated: the root is the best of the rest
+
+    def passes(self, key: float, eta: int) -> bool:
+        """Record ``key`` (larger is better); True if it is in the top ``max(1, n // eta)`` (ties pass)."""
+        self.n += 1
+        top, rest = self.top, self.rest
+        if not top or key >= top[0]:
+            heapq.heappush(top, key)
+        else:
+            heapq.heappush(rest, -key)
+        k = max(1, self.n // eta)
+        if len(top) > k:
+            heapq.heappush(rest, -heapq.heappop(top))
+        elif len(top) < k and rest:
+            heapq.heappush(top, -heapq.heappop(rest))
+        return key >= top[0]
+
+
+class ASHA(Scheduler):
+    """Asynchronous successive halving over ``max_iter`` steps with cut rate ``eta``.
+
+    With several ``brackets``, the promotion search visits every bracket's rungs from the
+    highest step count down (ties: the lower bracket first). ``n_trials=None`` starts trials
+    forever (``bounded`` is False; the runner's budget ends the run). With a bound, the promotion variant finishes when every trial has been started, none
+    is running and no promotion is possible; trials still paused then are marked stopped.
+    """
+
+    name = "asha"
+
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        max_iter: int = 81,
+        grace: int = 1,
+        eta: int = 3,
+        brackets: int = 1,
+        variant: str = "promotion",
+        n_trials: int | None = None,
+    ) -> None:
+        super().__init__(space, seed=seed, mode=mode)
+        self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
+        self.grace = check_int("grace", grace, 1, "steps before the first rung")
+        self.eta = check_eta(eta)
+        if self.grace > self.max_iter:
+            raise ValueError(f"grace must be <= max_iter ({self.max_iter}), got {self.grace}")
+        n_levels = len(rung_levels(self.grace, self.eta, self.max_iter))
+        self.n_brackets = check_int("brackets", brackets, 1, f"at most {n_levels} for these rungs")
+        if self.n_brackets > n_levels:
+            raise ValueError(f"brackets must be an integer in [1, {n_levels}] for these rungs, got {brackets!r}")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        self.variant = variant
+        self._promotion = variant == "promotion"
+        self.n_trials = check_n_trials(n_trials, allow_none=True)
+        self.levels = [rung_levels(self.grace, self.eta, self.max_iter, b) for b in range(self.n_brackets)]
+        rung_type = PromotionRung if variant == "promotion" else StoppingRung
+        self.rungs: list[list[Any]] = [[rung_type(level) for level in levels[:-1]] for levels in self.levels]
+        self._rung_at = [{level: k for k, level in enumerate(levels[:-1])} for levels in self.levels]
+        order = sorted((-level, b, k) for b, levels in enumerate(self.levels) for k, level in enumerate(levels[:-1]))
+        self._search = [(b, k, self.rungs[b][k]) for _, b, k in order]
+        self._ready: deque[int] = deque()
+        self._running = 0
+        self._closed = False
+
+    @property
+    def bounded(self) -> bool:
+        return self.n_trials is not None
+
+    @property
+    def finished(self) -> bool:
+        if self.n_trials is None or len(self.trials) < self.n_trials or self._running:
+            return False
+        if self.variant == "stopping":
+            return not self._ready
+        return self._find_promotion() is None
+
+    def _find_promotion(self) -> tuple[int, int] | None:
+        """The (bracket, rung) to promote from: the highest rung with a promotable trial."""
+        eta = self.eta
+        for b, k, rung in self._search:
+            if rung.promotable(eta) is not None:
+                return b, k
+        return None
+
+    def _can_start(self) -> bool:
+        return self.n_trials is None or len(self.trials) < self.n_trials
+
+    def suggest(self) -> Job | None:
+        trial: Trial | None = None
+        if self._promotion:
+            found = self._find_promotion()
+            if found is not None:
+                b, k = found
+                trial = self.trials[self.rungs[b][k].pop()]
+                stop = self.levels[b][k + 1]
+        elif self._ready:
+            trial = self.trials[self._ready.popleft()]
+            levels = self.levels[trial.bracket]  # type: ignore[index]
+            stop = levels[bisect.bisect_right(levels, trial.steps)]
+        if trial is None:
+            if not self._can_start():
+                return None
+            b = int(self.rng.integers(self.n_brackets)) if self.n_brackets > 1 else 0
+            trial = self.new_trial(bracket=b)
+            stop = self.levels[b][0]
+        self._running += 1
+        return self.make_job(trial, stop)
+
+    def on_result(self, result: Result) -> Decision:
+        trial = self.trials.get(result.trial_id)
+        if trial is None or trial.status is not TrialStatus.RUNNING:
+            raise ValueError(f"result for trial {result.trial_id}, which has no Job out")
+        self.record(result)
+        self._running -= 1
+        b: int = trial.bracket  # type: ignore[assignment]
+        if result.step >= self.max_iter:
+            decision = Decision.COMPLETE
+        else:
+            k = self._rung_at[b].get(result.step)
+            if k is None:
+                raise ValueError(f"result for trial {trial.trial_id} at step {result.step}, which is not a rung of bracket {b}")
+            rung = self.rungs[b][k]
+            key = self.key(comparable(result.score, self.mode))
+            if self._promotion:
+                rung.add(key, trial.trial_id)
+                decision = Decision.PAUSE
+            elif rung.passes(key, self.eta):
+                self._ready.append(trial.trial_id)
+                decision = Decision.CONTINUE
+            else:
+                decision = Decision.STOP
+        self.set_status(trial, decision)
+        if self._promotion and not self._closed and self.finished:
+            self._stop_paused()
+            if trial.status == TrialStatus.STOPPED:
+                decision = Decision.STOP
+        return decision
+
+    def _stop_paused(self) -> None:
+        """At the end of a bounded run, trials left paused at a rung will never resume."""
+        self._closed = True
+        for rungs in self.rungs:
+            for rung in rungs:
+                for _, tid in rung.waiting:
+                    if self.trials[tid].status == TrialStatus.PAUSED:
+                        self.set_status(self.trials[tid], Decision.STOP)

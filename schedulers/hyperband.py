@@ -1,0 +1,101 @@
+"""Hyperband (Li et al., JMLR 2018): successive-halving brackets of every aggressiveness.
+
+Bracket ``s`` (``s = s_max, ..., 0``) starts ``n = ceil((s_max + 1) / (s + 1) * eta**s)``
+trials at ``r = R * eta**-s`` steps and keeps ``1/eta`` of them per rung, so every bracket
+spends about the same budget. All arithmetic is on integers: ``s_max`` is the largest ``s``
+with ``eta**s <= R`` (``log(243, 3)`` is 4.999... in floating point, which would drop a
+bracket), ``n`` is an exact ceiling division, and rung ``i`` trains to
+``floor(R * eta**i / eta**s)`` steps, which is ``r * eta**i`` whenever ``R`` is a power of
+``eta`` and always ends at exactly ``R``.
+
+>>> for s, rungs in hyperband_brackets(81, 3):
+...     print(s, rungs)
+4 [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
+3 [(34, 3), (11, 9), (3, 27), (1, 81)]
+2 [(15, 9), (5, 27), (1, 81)]
+1 [(8, 27), (2, 81)]
+0 [(5, 81)]
+>>> len(hyperband_brackets(243, 3))
+6
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunebench.scheduler import check_int
+
+from schedulers.rungs import ceil_div, check_eta, planned_steps
+from schedulers.successive_halving import BracketScheduler
+
+
+def max_bracket(max_iter: int, eta: int) -> int:
+    """``s_max``: the largest integer ``s`` with ``eta**s <= max_iter``.
+
+    >>> max_bracket(243, 3), max_bracket(242, 3), max_bracket(1, 3)
+    (5, 4, 0)
+    """
+    s, power = 0, eta
+    while power <= max_iter:
+        s += 1
+        power *= eta
+    return s
+
+
+def bracket_rungs(s: int, s_max: int, max_iter: int, eta: int) -> list[tuple[int, int]]:
+    """The ``(n_i, r_i)`` rungs of bracket ``s``: ``n_i = floor(n * eta**-i)``."""
+    n = ceil_div((s_max + 1) * eta**s, s + 1)
+    top = eta**s
+    return [(n // eta**i, max_iter * eta**i // top) for i in range(s + 1)]
+
+
+def hyperband_brackets(max_iter: int, eta: int) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Every bracket ``(s, rungs)`` of Hyperband, most aggressive (``s = s_max``) first."""
+    s_max = max_bracket(max_iter, eta)
+    return [(s, bracket_rungs(s, s_max, max_iter, eta)) for s in range(s_max, -1, -1)]
+
+
+def hyperband_plan(max_iter: int, eta: int) -> dict[str, int]:
+    """Total trials and planned steps of a whole Hyperband run (no early stopping).
+
+    >>> hyperband_plan(81, 3)
+    {'n_models': 143, 'partial_fit_calls': 1581}
+    """
+    table = hyperband_brackets(max_iter, eta)
+    return {
+        "n_models": sum(rungs[0][0] for _, rungs in table),
+        "partial_fit_calls": sum(planned_steps(rungs) for _, rungs in table),
+    }
+
+
+class Hyperband(BracketScheduler):
+    """Hyperband over ``max_iter`` (R) steps with cut rate ``eta``; brackets run side by side.
+
+    Every ``suggest`` moves round-robin to the next bracket that has a Job to give, so all
+    brackets make progress and none waits for another. Each bracket is synchronous successive
+    halving: the survivors of a rung resume from their checkpoints once all its results are
+    in. :meth:`metadata` gives the plan before running, like dask-ml's
+    ``HyperbandSearchCV.metadata``; with no early stopping the run creates exactly
+    ``n_models`` trials and trains exactly ``partial_fit_calls`` steps.
+
+    ``patience`` (steps) and ``tol``: see :class:`~schedulers.successive_halving.BracketScheduler`.
+    """
+
+    name = "hyperband"
+
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        max_iter: int = 81,
+        eta: int = 3,
+        patience: int | None = None,
+        tol: float = 0.001,
+    ) -> None:
+        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol)
+        self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
+        self.eta = check_eta(eta)
+        for s, rungs in hyperband_brackets(self.max_iter, self.eta):
+            self.add_bracket(s, rungs)

@@ -1,0 +1,107 @@
+"""Pure helpers shared by the rung-based schedulers: validation, step plans, plateaus.
+
+Nothing here holds state; every function can be tested alone.
+
+>>> planned_steps([(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)])
+297
+>>> ceil_div(5 * 27, 4)
+34
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from tunebench.scheduler import check_int
+
+VARIANTS = ("promotion", "stopping")
+
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for integers, exactly (no floating point)."""
+    return -(-a // b)
+
+
+def check_eta(value: Any) -> int:
+    """``eta`` (the cut rate) must be an integer >= 2."""
+    return check_int("eta", value, 2, "the cut rate: each rung keeps 1/eta of the trials")
+
+
+def check_patience(value: Any) -> int | None:
+    """``patience`` is ``None`` (off) or an integer number of steps >= 1."""
+    if value is None:
+        return None
+    return check_int("patience", value, 1, "or null to turn early stopping off")
+
+
+def check_tol(value: Any) -> float:
+    """``tol`` is a finite number >= 0: the least improvement that counts as progress."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    if not ok:
+        raise ValueError(f"tol must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_n_trials(value: Any, *, allow_none: bool = False) -> int | None:
+    """``n_trials`` is an integer >= 1 (or ``None`` = unbounded, where allowed)."""
+    if value is None and allow_none:
+        return None
+    return check_int("n_trials", value, 1, "or null for no limit" if allow_none else None)
+
+
+def planned_steps(rungs: Sequence[tuple[int, int]]) -> int:
+    """Steps a bracket of ``(n_i, r_i)`` rungs plans when survivors resume from checkpoints.
+
+    Rung 0 trains ``n_0`` trials ``r_0`` steps each; every later rung trains ``n_i`` survivors
+    only the ``r_i - r_{i-1}`` steps they have not had yet.
+    """
+    total, previous = 0, 0
+    for n, r in rungs:
+        total += n * (r - previous)
+        previous = r
+    return total
+
+
+def worst_score(mode: str) -> float:
+    """The score that loses to every other in ``mode``."""
+    return -math.inf if mode == "max" else math.inf
+
+
+def comparable(score: float, mode: str) -> float:
+    """``score``, or the worst possible score if it is NaN, so rankings stay total."""
+    return score if score == score else worst_score(mode)
+
+
+def plateaued(scores: Mapping[int, float], step: int, patience: int, tol: float, mode: str) -> bool:
+    """True if the trial has not improved by more than ``tol`` over its last ``patience`` steps.
+
+    ``scores`` maps step -> score in increasing step order (``Trial.scores``). The window is the
+    scores recorded at steps in ``[step - patience, step]``; its earliest score is the start of
+    the plateau. The trial has plateaued when no later score in the window beats that start by
+    more than ``tol`` (dask-ml's ``patience`` / ``tol``). Nothing is judged before ``patience``
+    steps or with fewer than two scores in the window.
+
+    >>> plateaued({1: 0.5, 2: 0.5, 3: 0.5}, 3, 2, 0.001, "max")
+    True
+    >>> plateaued({1: 0.5, 2: 0.6, 3: 0.6, 4: 0.6}, 4, 2, 0.001, "max")
+    True
+    >>> plateaued({1: 0.5, 2: 0.6, 3: 0.7}, 3, 2, 0.001, "max")
+    False
+    >>> plateaued({1: 0.5, 2: 0.4}, 2, 2, 0.001, "min")
+    False
+    """
+    if step < patience:
+        return False
+    sign = 1.0 if mode == "max" else -1.0
+    window: list[float] = []
+    for s, score in reversed(scores.items()):
+        if s > step:
+            continue
+        if s < step - patience:
+            break
+        window.append(sign * comparable(score, mode))
+    if len(window) < 2:
+        return False
+    start = window[-1]
+    return max(window[:-1]) <= start + tol

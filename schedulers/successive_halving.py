@@ -1,0 +1,221 @@
+"""Synchronous successive halving: one bracket of rungs, and the machinery Hyperband reuses.
+
+A bracket is a list of rungs ``(n_i, r_i)``: ``n_i`` trials are trained to ``r_i`` steps. When
+every result of rung ``i`` is in, the top ``n_{i+1}`` (ties to the lower trial id) resume from
+their checkpoints and train on to ``r_{i+1}``; the others stop. Trials that reach the last rung
+complete.
+
+>>> sh_rungs(81, 1, 81, 3)
+[(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
+>>> sh_rungs(10, 1, 81, 3)
+[(10, 1), (3, 3), (1, 9)]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from tunebench.scheduler import Scheduler, check_int
+from tunebench.trial import Decision, Job, Result, TrialStatus
+
+from schedulers.rungs import check_eta, check_n_trials, check_patience, check_tol, comparable, planned_steps, plateaued
+
+
+def sh_rungs(n_trials: int, min_iter: int, max_iter: int, eta: int) -> list[tuple[int, int]]:
+    """The ``(n_i, r_i)`` rungs of one successive-halving bracket (Li et al.).
+
+    ``r_i = min_iter * eta**i`` and ``n_i = floor(n_trials * eta**-i)``, for ``i = 0, 1, ...``
+    while ``r_i <= max_iter`` and ``n_i >= 1``. No rung is added at ``max_iter`` unless the
+    formula lands on it, so the survivors of a short bracket may stop below ``max_iter``.
+    """
+    rungs: list[tuple[int, int]] = []
+    n, r = n_trials, min_iter
+    while r <= max_iter and n >= 1:
+        rungs.append((n, r))
+        n //= eta
+        r *= eta
+    return rungs
+
+
+@dataclass
+class Bracket:
+    """The state of one synchronous bracket while it runs.
+
+    ``rung`` is the rung being filled. ``due`` counts the trials still expected to report at
+    it (including trials not created yet); when it reaches zero the rung closes.
+    """
+
+    index: int
+    rungs: list[tuple[int, int]]
+    rung: int = 0
+    to_create: int = 0
+    due: int = 0
+    ready: deque[int] = field(default_factory=deque)
+    arrived: dict[int, float] = field(default_factory=dict)
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self.to_create = self.due = self.rungs[0][0]
+
+    @property
+    def target(self) -> int:
+        """The step count the current rung trains its trials to."""
+        return self.rungs[self.rung][1]
+
+    @property
+    def last(self) -> bool:
+        return self.rung == len(self.rungs) - 1
+
+    def plan(self) -> dict[str, Any]:
+        """This bracket's part of :meth:`BracketScheduler.metadata`."""
+        return {
+            "bracket": self.index,
+            "n_models": self.rungs[0][0],
+            "partial_fit_calls": planned_steps(self.rungs),
+            "rungs": [[n, r] for n, r in self.rungs],
+        }
+
+
+class BracketScheduler(Scheduler):
+    """Runs synchronous brackets side by side; each ``suggest`` moves to the next bracket.
+
+    A trial that reaches a rung below the last gets ``PAUSE`` and waits for the rung to close;
+    then the winners become ready to resume and the losers' status turns to ``STOPPED`` (the
+    trial whose result closes the rung gets ``CONTINUE`` or ``STOP`` at once). Trials reaching
+    the last rung get ``COMPLETE``.
+
+    With ``patience`` set, a Job is at most ``patience`` steps long, and after every result a
+    trial that has not improved by more than ``tol`` over its last ``patience`` steps stops
+    (:func:`schedulers.rungs.plateaued`). A trial stopped that way drops out of its rung: the
+    rung closes once the remaining trials have reported and promotes the top ``n_{i+1}`` of
+    those (all of them if fewer remain); a rung left with no trials ends its bracket. Trials
+    reaching the bracket's last rung complete without a plateau check.
+    """
+
+    def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", patience: int | None = None, tol: float = 0.001) -> None:
+        super().__init__(space, seed=seed, mode=mode)
+        self.patience = check_patience(patience)
+        self.tol = check_tol(tol)
+        self.brackets: list[Bracket] = []
+        self._by_index: dict[int, Bracket] = {}
+        self._cursor = 0
+        self._n_done = 0
+
+    def add_bracket(self, index: int, rungs: Sequence[tuple[int, int]]) -> None:
+        bracket = Bracket(index, list(rungs))
+        self.brackets.append(bracket)
+        self._by_index[index] = bracket
+
+    def metadata(self) -> dict[str, Any]:
+        plans = [b.plan() for b in self.brackets]
+        return {
+            "n_models": sum(p["n_models"] for p in plans),
+            "partial_fit_calls": sum(p["partial_fit_calls"] for p in plans),
+            "brackets": plans,
+        }
+
+    @property
+    def finished(self) -> bool:
+        return self._n_done == len(self.brackets)
+
+    def suggest(self) -> Job | None:
+        brackets = self.brackets
+        n = len(brackets)
+        for j in range(n):
+            k = (self._cursor + j) % n
+            bracket = brackets[k]
+            if bracket.ready or bracket.to_create:
+                self._cursor = (k + 1) % n
+                return self._job_from(bracket)
+        return None
+
+    def _job_from(self, bracket: Bracket) -> Job:
+        if bracket.ready:
+            trial = self.trials[bracket.ready.popleft()]
+        else:
+            bracket.to_create -= 1
+            trial = self.new_trial(bracket=bracket.index)
+        stop = bracket.target
+        if self.patience is not None:
+            stop = min(stop, trial.steps + self.patience)
+        return self.make_job(trial, stop)
+
+    def on_result(self, result: Result) -> Decision:
+        trial = self.trials.get(result.trial_id)
+        if trial is None or trial.status is not TrialStatus.RUNNING:
+            raise ValueError(f"result for trial {result.trial_id}, which has no Job out")
+        self.record(result)
+        bracket = self._by_index[trial.bracket]  # type: ignore[index]
+        flat = self.patience is not None and plateaued(trial.scores, trial.steps, self.patience, self.tol, self.mode)
+        if result.step < bracket.target:
+            if not flat:
+                bracket.ready.append(trial.trial_id)
+                return self.set_status(trial, Decision.CONTINUE)
+            decision = Decision.STOP
+        elif bracket.last:
+            decision = Decision.COMPLETE
+        elif flat:
+            decision = Decision.STOP
+        else:
+            bracket.arrived[trial.trial_id] = comparable(result.score, self.mode)
+            decision = Decision.PAUSE
+        self.set_status(trial, decision)
+        bracket.due -= 1
+        if bracket.due == 0:
+            promoted = self._close_rung(bracket)
+            if decision == Decision.PAUSE:
+                decision = Decision.CONTINUE if trial.trial_id in promoted else Decision.STOP
+                self.set_status(trial, decision)
+        return decision
+
+    def _close_rung(self, bracket: Bracket) -> set[int]:
+        """Promote the rung's top trials (they become ready) and stop the rest."""
+        if bracket.last or not bracket.arrived:
+            bracket.done = True
+            self._n_done += 1
+            return set()
+        n_next = bracket.rungs[bracket.rung + 1][0]
+        winners = self.top_k(bracket.arrived, bracket.arrived, n_next)
+        promoted = set(winners)
+        for tid in bracket.arrived:
+            if tid not in promoted:
+                self.set_status(self.trials[tid], Decision.STOP)
+        bracket.rung += 1
+        bracket.arrived = {}
+        bracket.due = len(winners)
+        bracket.ready.extend(winners)
+        return promoted
+
+
+class SuccessiveHalving(BracketScheduler):
+    """One synchronous successive-halving bracket of ``n_trials`` trials (see :func:`sh_rungs`).
+
+    ``min_iter`` (r) is the first rung's steps, ``max_iter`` (R) caps the rungs, ``eta`` the cut
+    rate. ``patience`` / ``tol`` stop plateaued trials as in :class:`BracketScheduler`.
+    """
+
+    name = "successive_halving"
+
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        n_trials: int = 81,
+        min_iter: int = 1,
+        max_iter: int = 81,
+        eta: int = 3,
+        patience: int | None = None,
+        tol: float = 0.001,
+    ) -> None:
+        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol)
+        self.n_trials = check_n_trials(n_trials)
+        self.min_iter = check_int("min_iter", min_iter, 1)
+        self.max_iter = check_int("max_iter", max_iter, 1)
+        self.eta = check_eta(eta)
+        if self.min_iter > self.max_iter:
+            raise ValueError(f"min_iter must be <= max_iter ({self.max_iter}), got {self.min_iter}")
+        self.add_bracket(0, sh_rungs(self.n_trials, self.min_iter, self.max_iter, self.eta))  # type: ignore[arg-type]

@@ -1,0 +1,168 @@
+"""Hyperband: the bracket table, the plan against what it does, interleaving, patience."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import pytest
+
+import schedulers.hyperband
+import schedulers.rungs
+from schedulers.hyperband import Hyperband, hyperband_brackets, hyperband_plan, max_bracket
+from schedulers.rungs import plateaued
+from tunebench.space import Space
+from tunebench.synthetic import play, seeded_curve
+from tunebench.trial import Decision, Job, TrialStatus
+
+SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}})
+
+
+def improving(job: Job) -> float:
+    """Strictly rising curves: nothing ever plateaus."""
+    return seeded_curve(job) + job.stop_step * 1e-2
+
+
+def test_table_r81_eta3_matches_the_paper() -> None:
+    assert hyperband_brackets(81, 3) == [
+        (4, [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]),
+        (3, [(34, 3), (11, 9), (3, 27), (1, 81)]),
+        (2, [(15, 9), (5, 27), (1, 81)]),
+        (1, [(8, 27), (2, 81)]),
+        (0, [(5, 81)]),
+    ]
+
+
+def test_table_r243_eta3_has_six_brackets() -> None:
+    assert hyperband_brackets(243, 3) == [
+        (5, [(243, 1), (81, 3), (27, 9), (9, 27), (3, 81), (1, 243)]),
+        (4, [(98, 3), (32, 9), (10, 27), (3, 81), (1, 243)]),
+        (3, [(41, 9), (13, 27), (4, 81), (1, 243)]),
+        (2, [(18, 27), (6, 81), (2, 243)]),
+        (1, [(9, 81), (3, 243)]),
+        (0, [(6, 243)]),
+    ]
+
+
+@pytest.mark.parametrize("eta", [2, 3, 4, 5])
+def test_bracket_count_uses_integer_arithmetic(eta: int) -> None:
+    for k in range(0, 16):
+        assert max_bracket(eta**k, eta) == k
+        if k:
+            assert max_bracket(eta**k - 1, eta) == k - 1
+    assert math.floor(math.log(243) / math.log(3)) == 4  # the float trap the integer loop avoids
+    assert max_bracket(243, 3) == 5
+
+
+def test_every_bracket_ends_at_max_iter_and_rungs_grow() -> None:
+    for R, eta in [(81, 3), (100, 3), (64, 2), (30, 4), (1, 2)]:
+        for _, rungs in hyperband_brackets(R, eta):
+            assert rungs[-1][1] == R
+            assert all(a[1] < b[1] and a[0] > b[0] for a, b in zip(rungs, rungs[1:]))
+            assert rungs[-1][0] >= 1
+
+
+def test_metadata_shape() -> None:
+    meta = Hyperband(SPACE, max_iter=81, eta=3).metadata()
+    assert meta["n_models"] == 143 and meta["partial_fit_calls"] == 1581
+    assert [b["bracket"] for b in meta["brackets"]] == [4, 3, 2, 1, 0]
+    assert meta["brackets"][1] == {"bracket": 3, "n_models": 34, "partial_fit_calls": 34 * 3 + 11 * 6 + 3 * 18 + 54, "rungs": [[34, 3], [11, 9], [3, 27], [1, 81]]}
+    assert hyperband_plan(81, 3) == {"n_models": 143, "partial_fit_calls": 1581}
+
+
+@pytest.mark.parametrize("R,eta,concurrency", [(81, 3, 1), (81, 3, 8), (243, 3, 5), (100, 3, 3), (64, 2, 4), (30, 4, 2), (1, 2, 1)])
+def test_planned_equals_done(R: int, eta: int, concurrency: int) -> None:
+    hb = Hyperband(SPACE, max_iter=R, eta=eta, seed=1)
+    meta = hb.metadata()
+    trace = play(hb, seeded_curve, concurrency)
+    assert hb.finished
+    assert len(hb.trials) == meta["n_models"]
+    assert trace.steps == sum(t.steps for t in hb.trials.values()) == meta["partial_fit_calls"]
+    for plan in meta["brackets"]:
+        members = [t for t in hb.trials.values() if t.bracket == plan["bracket"]]
+        assert len(members) == plan["n_models"]
+        assert sum(t.steps for t in members) == plan["partial_fit_calls"]
+    assert max(t.steps for t in hb.trials.values()) == R
+    assert {t.status for t in hb.trials.values()} <= {TrialStatus.STOPPED, TrialStatus.COMPLETED}
+
+
+def test_brackets_run_side_by_side() -> None:
+    hb = Hyperband(SPACE, max_iter=81, eta=3)
+    jobs = [hb.suggest() for _ in range(5)]
+    assert [hb.trials[j.trial_id].bracket for j in jobs if j] == [4, 3, 2, 1, 0]
+    assert [j.stop_step for j in jobs if j] == [1, 3, 9, 27, 81]
+
+
+def test_survivors_resume_from_their_checkpoint() -> None:
+    hb = Hyperband(SPACE, max_iter=27, eta=3)
+    trace = play(hb, seeded_curve, 4)
+    last: dict[int, int] = {}
+    for job in trace.jobs:
+        assert job.start_step == last.get(job.trial_id, 0)
+        last[job.trial_id] = job.stop_step
+    assert any(job.start_step > 0 for job in trace.jobs)
+
+
+def test_plateau_rule() -> None:
+    assert not plateaued({3: 0.5}, 3, 3, 0.0, "max")
+    assert plateaued({3: 0.5, 6: 0.5}, 6, 3, 0.0, "max")
+    assert not plateaued({3: 0.5, 6: 0.6}, 6, 3, 0.001, "max")
+    assert plateaued({3: 0.5, 6: 0.5005}, 6, 3, 0.001, "max")
+    assert plateaued({3: 0.5, 6: 0.6}, 6, 3, 0.001, "min")
+    assert not plateaued({3: 0.5, 6: 0.4}, 6, 3, 0.001, "min")
+    assert plateaued({1: 0.1, 2: 0.9, 3: 0.9, 4: 0.9}, 4, 2, 0.0, "max")  # only the last 2 steps count
+    assert plateaued({1: float("nan"), 2: float("nan")}, 2, 1, 0.0, "max")
+
+
+def test_patience_splits_jobs_and_keeps_the_plan_when_nothing_plateaus() -> None:
+    hb = Hyperband(SPACE, max_iter=27, eta=3, patience=4)
+    meta = hb.metadata()
+    trace = play(hb, improving, 3)
+    assert max(j.n_steps for j in trace.jobs) == 4
+    assert len(hb.trials) == meta["n_models"] and trace.steps == meta["partial_fit_calls"]
+    assert Decision.CONTINUE in trace.decisions
+
+
+def test_patience_stops_flat_trials_early() -> None:
+    hb = Hyperband(SPACE, max_iter=27, eta=3, patience=2)
+    planned = hb.metadata()["partial_fit_calls"]
+    trace = play(hb, lambda job: 0.5, 2)
+    assert hb.finished
+    assert trace.steps < planned
+    assert {t.status for t in hb.trials.values()} == {TrialStatus.STOPPED}
+    # a flat trial is judged once it has two scores at most `patience` steps apart
+    assert max(t.steps for t in hb.trials.values()) == 4
+
+
+def test_validation_errors_name_the_key() -> None:
+    for kwargs, key in [
+        ({"eta": 1}, "eta"),
+        ({"eta": 2.5}, "eta"),
+        ({"eta": "3"}, "eta"),
+        ({"eta": True}, "eta"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": 81.0}, "max_iter"),
+        ({"patience": 0}, "patience"),
+        ({"patience": 1.5}, "patience"),
+        ({"tol": -0.1}, "tol"),
+        ({"tol": "small"}, "tol"),
+        ({"mode": "up"}, "mode"),
+    ]:
+        with pytest.raises(ValueError, match=key):
+            Hyperband(SPACE, **kwargs)
+
+
+def test_result_without_a_job_is_refused() -> None:
+    from tunebench.trial import Result
+
+    hb = Hyperband(SPACE, max_iter=9)
+    job = hb.suggest()
+    assert job is not None
+    hb.on_result(Result(job.trial_id, job.stop_step, 0.5))
+    with pytest.raises(ValueError, match="no Job out"):
+        hb.on_result(Result(job.trial_id, job.stop_step, 0.5))
+
+
+@pytest.mark.parametrize("module", [schedulers.hyperband, schedulers.rungs])
+def test_doctests(module: object) -> None:
+    assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
