@@ -74,7 +74,7 @@ class Uniform(Domain):
 
     def to_unit(self, value: float) -> float:
         """Map a value to [0, 1] (in log space for a log domain)."""
-        if self.high == self.low:
+        if self.high == self.low or (self.log and math.log(self.high) == math.log(self.low)):
             return 0.0
         if self.log:
             return (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
@@ -84,8 +84,8 @@ class Uniform(Domain):
         """Inverse of :meth:`to_unit`, clipped to the bounds."""
         u = min(1.0, max(0.0, u))
         if self.log:
-            return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
-        return float(self.low + u * (self.high - self.low))
+            return self.clip(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
+        return self.clip(self.low + u * (self.high - self.low))
 
     def sample(self, rng: np.random.Generator, config: Mapping[str, Any] | None = None) -> float:
         return self.from_unit(float(rng.random()))

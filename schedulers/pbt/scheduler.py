@@ -1,0 +1,278 @@
+"""Population Based Training (Jaderberg et al. 2017), synchronous or asynchronous, with PB2.
+
+A population of ``n_trials`` members trains in Jobs of one ``perturbation_interval`` each (the
+last Job may be shorter) up to ``max_iter`` steps. At each interval boundary at or after
+``burn_in``, a member that loses (bottom quantile under ``truncation``, or a lost binary
+``tournament``) is replaced by a clone of the winner: a new trial that starts from the
+donor's checkpoint at the donor's latest reported step, with the donor's config explored
+(operator chains, see :mod:`schedulers.pbt.explore`, or PB2's GP-UCB). See
+:mod:`schedulers.pbt.lineage` for trial identity and the log.
+
+- ``synch: true``: members meet at every boundary; once all are in, the barrier's Jobs are
+  suggested worst member first, so every donor's checkpoint is still the one it reported when
+  its clones are submitted.
+- ``synch: false`` (Ray Tune's default): each member decides when it reports, against the
+  latest scores of the others. A donor must be paused at its reported checkpoint (not
+  running, not complete) and at least as far along as the member; a clone's Job is
+  suggested first, then its donor's. If no winner qualifies, the member carries on unchanged
+  this interval, rather than copying a checkpoint that is being overwritten (ray#27170) or
+  going back in time. Other paused members resume least-trained first. Each slot's step
+  count thus grows with every Job, so a run takes at most ``n_trials * max_iter`` steps:
+  a clone that scores below its donor's older score cannot be recloned from that same
+  checkpoint over and over.
+
+Config keys (the scheduler section)::
+
+    scheduler: {name: pbt, n_trials: 8, max_iter: 27, perturbation_interval: 3, burn_in: 0,
+                quantile_fraction: 0.25, synch: false, exploit: truncation, strategy: operators,
+                explore: {alpha: [{resample: 0.25}, {perturb: [0.8, 1.2]}]}, boundary: clip}
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from tunebench.scheduler import Scheduler, check_float, check_int
+from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
+
+from schedulers.pbt.exploit import EXPLOITS, quantiles, submit_order, tournament, tournament_one, truncation, truncation_one
+from schedulers.pbt.explore import BOUNDARIES, explore_config
+from schedulers.pbt.explore_spec import check_arg, parse_explore
+from schedulers.pbt.lineage import LineageLog
+from schedulers.pbt.pb2 import PB2Explorer
+
+STRATEGIES = ("operators", "pb2")
+
+
+def next_stop(step: int, interval: int, max_iter: int) -> int:
+    """The end of the Job that starts at ``step``: the next multiple of ``interval``, capped.
+
+    >>> [next_stop(s, 4, 10) for s in (0, 3, 4, 8)]
+    [4, 4, 8, 10]
+    """
+    return min(max_iter, (step // interval + 1) * interval)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A Job to suggest: run ``trial`` on, or start it as a clone of ``clone_from``."""
+
+    trial: int
+    clone_from: tuple[int, int] | None = None
+
+
+class PBT(Scheduler):
+    """Population Based Training: truncation or tournament exploit, composable explore, PB2."""
+
+    name = "pbt"
+
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        n_trials: int = 8,
+        max_iter: int = 27,
+        perturbation_interval: int = 3,
+        burn_in: int = 0,
+        quantile_fraction: float = 0.25,
+        synch: bool = False,
+        exploit: str = "truncation",
+        strategy: str = "operators",
+        explore: Mapping[str, Any] | None = None,
+        resample_probability: float = 0.25,
+        perturbation_factors: Sequence[float] = (0.8, 1.2),
+        boundary: str = "clip",
+    ) -> None:
+        super().__init__(space, seed=seed, mode=mode)
+        self.n_trials = check_int("n_trials", n_trials, 2, "a population of at least 2")
+        self.max_iter = check_int("max_iter", max_iter, 1)
+        self.interval = check_int("perturbation_interval", perturbation_interval, 1)
+        self.burn_in = check_int("burn_in", burn_in, 0)
+        self.quantile_fraction = check_float("quantile_fraction", quantile_fraction, 0.0, 0.5, low_open=True)
+        if not isinstance(synch, bool):
+            raise ValueError(f"synch must be true or false, got {synch!r}")
+        self.synch = synch
+        for key, value, allowed in (("exploit", exploit, EXPLOITS), ("strategy", strategy, STRATEGIES), ("boundary", boundary, BOUNDARIES)):
+            if value not in allowed:
+                raise ValueError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+        self.exploit, self.strategy, self.boundary = exploit, strategy, boundary
+        p = check_arg("resample_probability", "resample", resample_probability)
+        factors = check_arg("perturbation_factors", "perturb", perturbation_factors)
+        self.chains = parse_explore(explore, space, p, factors)
+        self.pb2 = PB2Explorer(space, self.max_iter) if strategy == "pb2" else None
+        self.lineage = LineageLog()
+        self.members: list[int] = []
+        self.planned: deque[Planned] = deque()
+        self.arrived: set[int] = set()
+        self.replaced: set[int] = set()
+        self.start: dict[int, tuple[int, float | None]] = {}
+        for slot in range(self.n_trials):
+            trial = self.new_trial()
+            self.members.append(trial.trial_id)
+            self.lineage.born(trial, slot)
+            self.planned.append(Planned(trial.trial_id))
+
+    # -- the Scheduler interface ----------------------------------------------------------
+
+    def suggest(self) -> Job | None:
+        if not self.planned and not self.synch:
+            self.plan_next_async()
+        if not self.planned:
+            return None
+        plan = self.planned.popleft()
+        trial = self.trials[plan.trial]
+        start = plan.clone_from[1] if plan.clone_from is not None else trial.steps
+        job = self.make_job(trial, next_stop(start, self.interval, self.max_iter), clone_from=plan.clone_from)
+        self.retire_replaced()
+        return job
+
+    def on_result(self, result: Result) -> Decision:
+        trial = self.record(result)
+        self.observe(trial, result)
+        if result.step >= self.max_iter:
+            decision = self.set_status(trial, Decision.COMPLETE)
+            if self.synch:
+                self.arrive(trial)
+            return decision
+        if self.synch:
+            self.set_status(trial, Decision.PAUSE)
+            self.arrive(trial)
+            return Decision.PAUSE
+        donor = self.pick_donor_async(trial) if result.step >= self.burn_in else None
+        if donor is None:
+            return self.set_status(trial, Decision.CONTINUE)
+        self.replace(trial, self.trials[donor])
+        return self.set_status(trial, Decision.STOP)
+
+    @property
+    def finished(self) -> bool:
+        return not self.planned and all(self.trials[t].status == TrialStatus.COMPLETED for t in self.members)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "population": self.n_trials,
+            "max_iter": self.max_iter,
+            "perturbation_interval": self.interval,
+            "synch": self.synch,
+            "partial_fit_calls": self.n_trials * self.max_iter if self.synch else None,
+            "max_partial_fit_calls": self.n_trials * self.max_iter,
+        }
+
+    def extra_tables(self) -> dict[str, list[dict[str, Any]]]:
+        return {"pbt_log": self.lineage.rows()}
+
+    # -- synchronous: the barrier ----------------------------------------------------------
+
+    def arrive(self, trial: Trial) -> None:
+        """Count a member in at the barrier; when all are in, plan the next round."""
+        self.arrived.add(trial.trial_id)
+        if not set(self.members) <= self.arrived:
+            return
+        self.arrived.clear()
+        live = [t for t in self.members if self.trials[t].status != TrialStatus.COMPLETED]
+        if not live:
+            return
+        step = self.trials[live[0]].steps
+        keys = {t: self.key(self.trials[t].last_score) for t in live}  # type: ignore[arg-type]
+        pairs: dict[int, int] = {}
+        if step >= self.burn_in:
+            pairs = truncation(keys, self.quantile_fraction, self.rng) if self.exploit == "truncation" else tournament(keys, self.rng)
+        for member in submit_order(keys):
+            if member in pairs:
+                self.replace(self.trials[member], self.trials[pairs[member]])
+            else:
+                self.planned.append(Planned(member))
+
+    # -- asynchronous: one member at a time -------------------------------------------------
+
+    def pick_donor_async(self, trial: Trial) -> int | None:
+        """The donor ``trial`` copies now, or ``None`` (it carries on unchanged)."""
+        scored = self.scored()
+        available = [t for t in scored if self.trials[t].status == TrialStatus.PAUSED and self.trials[t].steps >= trial.steps]
+        if self.exploit == "truncation":
+            return truncation_one(trial.trial_id, scored, self.quantile_fraction, self.rng, available)
+        return tournament_one(trial.trial_id, scored, self.rng, available)
+
+    def plan_next_async(self) -> None:
+        """Resume the least-trained paused member (ties to the lower id), if any."""
+        ready = [self.trials[t] for t in self.members if self.trials[t].status in (TrialStatus.PENDING, TrialStatus.PAUSED)]
+        if ready:
+            self.planned.append(Planned(min(ready, key=lambda t: (t.steps, t.trial_id)).trial_id))
+
+    # -- exploit and explore ---------------------------------------------------------------
+
+    def replace(self, member: Trial, donor: Trial) -> Trial:
+        """Create a clone of ``donor`` with an explored config in ``member``'s slot, plan its Job."""
+        pending = [self.trials[p.trial].config for p in self.planned if p.clone_from is not None]
+        config, explored = self.explore(donor, pending)
+        child = self.new_trial(config, parent=donor.trial_id)
+        self.start[child.trial_id] = (donor.steps, donor.last_score)
+        self.lineage.cloned(child, replaced=member, donor=donor, strategy=f"{self.exploit}+{self.strategy}", explored=explored)
+        self.members[self.members.index(member.trial_id)] = child.trial_id
+        self.replaced.add(member.trial_id)
+        self.plan_clone(Planned(child.trial_id, (donor.trial_id, donor.steps)))
+        return child
+
+    def plan_clone(self, clone: Planned) -> None:
+        """Queue a clone's Job ahead of its donor's next Job (asynchronously, queue that too).
+
+        The clone must be submitted while the donor's checkpoint is still the one it reported;
+        resuming the donor right after keeps a stream of clones from starving it.
+        """
+        donor = clone.clone_from[0] if clone.clone_from is not None else None
+        at = next((i for i, p in enumerate(self.planned) if p.trial == donor and p.clone_from is None), None)
+        if at is not None:
+            self.planned.insert(at, clone)
+            return
+        self.planned.append(clone)
+        if not self.synch and donor is not None:
+            self.planned.append(Planned(donor))
+
+    def explore(self, donor: Trial, pending: Sequence[Config]) -> tuple[Config, dict[str, list[str]]]:
+        """The donor's config explored by the operator chains, or by PB2 where it can."""
+        if self.pb2 is None or not self.pb2.ready:
+            return explore_config(donor.config, self.space, self.chains, self.rng, self.boundary)
+        others = {n: c for n, c in self.chains.items() if n not in self.pb2.names}
+        config, explored = explore_config(donor.config, self.space, others, self.rng, self.boundary)
+        config.update(self.pb2.choose(donor.steps, donor.config, self.rng, pending))
+        explored.update({n: ["pb2"] for n in self.pb2.names})
+        return config, explored
+
+    def observe(self, trial: Trial, result: Result) -> None:
+        """Feed PB2 the score change of the interval that just ended."""
+        if self.pb2 is None:
+            return
+        earlier = [s for s in trial.scores if s < result.step]
+        if earlier:
+            begin, before = max(earlier), trial.scores[max(earlier)]
+        elif trial.trial_id in self.start:
+            begin, before = self.start[trial.trial_id]  # type: ignore[assignment]
+        else:
+            return
+        if before is None or result.step <= begin:
+            return
+        change = (self.key(result.score) - self.key(before)) / (result.step - begin)
+        self.pb2.observe(begin, trial.config, change)
+
+    def retire_replaced(self) -> None:
+        """Stop replaced members once no planned clone still needs their checkpoint."""
+        needed = {p.clone_from[0] for p in self.planned if p.clone_from is not None}
+        for t in sorted(self.replaced - needed):
+            self.set_status(self.trials[t], Decision.STOP)
+            self.replaced.discard(t)
+
+    def scored(self) -> dict[int, float]:
+        """Latest score keys of the members still training that have reported (as Ray Tune ranks)."""
+        return {
+            t: self.key(self.trials[t].last_score)  # type: ignore[arg-type]
+            for t in self.members
+            if self.trials[t].last_score is not None and self.trials[t].status != TrialStatus.COMPLETED
+        }
+
+    def quantiles(self) -> tuple[list[int], list[int]]:
+        """The current ``(bottom, top)`` members by latest score (for inspection and tests)."""
+        return quantiles(self.scored(), self.quantile_fraction)
