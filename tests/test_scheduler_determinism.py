@@ -11,6 +11,7 @@ import pytest
 
 from schedulers.asha import ASHA
 from schedulers.hyperband import Hyperband
+from schedulers.pbt.scheduler import PBT
 from schedulers.random_search import RandomSearch
 from schedulers.successive_halving import SuccessiveHalving
 from tunebench.scheduler import Scheduler
@@ -30,6 +31,9 @@ FACTORIES: dict[str, Callable[[int], Scheduler]] = {
     "hyperband-patience": lambda seed: Hyperband(SPACE, seed=seed, max_iter=27, patience=2, tol=0.01),
     "asha-promotion": lambda seed: ASHA(SPACE, seed=seed, max_iter=27, n_trials=60, brackets=2),
     "asha-stopping": lambda seed: ASHA(SPACE, seed=seed, max_iter=27, n_trials=60, variant="stopping"),
+    "pbt-synch": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=12, perturbation_interval=3, synch=True),
+    "pbt-async": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=12, perturbation_interval=3),
+    "pbt-pb2-tournament": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=9, perturbation_interval=3, strategy="pb2", exploit="tournament"),
 }
 
 
