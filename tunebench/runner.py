@@ -1,7 +1,12 @@
 """The loop: ask the scheduler, run on the executor, journal every result, honour the budget.
 
->>> from tunebench.config import load_experiment                    # doctest: +SKIP
->>> run(load_experiment("configs/sgd-hyperband.yaml"), "runs/hb")   # doctest: +SKIP
+From Python::
+
+    from tunebench.config import load_experiment
+    from tunebench.runner import run
+
+    out = run(load_experiment("configs/sgd-hyperband.yaml", ["executor.name=local"]), "runs/hb")
+    print(out.summary["best_score"], out.results.head())
 """
 
 from __future__ import annotations
