@@ -1,0 +1,96 @@
+"""The Dask executor: same decisions as local, ASHA, score priority, fast failures."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import (
+    SlowSGDWorkload,
+    SlowTrainable,
+    assert_no_duplicates,
+    executor_experiment,
+    free_port,
+    run_fingerprint,
+    ship_test_classes_by_value,
+)
+from tunebench.executors.base import ExecutorError
+from tunebench.runner import run
+from tunebench.trial import Job
+from tunebench.workloads.sgd import SGDWorkload
+
+pytest.importorskip("distributed")
+from tunebench.executors.dask_executor import DaskExecutor, dask_priority  # noqa: E402
+
+ship_test_classes_by_value()
+
+
+def test_hyperband_on_dask_matches_local(tmp_path) -> None:
+    local = run(executor_experiment({"name": "local"}), tmp_path / "local", progress=False)
+    out = run(executor_experiment({"name": "dask", "n_workers": 2}), tmp_path / "dask", progress=False)
+    assert run_fingerprint(out) == run_fingerprint(local)
+    assert out.summary["test_score"] == local.summary["test_score"]
+    stats = out.summary["executor_stats"]
+    assert stats["name"] == "dask" and stats["started_cluster"] and stats["queue"] == 2
+    assert stats["retries"] == 0 and stats["duplicates_dropped"] == 0
+
+
+def test_asha_promotion_runs_on_dask(tmp_path) -> None:
+    scheduler = {"name": "asha", "max_iter": 9, "eta": 3, "n_trials": 12, "variant": "promotion"}
+    out = run(executor_experiment({"name": "dask", "n_workers": 2, "priority": "fifo"}, scheduler), tmp_path / "r", progress=False)
+    assert out.summary["status"] == "completed" and out.summary["n_trials"] == 12
+    assert_no_duplicates(out)
+    assert out.trials["steps"].max() <= 9
+
+
+def test_score_priority_runs_the_best_trial_first_when_workers_are_scarce() -> None:
+    """One worker, busy; three Jobs queue behind it. Under ``score`` they start best first;
+    under ``fifo`` in the order they came."""
+    workload = SlowSGDWorkload(dataset="circles", n_samples=600)
+    cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
+    order = {}
+    with DaskExecutor(n_workers=1, queue=3) as ex:
+        ex.start(workload, workload.load(0))
+        for mode, base in (("score", 0), ("fifo", 10)):
+            ex.priority = mode
+            ex.submit(Job(base, cfg, 1, 0, int(0.6 / SlowTrainable.delay_s)))  # the blocker
+            time.sleep(0.2)
+            for k, priority in ((1, 0.2), (2, 0.9), (3, 0.5)):
+                ex.submit(Job(base + k, cfg, 1, 0, 1, priority=priority))
+            results = []
+            while ex.pending:
+                results.extend(ex.wait())
+            started = sorted((r for r in results if r.trial_id != base), key=lambda r: r.queue_s)
+            order[mode] = [r.trial_id - base for r in started]
+    assert order == {"score": [2, 3, 1], "fifo": [1, 2, 3]}
+
+
+def test_dask_priority_is_finite() -> None:
+    assert dask_priority(Job(0, {}, 0, 0, 1, priority=float("-inf")), "score") == -1e300
+    assert dask_priority(Job(0, {}, 0, 0, 1, priority=0.25), "score") == 0.25
+
+
+def test_unreachable_address_fails_fast_and_clearly() -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    workload = SGDWorkload(dataset="circles", n_samples=600)
+    t0 = time.time()
+    with pytest.raises(ExecutorError) as info:
+        with DaskExecutor(address=address) as ex:
+            ex.start(workload, workload.load(0))
+    assert time.time() - t0 < 10
+    assert address in str(info.value) and "dask scheduler" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"priority": "best"}, "priority"),
+        ({"queue": -2}, "queue"),
+        ({"address": ""}, "address"),
+        ({"connect_timeout_s": 0}, "connect_timeout_s"),
+    ],
+)
+def test_bad_options_name_the_key(kwargs, key) -> None:
+    with pytest.raises(ValueError, match=key):
+        DaskExecutor(**kwargs)

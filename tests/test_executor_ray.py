@@ -1,0 +1,120 @@
+"""The Ray executor: same decisions as local, ASHA, Jobs moving between actors, ownership, fast failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.conftest import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
+from tunebench.executors.base import ExecutorError
+from tunebench.runner import run
+from tunebench.trial import Job
+from tunebench.workloads.sgd import SGDWorkload
+
+ray = pytest.importorskip("ray")
+from tunebench.executors.ray_executor import RayExecutor  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def local_hyperband(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_fingerprint(run(executor_experiment({"name": "local"}), tmp_path_factory.mktemp("local") / "r", progress=False))
+
+
+def test_hyperband_on_ray_matches_local(ray_session, local_hyperband, tmp_path) -> None:
+    out = run(executor_experiment({"name": "ray", "n_workers": 2}), tmp_path / "r", progress=False)
+    assert run_fingerprint(out) == local_hyperband
+    assert out.summary["status"] == "completed"
+    stats = out.summary["executor_stats"]
+    assert stats["name"] == "ray" and stats["actor_restarts"] == 0 and stats["duplicates_dropped"] == 0
+    assert stats["live_hits"] > 0, "a trial's next Job should usually continue in the actor that holds it"
+    assert 0.0 <= out.summary["test_score"] <= 1.0
+    assert out.results["worker"].nunique() == 2
+    assert stats["started_cluster"] is False and ray.is_initialized(), "a Ray it did not start must be left running"
+
+
+def test_asha_stopping_runs_on_ray(ray_session, tmp_path) -> None:
+    scheduler = {"name": "asha", "max_iter": 9, "eta": 3, "n_trials": 12, "variant": "stopping"}
+    out = run(executor_experiment({"name": "ray", "n_workers": 2, "queue": 1}, scheduler), tmp_path / "r", progress=False)
+    assert out.summary["status"] == "completed"
+    assert out.summary["n_trials"] == 12
+    assert_no_duplicates(out)
+    assert (out.trials["steps"] >= 1).all() and out.trials["steps"].max() <= 9
+
+
+def test_a_job_moves_to_a_free_actor_and_restores_the_checkpoint(ray_session) -> None:
+    """When the actor holding a trial is busy, its next Job runs on a free one, from the
+    checkpoint reference, and scores exactly as if it had never moved."""
+    workload = SGDWorkload(dataset="circles", n_samples=600)
+    cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
+    with RayExecutor(n_workers=2, queue=2) as ex:
+        ex.start(workload, workload.load(0))
+        ex.submit(Job(0, cfg, 11, 0, 2))
+        assert ex.wait()[0].step == 2
+        home = ex._ledger.checkpoint(0).where
+        ex.submit(Job(1, cfg, 12, 0, 100))  # keeps trial 0's actor busy
+        ex.submit(Job(0, cfg, 11, 2, 5))
+        moved_to = next(t.slot for t in ex._ledger.out.values() if t.job.trial_id == 0)
+        moved = {r.trial_id: r for r in _drain(ex)}[0]
+        ex.submit(Job(9, cfg, 11, 0, 5))  # the same trial, in one Job
+        straight = ex.wait()[0]
+        restores = ex.stats()["restores"]
+    assert moved_to != home and restores >= 1
+    assert (moved.step, moved.score) == (straight.step, straight.score)
+
+
+def _drain(ex: RayExecutor) -> list:
+    out = []
+    while ex.pending:
+        out.extend(ex.wait())
+    return out
+
+
+def test_unreachable_address_fails_fast_and_clearly() -> None:
+    address = f"127.0.0.1:{free_port()}"
+    workload = SGDWorkload(dataset="circles", n_samples=600)
+    t0 = time.time()
+    with pytest.raises(ExecutorError) as info:
+        with RayExecutor(n_workers=1, address=address) as ex:
+            ex.start(workload, workload.load(0))
+    assert time.time() - t0 < 10
+    assert address in str(info.value) and "ray start --head" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [({"n_workers": 0}, "n_workers"), ({"queue": -1}, "queue"), ({"address": 7}, "address"), ({"max_retries": 1.5}, "max_retries")],
+)
+def test_bad_options_name_the_key(kwargs, key) -> None:
+    with pytest.raises(ValueError, match=key):
+        RayExecutor(**kwargs)
+
+
+OWNED = textwrap.dedent(
+    """
+    import os, psutil, ray
+    from tunebench.executors.ray_executor import RayExecutor
+    from tunebench.workloads.sgd import SGDWorkload
+    from tunebench.trial import Job
+    w = SGDWorkload(dataset="circles", n_samples=600)
+    with RayExecutor(n_workers=1) as ex:
+        ex.start(w, w.load(0))
+        assert ex.stats()["started_cluster"]
+        ex.submit(Job(0, {"alpha": 1e-3, "l1_ratio": 0.5}, 1, 0, 2))
+        assert ex.wait()[0].step == 2
+        children = psutil.Process().children(recursive=True)
+    assert not ray.is_initialized()
+    gone, alive = psutil.wait_procs(children, timeout=20)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
+    print("OK")
+    """
+)
+
+
+def test_a_local_ray_it_started_is_shut_down_with_it() -> None:
+    proc = subprocess.run([sys.executable, "-c", OWNED], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "RAY_AUTH_MODE": "disabled"})
+    assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-2000:]

@@ -1,0 +1,128 @@
+"""Cluster addresses: parse them, check them fast, and start or join a Ray session.
+
+An unreachable ``address`` must fail within seconds with a message that names it and says how
+to start a cluster; Ray and Dask clients on their own may retry for a minute or more. So the
+executors first try a plain TCP connection (:func:`check_reachable`), then hand the address to
+the real client.
+
+>>> parse_address("tcp://10.0.0.5:8786", default_port=8786)
+('10.0.0.5', 8786)
+>>> parse_address("ray://head:10001", default_port=6379)
+('head', 10001)
+>>> parse_address("localhost", default_port=6379)
+('localhost', 6379)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tunebench.executors.base import ExecutorError
+
+RAY_HOWTO = (
+    "start one with `RAY_AUTH_MODE=disabled ray start --head --port 6379` and pass its address "
+    "(host:port, or ray://host:10001 for Ray Client), or leave executor.address unset to start a local Ray"
+)
+DASK_HOWTO = (
+    "start one with `dask scheduler --port 8786` plus `dask worker tcp://HOST:8786`, and pass "
+    "tcp://HOST:8786, or leave executor.address unset to start a LocalCluster"
+)
+
+
+def parse_address(address: str, default_port: int) -> tuple[str, int]:
+    """``(host, port)`` of an address such as ``host:port``, ``tcp://host:port`` or ``ray://host:port``."""
+    text = address.strip()
+    if not text:
+        raise ValueError("empty address")
+    parts = urlsplit(text if "://" in text else f"//{text}")
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"no host in address {address!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"bad port in address {address!r}") from None
+    return host, port if port is not None else default_port
+
+
+def check_address(key: str, address: object) -> str | None:
+    """Validate an ``address`` config value (``None`` or a non-empty string)."""
+    if address is None:
+        return None
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"{key} must be a cluster address such as host:port, or null to start a local cluster; got {address!r}")
+    return address.strip()
+
+
+def check_reachable(address: str, *, what: str, howto: str, default_port: int, timeout: float = 3.0) -> None:
+    """Raise :class:`ExecutorError` unless a TCP connection to ``address`` opens within ``timeout``."""
+    try:
+        host, port = parse_address(address, default_port)
+    except ValueError as exc:
+        raise ExecutorError(f"{what} address {address!r} is not host:port ({exc}); {howto}") from None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ExecutorError(f"cannot reach the {what} at {address!r} ({host}:{port}: {reason}); {howto}") from None
+
+
+def check_int(key: str, value: object, low: int) -> int:
+    """Validate an integer option ``>= low``; the ValueError names the key and the value."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+@dataclass
+class RaySession:
+    """A Ray connection and whether this process started it (and so must shut it down)."""
+
+    address: str
+    owned: bool
+    local: bool
+
+    def close(self) -> None:
+        """Shut Ray down if this session started it; leave someone else's session alone."""
+        import ray
+
+        if self.owned and ray.is_initialized():
+            ray.shutdown()
+        self.owned = False
+
+
+def start_ray(address: str | None, n_workers: int) -> RaySession:
+    """Join the Ray session already open in this process, connect to ``address``, or start a
+    local one with ``num_cpus=n_workers`` (never someone else's ``ray start`` cluster)."""
+    import ray
+
+    if address not in (None, "auto"):
+        check_reachable(address, what="Ray cluster", howto=RAY_HOWTO, default_port=6379)
+    if ray.is_initialized():
+        current = ray.get_runtime_context().gcs_address
+        if address not in (None, "auto") and not address.startswith("ray://"):
+            _, port = parse_address(address, 6379)
+            if not current.endswith(f":{port}"):
+                raise ExecutorError(f"this process is already connected to Ray at {current}; cannot also connect to {address!r}")
+        return RaySession(current, owned=False, local=False)
+    quiet = dict(log_to_driver=False, logging_level=logging.WARNING)
+    if address is None:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        try:
+            ray.init(address="local", num_cpus=n_workers, include_dashboard=False, **quiet)
+        except Exception as exc:
+            raise ExecutorError(f"could not start a local Ray with num_cpus={n_workers}: {exc}") from exc
+        return RaySession(ray.get_runtime_context().gcs_address, owned=True, local=True)
+    try:
+        ray.init(address=address, **quiet)
+    except Exception as exc:
+        if ray.is_initialized():
+            ray.shutdown()
+        raise ExecutorError(f"cannot connect to the Ray cluster at {address!r}: {exc}; {RAY_HOWTO}") from None
+    current = address if address.startswith("ray://") else ray.get_runtime_context().gcs_address
+    return RaySession(current, owned=True, local=False)

@@ -1,0 +1,306 @@
+"""The Dask executor: one task per Job on a ``distributed`` cluster, results by ``as_completed``.
+
+The dataset is scattered once to every worker (``broadcast=True``). A Job's task carries the
+checkpoint it starts from; the worker that ran the trial last still has it live and continues
+in memory, any other worker restores it. Each task returns its Result and the checkpoint it
+wrote, which the driver keeps. So a task's only dependency is the scattered dataset: when a
+worker process dies, Dask reruns its Job elsewhere from the checkpoint it carries, with no chain
+of earlier Jobs to recompute.
+
+``priority: score`` gives each task the Dask priority ``job.priority`` (its trial's last score,
+so good trials run first when workers are scarce, as in Sievert et al., SciPy 2019);
+``priority: fifo`` runs Jobs in the order they came. ``queue`` extra Jobs may wait in Dask
+beyond one per worker, so the priority has something to order.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import dask
+from dask._task_spec import Task, TaskRef
+from distributed import Client, Future, LocalCluster, as_completed
+from distributed.client import FutureCancelledError
+from distributed.scheduler import KilledWorker
+
+from tunebench.executors.base import Executor, ExecutorError
+from tunebench.executors.cluster import DASK_HOWTO, check_address, check_int, check_reachable
+from tunebench.executors.ledger import Ledger, Ticket
+from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
+from tunebench.trial import Job, Result
+from tunebench.workloads.base import Dataset, Workload
+
+PRIORITIES = ("score", "fifo")
+LOST = (KilledWorker, FutureCancelledError)
+
+
+def dask_priority(job: Job, mode: str) -> float:
+    """The Dask priority of a Job: its own (finite) priority under ``score``, else 0.
+
+    >>> dask_priority(Job(0, {}, 0, 0, 1, priority=float("inf")), "score")
+    1e+300
+    >>> dask_priority(Job(0, {}, 0, 0, 1, priority=0.9), "fifo")
+    0.0
+    """
+    if mode != "score":
+        return 0.0
+    if math.isnan(job.priority):
+        return -1e300
+    return max(-1e300, min(1e300, float(job.priority)))
+
+
+def job_task(key: str, func: Any, *args: Any) -> Task:
+    """A Job's task, marked as a data producer: Dask then holds Jobs beyond the free workers in
+    its scheduler queue, ordered by priority, and hands the best one to whichever worker frees
+    up first (rather than pinning each Job to a worker when it is submitted)."""
+    return Task(key, func, *args, _data_producer=True)
+
+
+def local_cluster_config(priority: str) -> dict[str, Any]:
+    """Scheduler settings for a LocalCluster this executor starts.
+
+    Jobs beyond the free workers wait in the scheduler's queue, ordered by priority; by default
+    Dask also hands each worker one extra task ahead of time (``worker-saturation: 1.1``).
+    Under ``score`` that extra task would jump the queue, so the saturation is 1.0: a worker gets
+    its next Job, the best one waiting, when it frees up. Under ``fifo`` the extra task keeps
+    workers busy while the next one travels.
+    """
+    return {"distributed.scheduler.worker-saturation": 1.0} if priority == "score" else {}
+
+
+class DaskExecutor(Executor):
+    """Dask ``distributed``: a LocalCluster of single-threaded worker processes, or a running one.
+
+    Keys: ``n_workers`` (LocalCluster workers; with ``address``, how many to wait for),
+    ``address`` (a running scheduler, ``tcp://host:port``), ``priority`` (``score`` or
+    ``fifo``), ``queue`` (Jobs beyond one per worker; default ``n_workers``), ``max_retries``
+    (reruns of a Job that Dask gives up on after losing workers), ``connect_timeout_s``.
+
+    A running scheduler keeps its own ``worker-saturation`` (1.1 by default): under ``score``
+    each worker may then take one Job ahead of its turn. Start it with
+    ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the strict order.
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        n_workers: int = 2,
+        address: str | None = None,
+        priority: str = "score",
+        queue: int | None = None,
+        max_retries: int = 3,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        super().__init__(n_workers)
+        self.address = check_address("address", address)
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
+        self.priority = priority
+        self.queue = n_workers if queue is None else check_int("queue", queue, 0)
+        self.max_retries = check_int("max_retries", max_retries, 0)
+        if isinstance(connect_timeout_s, bool) or not isinstance(connect_timeout_s, (int, float)) or connect_timeout_s <= 0:
+            raise ValueError(f"connect_timeout_s must be a number > 0, got {connect_timeout_s!r}")
+        self.connect_timeout_s = float(connect_timeout_s)
+        self._cluster: LocalCluster | None = None
+        self._client: Client | None = None
+        self._data: Future | None = None
+        self._workload: Workload | None = None
+        self._ledger = Ledger(max_retries=self.max_retries)
+        self._by_key: dict[str, Ticket] = {}
+        self._done: as_completed | None = None
+        self._released: list[int] = []
+        self._scope = uuid.uuid4().hex[:12]
+        self._first_workers: set[str] = set()
+        self._processes: set[str] = set()
+        self._threads = n_workers
+        self._address = ""
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    def start(self, workload: Workload, data: Dataset) -> None:
+        try:
+            self._client = self._connect()
+            self._address = str(self._client.scheduler.address)
+            workers = self._client.scheduler_info(n_workers=-1)["workers"]
+            self._first_workers = set(workers)
+            self._threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+            self._workload = workload
+            self._client.run(warm_task, workload)
+            self._data = self._client.scatter(data, broadcast=True, hash=False)
+            self._done = as_completed(loop=self._client.loop)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _connect(self) -> Client:
+        if self.address is None:
+            with dask.config.set(local_cluster_config(self.priority)):
+                self._cluster = LocalCluster(
+                    n_workers=self.n_workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None, silence_logs=logging.ERROR,
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                )
+            client = Client(self._cluster, set_as_default=False)
+            client.wait_for_workers(self.n_workers, timeout=120)
+            return client
+        check_reachable(self.address, what="Dask scheduler", howto=DASK_HOWTO, default_port=8786)
+        try:
+            client = Client(self.address, timeout=self.connect_timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(f"cannot connect to the Dask scheduler at {self.address!r}: {exc}; {DASK_HOWTO}") from None
+        try:
+            client.wait_for_workers(self.n_workers, timeout=max(30.0, self.connect_timeout_s))
+        except TimeoutError:
+            have = len(client.scheduler_info(n_workers=-1)["workers"])
+            client.close()
+            raise ExecutorError(
+                f"the Dask scheduler at {self.address!r} has {have} worker(s); n_workers={self.n_workers} "
+                f"waited for {self.n_workers} (start more with `dask worker {self.address}` or lower n_workers)"
+            ) from None
+        return client
+
+    def _workers(self) -> list[str]:
+        assert self._client is not None
+        return list(self._client.scheduler_info(n_workers=-1)["workers"])
+
+    def shutdown(self) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        self._by_key.clear()
+        self._ledger.clear()
+        self._done = None
+        self._data = None
+        if client is not None:
+            try:
+                if cluster is None:
+                    client.run(drop_task, self._scope, None, wait=False)
+                client.close(timeout=10)
+            except Exception:
+                pass
+        if cluster is not None:
+            try:
+                cluster.close(timeout=20)
+            except Exception:
+                pass
+
+    # -- Jobs --------------------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int:
+        return self.n_workers + self.queue
+
+    @property
+    def slots(self) -> int:
+        """Jobs that can compute at once: the cluster's threads, at most :attr:`capacity`."""
+        return min(self._threads, self.capacity)
+
+    @property
+    def pending(self) -> int:
+        return self._ledger.pending
+
+    def submit(self, job: Job) -> None:
+        if self._client is None:
+            raise RuntimeError("submit() before start() or after shutdown()")
+        self._dispatch(self._ledger.open(job, time.time()))
+
+    def _dispatch(self, ticket: Ticket) -> None:
+        assert self._client is not None and self._done is not None and self._data is not None
+        job = ticket.job
+        key = f"tunebench-job-{self._scope}-{ticket.token}-{ticket.attempts}"
+        task = job_task(
+            key, run_task, self._scope, self._workload, TaskRef(self._data.key), job, ticket.start_token,
+            ticket.start_state, ticket.token, ticket.submitted_at,
+        )
+        (future,) = self._client.get({key: task}, [key], sync=False, priority=dask_priority(job, self.priority), retries=0)
+        ticket.handle = future
+        self._by_key[future.key] = ticket
+        self._done.add(future)
+
+    def wait(self) -> list[Result]:
+        if not self._by_key or self._done is None:
+            raise RuntimeError("wait() with no Job pending")
+        self._flush_releases()
+        results: list[Result] = []
+        while not results and self._by_key:
+            for future in self._done.next_batch(block=True):
+                ticket = self._by_key.pop(future.key, None)
+                if ticket is None:
+                    continue
+                try:
+                    result, state = future.result()
+                except LOST as exc:
+                    self._lost(ticket, exc)
+                    continue
+                finally:
+                    future.release()
+                self._processes.add(result.worker)
+                if self._ledger.close(ticket, result, state):
+                    results.append(result)
+        return results
+
+    def _lost(self, ticket: Ticket, exc: BaseException) -> None:
+        """Dask gave up on a Job (its workers kept dying) or lost it: run it again."""
+        assert self._client is not None
+        if self._data is None or self._data.status != "finished":
+            raise ExecutorError(f"the dataset scattered to the Dask workers at {self._address} was lost: {exc}")
+        self._dispatch(self._ledger.retry(ticket, f"{type(exc).__name__}: {exc}"))
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def release(self, trial_id: int) -> None:
+        if self._ledger.release(trial_id) is not None:
+            self._released.append(trial_id)
+
+    def _flush_releases(self) -> None:
+        if self._released and self._client is not None:
+            self._client.run(drop_task, self._scope, list(self._released), wait=False)
+            self._released.clear()
+
+    def test_score(self, trial_id: int) -> float:
+        if self._client is None:
+            raise RuntimeError("test_score() before start() or after shutdown()")
+        ck = self._ledger.checkpoint(trial_id)
+        future = self._client.submit(
+            score_on_test_set, self._scope, self._workload, self._data, replace(ck, state=None), ck.state,
+            pure=False, retries=self.max_retries,
+        )
+        try:
+            return float(future.result())
+        finally:
+            future.release()
+
+    def worker_pids(self) -> dict[str, int]:
+        """Process ids of the workers by address (for tests that kill one)."""
+        import os
+
+        assert self._client is not None
+        return dict(self._client.run(os.getpid))
+
+    def stats(self) -> dict[str, Any]:
+        restarts = 0
+        workers: list[str] = []
+        if self._client is not None:
+            try:
+                workers = self._workers()
+                restarts = len(set(workers) - self._first_workers)
+            except Exception:
+                pass
+        return {
+            "name": self.name,
+            "n_workers": self.n_workers,
+            "queue": self.queue,
+            "priority": self.priority,
+            "address": self._address or self.address,
+            "started_cluster": self.address is None,
+            "threads": self._threads,
+            "workers_now": len(workers),
+            "worker_restarts": restarts,
+            "worker_processes_used": len(self._processes),
+            **self._ledger.counts(),
+        }
