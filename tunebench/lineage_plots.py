@@ -5,7 +5,7 @@ never the scheduler. A PBT trial has one config; a population *slot* is the line
 that replaced each other in one place of the population, so a slot's hyperparameters change
 over steps wherever a clone took it over.
 
->>> paths = plot_run("runs/sgd-pbt", "results/sgd-pbt")          # doctest: +SKIP
+Usage: ``plot_run("runs/sgd-pbt", "results/sgd-pbt")`` returns the paths of the PNGs it wrote.
 """
 
 from __future__ import annotations
