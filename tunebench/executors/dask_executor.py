@@ -57,8 +57,12 @@ def dask_priority(job: Job, mode: str) -> float:
 def job_task(key: str, func: Any, *args: Any) -> Task:
     """A Job's task, marked as a data producer: Dask then holds Jobs beyond the free workers in
     its scheduler queue, ordered by priority, and hands the best one to whichever worker frees
-    up first (rather than pinning each Job to a worker when it is submitted)."""
-    return Task(key, func, *args, _data_producer=True)
+    up first (rather than pinning each Job to a worker when it is submitted). A Dask without
+    the marker still runs the Job, ordered by priority only among the Jobs each worker holds."""
+    try:
+        return Task(key, func, *args, _data_producer=True)
+    except TypeError:
+        return Task(key, func, *args)
 
 
 def local_cluster_config(priority: str) -> dict[str, Any]:
