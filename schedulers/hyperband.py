@@ -71,8 +71,8 @@ def hyperband_plan(max_iter: int, eta: int) -> dict[str, int]:
 class Hyperband(BracketScheduler):
     """Hyperband over ``max_iter`` (R) steps with cut rate ``eta``; brackets run side by side.
 
-    Every ``suggest`` moves round-robin to the next bracket that has a Job to give, so all
-    brackets make progress and none waits for another. Each bracket is synchronous successive
+    All brackets run at once; each ``suggest`` serves the one with the most steps still to
+    hand out (see :class:`~schedulers.successive_halving.BracketScheduler`). Each bracket is synchronous successive
     halving: the survivors of a rung resume from their checkpoints once all its results are
     in. :meth:`metadata` gives the plan before running, like dask-ml's
     ``HyperbandSearchCV.metadata``; with no early stopping the run creates exactly

@@ -63,6 +63,17 @@ def planned_steps(rungs: Sequence[tuple[int, int]]) -> int:
     return total
 
 
+def steps_after(rungs: Sequence[tuple[int, int]], rung: int) -> int:
+    """Steps the rungs after ``rung`` plan: each of their survivors trains on from the rung before.
+
+    >>> steps_after([(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)], 2)
+    108
+    >>> steps_after([(5, 81)], 0)
+    0
+    """
+    return sum(n * (r - rungs[i - 1][1]) for i, (n, r) in enumerate(rungs) if i > rung)
+
+
 def worst_score(mode: str) -> float:
     """The score that loses to every other in ``mode``."""
     return -math.inf if mode == "max" else math.inf

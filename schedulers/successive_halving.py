@@ -20,7 +20,9 @@ from typing import Any, Sequence
 from tunebench.scheduler import Scheduler, check_int
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
-from schedulers.rungs import check_eta, check_n_trials, check_patience, check_tol, comparable, planned_steps, plateaued
+from schedulers.rungs import (
+    check_eta, check_n_trials, check_patience, check_tol, comparable, planned_steps, plateaued, steps_after,
+)
 
 
 def sh_rungs(n_trials: int, min_iter: int, max_iter: int, eta: int) -> list[tuple[int, int]]:
@@ -44,7 +46,9 @@ class Bracket:
     """The state of one synchronous bracket while it runs.
 
     ``rung`` is the rung being filled. ``due`` counts the trials still expected to report at
-    it (including trials not created yet); when it reaches zero the rung closes.
+    it (including trials not created yet); when it reaches zero the rung closes. ``ready``
+    holds ``(trial_id, steps)`` of trials waiting to train on to the rung, ``ready_steps`` the
+    steps they still need, ``after[i]`` the steps the rungs after rung ``i`` plan.
     """
 
     index: int
@@ -52,12 +56,31 @@ class Bracket:
     rung: int = 0
     to_create: int = 0
     due: int = 0
-    ready: deque[int] = field(default_factory=deque)
+    ready: deque[tuple[int, int]] = field(default_factory=deque)
+    ready_steps: int = 0
     arrived: dict[int, float] = field(default_factory=dict)
     done: bool = False
+    after: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.to_create = self.due = self.rungs[0][0]
+        self.after = [steps_after(self.rungs, i) for i in range(len(self.rungs))]
+
+    def push(self, trial_id: int, steps: int) -> None:
+        """Queue a trial at ``steps`` to train on to the current rung."""
+        self.ready.append((trial_id, steps))
+        self.ready_steps += self.target - steps
+
+    def pop(self) -> int:
+        """The trial queued longest."""
+        trial_id, steps = self.ready.popleft()
+        self.ready_steps -= self.target - steps
+        return trial_id
+
+    @property
+    def steps_to_go(self) -> int:
+        """Steps not yet handed out: the current rung's unstarted work plus the later rungs' plan."""
+        return self.to_create * self.target + self.ready_steps + self.after[self.rung]
 
     @property
     def target(self) -> int:
@@ -79,7 +102,13 @@ class Bracket:
 
 
 class BracketScheduler(Scheduler):
-    """Runs synchronous brackets side by side; each ``suggest`` moves to the next bracket.
+    """Runs synchronous brackets side by side.
+
+    Each ``suggest`` serves the bracket with the most steps still to hand out (its
+    :attr:`Bracket.steps_to_go`; ties to the bracket added first). Longest-work-first keeps
+    every bracket's chain of rungs moving, so no deep bracket is left to run its last rungs
+    alone on an otherwise idle cluster: on 2 virtual workers, Hyperband with ``R=81, eta=3``
+    ends within 1% of the ideal, total steps over workers (``tests/test_hyperband.py``).
 
     A trial that reaches a rung below the last gets ``PAUSE`` and waits for the rung to close;
     then the winners become ready to resume and the losers' status turns to ``STOPPED`` (the
@@ -100,7 +129,6 @@ class BracketScheduler(Scheduler):
         self.tol = check_tol(tol)
         self.brackets: list[Bracket] = []
         self._by_index: dict[int, Bracket] = {}
-        self._cursor = 0
         self._n_done = 0
 
     def add_bracket(self, index: int, rungs: Sequence[tuple[int, int]]) -> None:
@@ -121,19 +149,15 @@ class BracketScheduler(Scheduler):
         return self._n_done == len(self.brackets)
 
     def suggest(self) -> Job | None:
-        brackets = self.brackets
-        n = len(brackets)
-        for j in range(n):
-            k = (self._cursor + j) % n
-            bracket = brackets[k]
-            if bracket.ready or bracket.to_create:
-                self._cursor = (k + 1) % n
-                return self._job_from(bracket)
-        return None
+        best: Bracket | None = None
+        for bracket in self.brackets:
+            if (bracket.ready or bracket.to_create) and (best is None or bracket.steps_to_go > best.steps_to_go):
+                best = bracket
+        return None if best is None else self._job_from(best)
 
     def _job_from(self, bracket: Bracket) -> Job:
         if bracket.ready:
-            trial = self.trials[bracket.ready.popleft()]
+            trial = self.trials[bracket.pop()]
         else:
             bracket.to_create -= 1
             trial = self.new_trial(bracket=bracket.index)
@@ -151,7 +175,7 @@ class BracketScheduler(Scheduler):
         flat = self.patience is not None and plateaued(trial.scores, trial.steps, self.patience, self.tol, self.mode)
         if result.step < bracket.target:
             if not flat:
-                bracket.ready.append(trial.trial_id)
+                bracket.push(trial.trial_id, trial.steps)
                 return self.set_status(trial, Decision.CONTINUE)
             decision = Decision.STOP
         elif bracket.last:
@@ -185,7 +209,8 @@ class BracketScheduler(Scheduler):
         bracket.rung += 1
         bracket.arrived = {}
         bracket.due = len(winners)
-        bracket.ready.extend(winners)
+        for tid in winners:
+            bracket.push(tid, self.trials[tid].steps)
         return promoted
 
 

@@ -86,11 +86,24 @@ def test_planned_equals_done(R: int, eta: int, concurrency: int) -> None:
     assert {t.status for t in hb.trials.values()} <= {TrialStatus.STOPPED, TrialStatus.COMPLETED}
 
 
-def test_brackets_run_side_by_side() -> None:
+def test_brackets_run_side_by_side_longest_work_first() -> None:
     hb = Hyperband(SPACE, max_iter=81, eta=3)
-    jobs = [hb.suggest() for _ in range(5)]
-    assert [hb.trials[j.trial_id].bracket for j in jobs if j] == [4, 3, 2, 1, 0]
-    assert [j.stop_step for j in jobs if j] == [1, 3, 9, 27, 81]
+    assert [b.steps_to_go for b in hb.brackets] == [p["partial_fit_calls"] for p in hb.metadata()["brackets"]]
+    jobs = [hb.suggest() for _ in range(40)]
+    brackets = [hb.trials[j.trial_id].bracket for j in jobs if j]
+    # bracket 0 plans 405 steps, bracket 1 324, bracket 4 297, bracket 2 279, bracket 3 276
+    assert brackets[:4] == [0, 1, 0, 4]
+    assert set(brackets) == {0, 1, 2, 3, 4}
+    assert sum(b.steps_to_go for b in hb.brackets) == 1581 - sum(j.n_steps for j in jobs if j)
+
+
+@pytest.mark.parametrize("R,workers,slack", [(81, 2, 1.01), (243, 2, 1.02), (27, 4, 1.03), (81, 8, 1.10)])
+def test_longest_work_first_keeps_workers_busy_to_the_end(R: int, workers: int, slack: float) -> None:
+    hb = Hyperband(SPACE, max_iter=R, eta=3)
+    trace = play(hb, seeded_curve, workers)
+    makespan = trace.results[-1].elapsed_s
+    assert makespan <= slack * trace.steps / workers
+    assert all(b.steps_to_go == 0 and b.ready_steps == 0 for b in hb.brackets)
 
 
 def test_survivors_resume_from_their_checkpoint() -> None:
