@@ -32,7 +32,7 @@ def test_hyperband_on_dask_matches_local(tmp_path) -> None:
     assert run_fingerprint(out) == run_fingerprint(local)
     assert out.summary["test_score"] == local.summary["test_score"]
     stats = out.summary["executor_stats"]
-    assert stats["name"] == "dask" and stats["started_cluster"] and stats["queue"] == 2
+    assert stats["name"] == "dask" and stats["started_cluster"] and stats["queue"] == 0
     assert stats["retries"] == 0 and stats["duplicates_dropped"] == 0
 
 

@@ -9,8 +9,11 @@ of earlier Jobs to recompute.
 
 ``priority: score`` gives each task the Dask priority ``job.priority`` (its trial's last score,
 so good trials run first when workers are scarce, as in Sievert et al., SciPy 2019);
-``priority: fifo`` runs Jobs in the order they came. ``queue`` extra Jobs may wait in Dask
-beyond one per worker, so the priority has something to order.
+``priority: fifo`` runs Jobs in the order they came. Workers are scarce when the cluster has
+fewer threads than ``n_workers`` (a shared cluster, lost workers) or when ``queue`` lets Jobs
+wait in Dask beyond one per worker. ``queue`` is 0 by default: the scheduler already hands out
+Jobs in the order it wants, and reordering a queue by score starves the low-scoring Jobs that a
+synchronous rung (Hyperband, successive halving) waits for before it can promote anyone.
 """
 
 from __future__ import annotations
@@ -65,6 +68,19 @@ def job_task(key: str, func: Any, *args: Any) -> Task:
         return Task(key, func, *args)
 
 
+DIAGNOSTICS: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+"""Diagnostics settings of a cluster this executor starts. The workers' statistical profiler
+(every 10 ms) and the system monitor feed only the dashboard, which is off; the event-loop
+health check still catches a loop blocked for its 3 s limit when it ticks every second rather
+than every 20 ms. At Dask's defaults an idle LocalCluster of 2 workers keeps a sixth of a core
+busy on these, which on a small machine comes out of the trials' compute
+(``python scripts/bench_executors.py --only dask-idle``)."""
+
+
 def local_cluster_config(priority: str) -> dict[str, Any]:
     """Settings for a LocalCluster this executor starts.
 
@@ -72,10 +88,9 @@ def local_cluster_config(priority: str) -> dict[str, Any]:
     Dask also hands each worker one extra task ahead of time (``worker-saturation: 1.1``).
     Under ``score`` that extra task would jump the queue, so the saturation is 1.0: a worker gets
     its next Job, the best one waiting, when it frees up. Under ``fifo`` the extra task keeps
-    workers busy while the next one travels. The workers' statistical profiler feeds only the
-    dashboard, which is off; it samples every 10 ms and costs a few percent of a core.
+    workers busy while the next one travels. Diagnostics are as in :data:`DIAGNOSTICS`.
     """
-    config: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+    config = dict(DIAGNOSTICS)
     if priority == "score":
         config["distributed.scheduler.worker-saturation"] = 1.0
     return config
@@ -86,7 +101,7 @@ class DaskExecutor(Executor):
 
     Keys: ``n_workers`` (LocalCluster workers; with ``address``, how many to wait for),
     ``address`` (a running scheduler, ``tcp://host:port``), ``priority`` (``score`` or
-    ``fifo``), ``queue`` (Jobs beyond one per worker; default ``n_workers``), ``max_retries``
+    ``fifo``), ``queue`` (Jobs that may wait in Dask beyond one per worker; default 0), ``max_retries``
     (reruns of a Job that Dask gives up on after losing workers), ``connect_timeout_s``.
 
     A running scheduler keeps its own ``worker-saturation`` (1.1 by default): under ``score``
@@ -101,7 +116,7 @@ class DaskExecutor(Executor):
         n_workers: int = 2,
         address: str | None = None,
         priority: str = "score",
-        queue: int | None = None,
+        queue: int = 0,
         max_retries: int = 3,
         connect_timeout_s: float = 10.0,
     ) -> None:
@@ -110,7 +125,7 @@ class DaskExecutor(Executor):
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
         self.priority = priority
-        self.queue = n_workers if queue is None else check_int("queue", queue, 0)
+        self.queue = check_int("queue", queue, 0)
         self.max_retries = check_int("max_retries", max_retries, 0)
         if isinstance(connect_timeout_s, bool) or not isinstance(connect_timeout_s, (int, float)) or connect_timeout_s <= 0:
             raise ValueError(f"connect_timeout_s must be a number > 0, got {connect_timeout_s!r}")
