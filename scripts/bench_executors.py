@@ -5,7 +5,9 @@ Workload: SGDClassifier on circles with 40,000 training rows, one epoch per step
 
 * Hyperband (max_iter=81, eta=3) on each executor, and dask-ml's ``HyperbandSearchCV``
   (max_iter=81, aggressiveness=3) on a LocalCluster of the same shape, its workers warmed up
-  (sklearn imported). Ours is timed from the first Job (the runner's ``wall_time_s``; the data
+  (sklearn imported): ``dask-ml`` at Dask's default settings, as dask-ml's documentation runs it,
+  and ``dask-ml-diag`` with our executor's diagnostics settings (``DIAGNOSTICS``), which take
+  part of our lead away. Ours is timed from the first Job (the runner's ``wall_time_s``; the data
   is already scattered), dask-ml's around ``fit``. Target: ours on Dask at most 0.8x dask-ml's
   wall time for the same number of partial_fit calls.
 * ASHA, stopping variant (max_t=81, grace=1, eta=3, the same number of trials) on our Ray
@@ -22,6 +24,7 @@ the table. ``--quick`` shrinks the data and budgets for a smoke run.
 
     python scripts/bench_executors.py            # the full benchmark (tens of minutes on 2 cores)
     python scripts/bench_executors.py --quick --only hb-dask dask-ml
+    python scripts/bench_executors.py --only hb-dask dask-ml --repeat 3   # medians of 3 runs each, in turn
 """
 
 from __future__ import annotations
@@ -101,8 +104,9 @@ def load_data(n_samples: int) -> Any:
     return SGDWorkload(dataset="circles", n_samples=n_samples).load(0)
 
 
-def dask_ml_hyperband(n_samples: int, max_iter: int) -> dict[str, Any]:
-    """dask-ml's HyperbandSearchCV on a LocalCluster like ours; the train block is one epoch."""
+def dask_ml_hyperband(n_samples: int, max_iter: int, diagnostics: bool) -> dict[str, Any]:
+    """dask-ml's HyperbandSearchCV on a LocalCluster of the same shape as ours, with Dask's default
+    settings or (``diagnostics``) with our executor's ``DIAGNOSTICS``; one epoch per train block."""
     import dask
     import dask.array as da
     import numpy as np
@@ -110,6 +114,8 @@ def dask_ml_hyperband(n_samples: int, max_iter: int) -> dict[str, Any]:
     from distributed import Client, LocalCluster, get_task_stream
     from scipy.stats import loguniform, uniform
     from sklearn.linear_model import SGDClassifier
+
+    from tunebench.executors.dask_executor import DIAGNOSTICS
 
     data = load_data(n_samples)
     X = np.concatenate([data.X_train, data.X_val])
@@ -120,7 +126,8 @@ def dask_ml_hyperband(n_samples: int, max_iter: int) -> dict[str, Any]:
     search = HyperbandSearchCV(est, params, max_iter=max_iter, aggressiveness=3, random_state=0,
                                test_size=len(data.X_val) / len(X))
     with PeakRSS() as mem:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        with dask.config.set(DIAGNOSTICS if diagnostics else {}):
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
         try:
             client.run(lambda: __import__("sklearn.linear_model") and None)
@@ -134,6 +141,34 @@ def dask_ml_hyperband(n_samples: int, max_iter: int) -> dict[str, Any]:
             cluster.close()
     return {"wall_s": wall, "utilization": busy / (2 * wall), "partial_fit_calls": search.metadata_["partial_fit_calls"],
             "n_trials": search.metadata_["n_models"], "best_score": float(search.best_score_), "peak_rss_mb": mem.peak / 2**20}
+
+
+def dask_idle(seconds: float) -> dict[str, Any]:
+    """CPU share (percent of one core) of an idle 2-worker LocalCluster's driver and workers,
+    at Dask's defaults and with the executor's ``DIAGNOSTICS``."""
+    import logging
+
+    import dask
+    import psutil
+    from distributed import Client, LocalCluster
+
+    from tunebench.executors.dask_executor import DIAGNOSTICS
+
+    def cpu(pids: list[int]) -> float:
+        return sum(sum(psutil.Process(p).cpu_times()[:2]) for p in pids)
+
+    out: dict[str, Any] = {}
+    for name, config in (("dask_defaults", {}), ("diagnostics", DIAGNOSTICS)):
+        with dask.config.set(config), LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False},
+        ) as cluster, Client(cluster) as client:
+            pids = [os.getpid(), *client.run(os.getpid).values()]
+            time.sleep(3)
+            a, t0 = cpu(pids), time.time()
+            time.sleep(seconds)
+            out[f"idle_cpu_pct_{name}"] = 100 * (cpu(pids) - a) / (time.time() - t0)
+    return out
 
 
 def start_local_ray() -> None:
@@ -231,7 +266,9 @@ def cases(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         f"hb-{ex}": (lambda ex=ex: ours({"name": ex}, hb, n)) for ex in ("local", "ray", "dask", "dask-on-ray")
     }
     out["hb-dask-fifo"] = lambda: ours({"name": "dask", "priority": "fifo"}, hb, n)
-    out["dask-ml"] = lambda: dask_ml_hyperband(n, r)
+    out["dask-ml"] = lambda: dask_ml_hyperband(n, r, diagnostics=False)
+    out["dask-ml-diag"] = lambda: dask_ml_hyperband(n, r, diagnostics=True)
+    out["dask-idle"] = lambda: dask_idle(5.0 if quick else 20.0)
     seeds = [0, 1, 2]
     out["asha-ray"] = lambda: ours_asha(n, r, asha_trials, seeds)
     out["ray-tune"] = lambda: ray_tune_asha(n, r, asha_trials, seeds)
@@ -255,23 +292,36 @@ def run_case(name: str, quick: bool) -> dict[str, Any]:
     return {**json.loads(lines[-1]), "process_s": time.time() - t0, "load": load}
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median wall time (the lower middle one of an even count), with every
+    run's wall time beside it; a case without wall times keeps its last run."""
+    timed = sorted((r for r in runs if "wall_s" in r), key=lambda r: r["wall_s"])
+    if not timed:
+        return runs[-1]
+    return {**timed[(len(timed) - 1) // 2], "wall_s_runs": [r["wall_s"] for r in runs if "wall_s" in r]}
+
+
 def verdicts(res: dict[str, dict[str, Any]]) -> list[str]:
     out = []
 
     def get(case: str, key: str) -> float | None:
         return res.get(case, {}).get(key)
 
-    theirs = get("dask-ml", "wall_s")
-    for case in ("hb-dask", "hb-dask-fifo"):
-        mine = get(case, "wall_s")
-        if mine and theirs:
-            same = get(case, "partial_fit_calls") == get("dask-ml", "partial_fit_calls")
+    for base, how in (("dask-ml", "at Dask's defaults"), ("dask-ml-diag", "with our DIAGNOSTICS")):
+        theirs = get(base, "wall_s")
+        for case in ("hb-dask", "hb-dask-fifo"):
+            mine = get(case, "wall_s")
+            if not (mine and theirs):
+                continue
+            same = get(case, "partial_fit_calls") == get(base, "partial_fit_calls")
             ratio = mine / theirs
             floor = (get(case, "utilization") or 0) * mine / theirs
-            out.append(f"Hyperband on Dask ({case}) vs dask-ml: {ratio:.2f}x wall time (target <= 0.8x: "
-                       f"{'met' if ratio <= 0.8 else 'MISSED'}); partial_fit calls {get(case, 'partial_fit_calls')} "
-                       f"vs {get('dask-ml', 'partial_fit_calls')}{'' if same else ' (differ)'}; with no idle worker "
-                       f"time at all it would be {floor:.2f}x")
+            pairs = zip(res[case].get("wall_s_runs", [mine]), res[base].get("wall_s_runs", [theirs]))
+            each = ", ".join(f"{a / b:.2f}x" for a, b in pairs)
+            out.append(f"Hyperband on Dask ({case}) vs dask-ml {how} ({base}): {ratio:.2f}x median wall time "
+                       f"(target <= 0.8x: {'met' if ratio <= 0.8 else 'MISSED'}; run by run {each}); partial_fit calls "
+                       f"{get(case, 'partial_fit_calls')} vs {get(base, 'partial_fit_calls')}{'' if same else ' (differ)'}; "
+                       f"with no idle worker time at all it would be {floor:.2f}x")
     ours_asha, tune_wall = get("asha-ray", "wall_s"), get("ray-tune", "wall_s")
     if ours_asha and tune_wall:
         ratio = ours_asha / tune_wall
@@ -285,6 +335,10 @@ def verdicts(res: dict[str, dict[str, Any]]) -> list[str]:
     low = [f"{k} {v['utilization']:.2f}" for k, v in mine.items() if v["utilization"] < 0.85]
     if mine:
         out.append("utilisation >= 0.85 on our runs: " + ("met everywhere" if not low else "MISSED for " + ", ".join(low)))
+    idle = res.get("dask-idle", {})
+    if "idle_cpu_pct_diagnostics" in idle:
+        out.append(f"idle 2-worker LocalCluster (driver and workers): {idle['idle_cpu_pct_dask_defaults']:.1f}% of a core "
+                   f"at Dask's defaults, {idle['idle_cpu_pct_diagnostics']:.1f}% with the executor's DIAGNOSTICS")
     for ex in ("ray", "dask", "dask-on-ray"):
         a, b = get(f"mem-{ex}-30", "peak_rss_mb"), get(f"mem-{ex}-300", "peak_rss_mb")
         if a and b:
@@ -311,6 +365,7 @@ def main() -> None:
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="small data and budgets (a smoke run)")
     parser.add_argument("--only", nargs="+", help="run only these cases (merged into the last results)")
+    parser.add_argument("--repeat", type=int, default=1, help="run the cases this many times, in turn; report the median")
     args = parser.parse_args()
     all_cases = cases(args.quick)
     if args.case:
@@ -323,9 +378,14 @@ def main() -> None:
     res: dict[str, dict[str, Any]] = {}
     if args.only and previous.exists():
         res = {k: v for k, v in json.loads(previous.read_text()).items() if k in all_cases}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for rep in range(args.repeat):
+        for name in names:
+            runs[name].append({**run_case(name, args.quick), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
+            shown = {k: v for k, v in runs[name][-1].items() if k != "stats"}
+            print(f"{name} (run {rep + 1}/{args.repeat}): {json.dumps(shown, default=str)[:300]}", flush=True)
     for name in names:
-        res[name] = {**run_case(name, args.quick), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")}
-        print(f"{name}: " + (json.dumps({k: v for k, v in res[name].items() if k != 'stats'}, default=str)[:300]), flush=True)
+        res[name] = median_run(runs[name])
     report = "\n".join([
         f"# Executor benchmark{' (quick)' if args.quick else ''}", "",
         f"2 workers on {os.cpu_count()} cores; SGD on circles, {'4,000' if args.quick else '40,000'} training rows, "
