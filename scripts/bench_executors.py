@@ -331,7 +331,7 @@ def verdicts(res: dict[str, dict[str, Any]]) -> list[str]:
                    f"best score {get('asha-ray', 'best_score'):.4f} vs {get('ray-tune', 'best_score'):.4f} "
                    f"({'equal or better' if better else 'WORSE'}); partial_fit calls {get('asha-ray', 'partial_fit_calls'):.0f} "
                    f"vs {get('ray-tune', 'partial_fit_calls'):.0f} ({per_call[0]:.0f} vs {per_call[1]:.0f} ms of wall time per call)")
-    mine = {k: v for k, v in res.items() if "utilization" in v and k.startswith(("hb-", "asha-"))}
+    mine = {k: v for k, v in res.items() if "utilization" in v and k.startswith(("hb-", "asha-", "mem-"))}
     low = [f"{k} {v['utilization']:.2f}" for k, v in mine.items() if v["utilization"] < 0.85]
     if mine:
         out.append("utilisation >= 0.85 on our runs: " + ("met everywhere" if not low else "MISSED for " + ", ".join(low)))

@@ -94,3 +94,44 @@ def test_unreachable_address_fails_fast_and_clearly() -> None:
 def test_bad_options_name_the_key(kwargs, key) -> None:
     with pytest.raises(ValueError, match=key):
         DaskExecutor(**kwargs)
+
+
+def live_trials(ex: DaskExecutor) -> set[int]:
+    """Trial ids of this run's live Trainables, over all workers."""
+    assert ex._client is not None
+
+    def ids(scope: str) -> list[int]:
+        from tunebench.executors.live import CACHE
+
+        return [tid for s, tid in list(CACHE._live) if s == scope]
+
+    return {tid for per_worker in ex._client.run(ids, ex._scope).values() for tid in per_worker}
+
+
+def wait_for_live(ex: DaskExecutor, expected: set[int]) -> set[int]:
+    deadline = time.time() + 10
+    while (live := live_trials(ex)) != expected and time.time() < deadline:
+        time.sleep(0.05)
+    return live
+
+
+def test_released_trials_leave_the_workers() -> None:
+    workload = SGDWorkload(dataset="circles", n_samples=600)
+    cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
+    with DaskExecutor(n_workers=2) as ex:
+        ex.start(workload, workload.load(0))
+        for tid in range(4):
+            ex.submit(Job(tid, cfg, tid, 0, 1))
+        while ex.pending:
+            ex.wait()
+        assert live_trials(ex) == {0, 1, 2, 3}
+        ex.release(0)
+        ex.release(2)
+        ex.submit(Job(1, cfg, 1, 1, 2))
+        ex.wait()
+        assert wait_for_live(ex, {1, 3}) == {1, 3}
+        ex.release(1)
+        time.sleep(1.1)  # releases go out in one broadcast a second at most
+        ex.submit(Job(3, cfg, 3, 1, 2))
+        ex.wait()
+        assert wait_for_live(ex, {3}) == {3}

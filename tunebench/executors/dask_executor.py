@@ -39,6 +39,7 @@ from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
 
 PRIORITIES = ("score", "fifo")
+RELEASE_EVERY_S = 1.0
 LOST = (KilledWorker, FutureCancelledError)
 
 
@@ -81,19 +82,16 @@ busy on these, which on a small machine comes out of the trials' compute
 (``python scripts/bench_executors.py --only dask-idle``)."""
 
 
-def local_cluster_config(priority: str) -> dict[str, Any]:
+def local_cluster_config() -> dict[str, Any]:
     """Settings for a LocalCluster this executor starts.
 
-    Jobs beyond the free workers wait in the scheduler's queue, ordered by priority; by default
-    Dask also hands each worker one extra task ahead of time (``worker-saturation: 1.1``).
-    Under ``score`` that extra task would jump the queue, so the saturation is 1.0: a worker gets
-    its next Job, the best one waiting, when it frees up. Under ``fifo`` the extra task keeps
-    workers busy while the next one travels. Diagnostics are as in :data:`DIAGNOSTICS`.
+    Jobs beyond the free workers wait in the scheduler's queue, ordered by priority. By default
+    Dask hands each worker one extra task ahead of time (``worker-saturation: 1.1``), which
+    would jump that queue and could leave one worker holding two Jobs while another idles; at
+    1.0 a worker gets its next Job, the first one waiting, when it frees up. Diagnostics are as
+    in :data:`DIAGNOSTICS`.
     """
-    config = dict(DIAGNOSTICS)
-    if priority == "score":
-        config["distributed.scheduler.worker-saturation"] = 1.0
-    return config
+    return {**DIAGNOSTICS, "distributed.scheduler.worker-saturation": 1.0}
 
 
 class DaskExecutor(Executor):
@@ -104,8 +102,8 @@ class DaskExecutor(Executor):
     ``fifo``), ``queue`` (Jobs that may wait in Dask beyond one per worker; default 0), ``max_retries``
     (reruns of a Job that Dask gives up on after losing workers), ``connect_timeout_s``.
 
-    A running scheduler keeps its own ``worker-saturation`` (1.1 by default): under ``score``
-    each worker may then take one Job ahead of its turn. Start it with
+    A running scheduler keeps its own ``worker-saturation`` (1.1 by default): each worker may
+    then take one Job ahead of its turn. Start it with
     ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the strict order.
     """
 
@@ -138,6 +136,7 @@ class DaskExecutor(Executor):
         self._by_key: dict[str, Ticket] = {}
         self._done: as_completed | None = None
         self._released: list[int] = []
+        self._released_at = 0.0
         self._scope = uuid.uuid4().hex[:12]
         self._first_workers: set[str] = set()
         self._processes: set[str] = set()
@@ -163,7 +162,7 @@ class DaskExecutor(Executor):
 
     def _connect(self) -> Client:
         if self.address is None:
-            with dask.config.set(local_cluster_config(self.priority)):
+            with dask.config.set(local_cluster_config()):
                 self._cluster = LocalCluster(
                     n_workers=self.n_workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR,
@@ -281,9 +280,16 @@ class DaskExecutor(Executor):
             self._released.append(trial_id)
 
     def _flush_releases(self) -> None:
-        if self._released and self._client is not None:
+        """Tell the workers which live trials to forget, in one broadcast per :data:`RELEASE_EVERY_S`
+        (a broadcast per Job would cost each worker a message while it trains; a cache entry
+        that lingers a second is harmless, as the cache is bounded)."""
+        if not self._released or self._client is None:
+            return
+        now = time.monotonic()
+        if now - self._released_at >= RELEASE_EVERY_S:
             self._client.run(drop_task, self._scope, list(self._released), wait=False)
             self._released.clear()
+            self._released_at = now
 
     def test_score(self, trial_id: int) -> float:
         if self._client is None:
