@@ -316,10 +316,13 @@ def verdicts(res: dict[str, dict[str, Any]]) -> list[str]:
             same = get(case, "partial_fit_calls") == get(base, "partial_fit_calls")
             ratio = mine / theirs
             floor = (get(case, "utilization") or 0) * mine / theirs
-            pairs = zip(res[case].get("wall_s_runs", [mine]), res[base].get("wall_s_runs", [theirs]))
-            each = ", ".join(f"{a / b:.2f}x" for a, b in pairs)
+            if res[case].get("batch") is not None and res[case].get("batch") == res[base].get("batch"):
+                pairs = zip(res[case].get("wall_s_runs", [mine]), res[base].get("wall_s_runs", [theirs]))
+                each = "run by run " + ", ".join(f"{a / b:.2f}x" for a, b in pairs)
+            else:
+                each = "measured in different invocations, so not paired run by run"
             out.append(f"Hyperband on Dask ({case}) vs dask-ml {how} ({base}): {ratio:.2f}x median wall time "
-                       f"(target <= 0.8x: {'met' if ratio <= 0.8 else 'MISSED'}; run by run {each}); partial_fit calls "
+                       f"(target <= 0.8x: {'met' if ratio <= 0.8 else 'MISSED'}; {each}); partial_fit calls "
                        f"{get(case, 'partial_fit_calls')} vs {get(base, 'partial_fit_calls')}{'' if same else ' (differ)'}; "
                        f"with no idle worker time at all it would be {floor:.2f}x")
     ours_asha, tune_wall = get("asha-ray", "wall_s"), get("ray-tune", "wall_s")
@@ -379,9 +382,10 @@ def main() -> None:
     if args.only and previous.exists():
         res = {k: v for k, v in json.loads(previous.read_text()).items() if k in all_cases}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    batch = time.strftime("%Y-%m-%d %H:%M:%S")
     for rep in range(args.repeat):
         for name in names:
-            runs[name].append({**run_case(name, args.quick), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
+            runs[name].append({**run_case(name, args.quick), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"), "batch": batch})
             shown = {k: v for k, v in runs[name][-1].items() if k != "stats"}
             print(f"{name} (run {rep + 1}/{args.repeat}): {json.dumps(shown, default=str)[:300]}", flush=True)
     for name in names:
