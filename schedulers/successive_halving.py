@@ -150,9 +150,12 @@ class BracketScheduler(Scheduler):
 
     def suggest(self) -> Job | None:
         best: Bracket | None = None
+        most = -1
         for bracket in self.brackets:
-            if (bracket.ready or bracket.to_create) and (best is None or bracket.steps_to_go > best.steps_to_go):
-                best = bracket
+            if bracket.ready or bracket.to_create:
+                left = bracket.steps_to_go
+                if left > most:
+                    best, most = bracket, left
         return None if best is None else self._job_from(best)
 
     def _job_from(self, bracket: Bracket) -> Job:
