@@ -1,4 +1,5 @@
-"""Cluster addresses: parse them, check them fast, and start or join a Ray session.
+"""Cluster executors' common ground: addresses checked fast, option checks, a Ray session, and
+the base class of the ray, dask and dask-on-ray executors.
 
 An unreachable ``address`` must fail within seconds with a message that names it and says how
 to start a cluster; Ray and Dask clients on their own may retry for a minute or more. So the
@@ -18,10 +19,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from tunebench.executors.base import ExecutorError
+from tunebench.executors.base import Executor, ExecutorError
+from tunebench.executors.ledger import Ledger
 
 RAY_HOWTO = (
     "start one with `RAY_AUTH_MODE=disabled ray start --head --port 6379` and pass its address "
@@ -79,6 +83,38 @@ def check_int(key: str, value: object, low: int) -> int:
     return value
 
 
+def check_seconds(key: str, value: object) -> float:
+    """Validate a duration in seconds ``> 0``; the ValueError names the key and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{key} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+class ClusterExecutor(Executor):
+    """What the ray, dask and dask-on-ray executors share: the ``address``, ``queue`` and
+    ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of checkpoints, and a
+    scope that keeps this run's trials apart on long-lived workers."""
+
+    def __init__(self, n_workers: int, address: str | None, queue: int, max_retries: int) -> None:
+        super().__init__(n_workers)
+        self.address = check_address("address", address)
+        self.queue = check_int("queue", queue, 0)
+        self.max_retries = check_int("max_retries", max_retries, 0)
+        self._ledger = Ledger(max_retries=self.max_retries)
+        self._scope = uuid.uuid4().hex[:12]
+
+    @property
+    def capacity(self) -> int:
+        return self.n_workers + self.queue
+
+    @property
+    def pending(self) -> int:
+        return self._ledger.pending
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "queue": self.queue, **self._ledger.counts()}
+
+
 @dataclass
 class RaySession:
     """A Ray connection and whether this process started it (and so must shut it down)."""
@@ -94,6 +130,15 @@ class RaySession:
         if self.owned and ray.is_initialized():
             ray.shutdown()
         self.owned = False
+
+
+def ray_ready(refs: list[Any]) -> list[Any]:
+    """Block until one of ``refs`` is ready; return all that are ready by then."""
+    import ray
+
+    ray.wait(refs, num_returns=1)
+    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+    return ready
 
 
 def start_ray(address: str | None, n_workers: int) -> RaySession:

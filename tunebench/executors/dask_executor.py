@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -31,9 +30,9 @@ from distributed import Client, Future, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from tunebench.executors.base import Executor, ExecutorError
-from tunebench.executors.cluster import DASK_HOWTO, check_address, check_int, check_reachable
-from tunebench.executors.ledger import Ledger, Ticket
+from tunebench.executors.base import ExecutorError
+from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, check_reachable, check_seconds
+from tunebench.executors.ledger import Ticket
 from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
 from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
@@ -94,7 +93,7 @@ def local_cluster_config() -> dict[str, Any]:
     return {**DIAGNOSTICS, "distributed.scheduler.worker-saturation": 1.0}
 
 
-class DaskExecutor(Executor):
+class DaskExecutor(ClusterExecutor):
     """Dask ``distributed``: a LocalCluster of single-threaded worker processes, or a running one.
 
     Keys: ``n_workers`` (LocalCluster workers; with ``address``, how many to wait for),
@@ -118,26 +117,19 @@ class DaskExecutor(Executor):
         max_retries: int = 3,
         connect_timeout_s: float = 10.0,
     ) -> None:
-        super().__init__(n_workers)
-        self.address = check_address("address", address)
+        super().__init__(n_workers, address, queue, max_retries)
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
         self.priority = priority
-        self.queue = check_int("queue", queue, 0)
-        self.max_retries = check_int("max_retries", max_retries, 0)
-        if isinstance(connect_timeout_s, bool) or not isinstance(connect_timeout_s, (int, float)) or connect_timeout_s <= 0:
-            raise ValueError(f"connect_timeout_s must be a number > 0, got {connect_timeout_s!r}")
-        self.connect_timeout_s = float(connect_timeout_s)
+        self.connect_timeout_s = check_seconds("connect_timeout_s", connect_timeout_s)
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._data: Future | None = None
         self._workload: Workload | None = None
-        self._ledger = Ledger(max_retries=self.max_retries)
         self._by_key: dict[str, Ticket] = {}
         self._done: as_completed | None = None
         self._released: list[int] = []
         self._released_at = 0.0
-        self._scope = uuid.uuid4().hex[:12]
         self._first_workers: set[str] = set()
         self._processes: set[str] = set()
         self._threads = n_workers
@@ -214,17 +206,9 @@ class DaskExecutor(Executor):
     # -- Jobs --------------------------------------------------------------------------------
 
     @property
-    def capacity(self) -> int:
-        return self.n_workers + self.queue
-
-    @property
     def slots(self) -> int:
         """Jobs that can compute at once: the cluster's threads, at most :attr:`capacity`."""
         return min(self._threads, self.capacity)
-
-    @property
-    def pending(self) -> int:
-        return self._ledger.pending
 
     def submit(self, job: Job) -> None:
         if self._client is None:
@@ -321,9 +305,7 @@ class DaskExecutor(Executor):
             except Exception:
                 pass
         return {
-            "name": self.name,
-            "n_workers": self.n_workers,
-            "queue": self.queue,
+            **super().stats(),
             "priority": self.priority,
             "address": self._address or self.address,
             "started_cluster": self.address is None,
@@ -331,5 +313,4 @@ class DaskExecutor(Executor):
             "workers_now": len(workers),
             "worker_restarts": restarts,
             "worker_processes_used": len(self._processes),
-            **self._ledger.counts(),
         }

@@ -12,7 +12,6 @@ recompute). There is no ``distributed.Client``.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -20,9 +19,8 @@ import dask
 import ray
 from ray.exceptions import RayError, RayTaskError
 
-from tunebench.executors.base import Executor
-from tunebench.executors.cluster import RaySession, check_address, check_int, start_ray
-from tunebench.executors.ledger import Ledger, Ticket
+from tunebench.executors.cluster import ClusterExecutor, RaySession, ray_ready, start_ray
+from tunebench.executors.ledger import Ticket
 from tunebench.executors.live import run_task, score_on_test_set
 from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
@@ -49,7 +47,7 @@ def job_graph(func: Any, *args: Any, key: str) -> Any:
     return dask.delayed(func, pure=False, nout=2)(*args, dask_key_name=key)
 
 
-class DaskOnRayExecutor(Executor):
+class DaskOnRayExecutor(ClusterExecutor):
     """Dask graphs computed by Ray (``ray_dask_get``); the dataset is one Ray object.
 
     Keys: ``n_workers`` (CPUs of a local Ray), ``address`` (a running Ray cluster; unset starts
@@ -60,14 +58,9 @@ class DaskOnRayExecutor(Executor):
     name = "dask-on-ray"
 
     def __init__(self, n_workers: int = 2, address: str | None = None, queue: int = 0, max_retries: int = 3) -> None:
-        super().__init__(n_workers)
-        self.address = check_address("address", address)
-        self.queue = check_int("queue", queue, 0)
-        self.max_retries = check_int("max_retries", max_retries, 0)
+        super().__init__(n_workers, address, queue, max_retries)
         self._session: RaySession | None = None
-        self._ledger = Ledger(max_retries=self.max_retries)
         self._by_ref: dict[Any, Ticket] = {}
-        self._scope = uuid.uuid4().hex[:12]
         self._workload: Workload | None = None
         self._data_ref: Any = None
         self._get: Any = None
@@ -102,17 +95,9 @@ class DaskOnRayExecutor(Executor):
             session.close()
 
     @property
-    def capacity(self) -> int:
-        return self.n_workers + self.queue
-
-    @property
     def slots(self) -> int:
         """Jobs that can compute at once: the cluster's CPUs, at most :attr:`capacity`."""
         return min(self._cpus, self.capacity)
-
-    @property
-    def pending(self) -> int:
-        return self._ledger.pending
 
     def submit(self, job: Job) -> None:
         if self._session is None:
@@ -134,10 +119,7 @@ class DaskOnRayExecutor(Executor):
             raise RuntimeError("wait() with no Job pending")
         results: list[Result] = []
         while not results and self._by_ref:
-            refs = list(self._by_ref)
-            ray.wait(refs, num_returns=1)
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-            for ref in ready:
+            for ref in ray_ready(list(self._by_ref)):
                 ticket = self._by_ref.pop(ref)
                 try:
                     result = ray.get(ref)
@@ -164,13 +146,10 @@ class DaskOnRayExecutor(Executor):
 
     def stats(self) -> dict[str, Any]:
         return {
-            "name": self.name,
-            "n_workers": self.n_workers,
-            "queue": self.queue,
+            **super().stats(),
             "address": self._session.address if self._session else self.address,
             "started_cluster": bool(self._session and self._session.local),
             "cluster_cpus": self._cpus,
-            **self._ledger.counts(),
         }
 
 

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
-from tunebench.executors.base import Executor, ExecutorError
-from tunebench.executors.cluster import RaySession, check_address, check_int, start_ray
-from tunebench.executors.ledger import Checkpoint, Ledger, Ticket
+from tunebench.executors.base import ExecutorError
+from tunebench.executors.cluster import ClusterExecutor, RaySession, check_seconds, ray_ready, start_ray
+from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import LiveCache
 from tunebench.executors.worker import worker_name
 from tunebench.trial import Job, Result
@@ -84,7 +83,7 @@ class Slot:
     pid: int | None = None
 
 
-class RayExecutor(Executor):
+class RayExecutor(ClusterExecutor):
     """Ray actors, one per worker slot; the dataset in the object store once.
 
     Keys: ``n_workers`` (actors, and the CPUs of a local Ray), ``address`` (a running cluster:
@@ -103,18 +102,11 @@ class RayExecutor(Executor):
         max_retries: int = 3,
         start_timeout_s: float = 120.0,
     ) -> None:
-        super().__init__(n_workers)
-        self.address = check_address("address", address)
-        self.queue = check_int("queue", queue, 0)
-        self.max_retries = check_int("max_retries", max_retries, 0)
-        if isinstance(start_timeout_s, bool) or not isinstance(start_timeout_s, (int, float)) or start_timeout_s <= 0:
-            raise ValueError(f"start_timeout_s must be a number > 0, got {start_timeout_s!r}")
-        self.start_timeout_s = float(start_timeout_s)
+        super().__init__(n_workers, address, queue, max_retries)
+        self.start_timeout_s = check_seconds("start_timeout_s", start_timeout_s)
         self._session: RaySession | None = None
         self._slots: list[Slot] = []
-        self._ledger = Ledger(max_retries=self.max_retries)
         self._by_ref: dict[Any, Ticket] = {}
-        self._scope = uuid.uuid4().hex[:12]
         self._workload: Workload | None = None
         self._data_ref: Any = None
         self.restarts = 0
@@ -168,14 +160,6 @@ class RayExecutor(Executor):
 
     # -- Jobs --------------------------------------------------------------------------------
 
-    @property
-    def capacity(self) -> int:
-        return self.n_workers + self.queue
-
-    @property
-    def pending(self) -> int:
-        return self._ledger.pending
-
     def submit(self, job: Job) -> None:
         if not self._slots:
             raise RuntimeError("submit() before start() or after shutdown()")
@@ -200,10 +184,7 @@ class RayExecutor(Executor):
             raise RuntimeError("wait() with no Job pending")
         results: list[Result] = []
         while not results and self._by_ref:
-            refs = list(self._by_ref)
-            ray.wait(refs, num_returns=1)
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-            for ref in ready:
+            for ref in ray_ready(list(self._by_ref)):
                 ticket = self._by_ref.pop(ref)
                 slot = self._slots[ticket.slot]
                 current = ticket.generation == slot.generation
@@ -272,13 +253,10 @@ class RayExecutor(Executor):
             except Exception:
                 pass
         return {
-            "name": self.name,
-            "n_workers": self.n_workers,
-            "queue": self.queue,
+            **super().stats(),
             "address": self._session.address if self._session else self.address,
             "started_cluster": bool(self._session and self._session.local),
             "actor_restarts": self.restarts,
             "live_hits": hits,
             "restores": misses,
-            **self._ledger.counts(),
         }
