@@ -162,6 +162,7 @@ class ASHA(Scheduler):
         order = sorted((-level, b, k) for b, levels in enumerate(self.levels) for k, level in enumerate(levels[:-1]))
         self._search = [(b, k, self.rungs[b][k]) for _, b, k in order]
         self._ready: deque[int] = deque()
+        self._bracket_of: dict[int, int] = {}
         self._running = 0
         self._closed = False
 
@@ -198,13 +199,14 @@ class ASHA(Scheduler):
                 stop = self.levels[b][k + 1]
         elif self._ready:
             trial = self.trials[self._ready.popleft()]
-            levels = self.levels[trial.bracket]  # type: ignore[index]
+            levels = self.levels[self._bracket_of[trial.trial_id]]
             stop = levels[bisect.bisect_right(levels, trial.steps)]
         if trial is None:
             if not self._can_start():
                 return None
             b = int(self.rng.integers(self.n_brackets)) if self.n_brackets > 1 else 0
-            trial = self.new_trial(bracket=b)
+            trial = self.new_trial(tags={"bracket": b})
+            self._bracket_of[trial.trial_id] = b
             stop = self.levels[b][0]
         self._running += 1
         return self.make_job(trial, stop)
@@ -215,7 +217,7 @@ class ASHA(Scheduler):
             raise ValueError(f"result for trial {result.trial_id}, which has no Job out")
         self.record(result)
         self._running -= 1
-        b: int = trial.bracket  # type: ignore[assignment]
+        b = self._bracket_of[trial.trial_id]
         if result.step >= self.max_iter:
             decision = Decision.COMPLETE
         else:

@@ -128,13 +128,12 @@ class BracketScheduler(Scheduler):
         self.patience = check_patience(patience)
         self.tol = check_tol(tol)
         self.brackets: list[Bracket] = []
-        self._by_index: dict[int, Bracket] = {}
+        self._bracket_of: dict[int, Bracket] = {}
         self._n_done = 0
 
     def add_bracket(self, index: int, rungs: Sequence[tuple[int, int]]) -> None:
         bracket = Bracket(index, list(rungs))
         self.brackets.append(bracket)
-        self._by_index[index] = bracket
 
     def metadata(self) -> dict[str, Any]:
         plans = [b.plan() for b in self.brackets]
@@ -163,7 +162,8 @@ class BracketScheduler(Scheduler):
             trial = self.trials[bracket.pop()]
         else:
             bracket.to_create -= 1
-            trial = self.new_trial(bracket=bracket.index)
+            trial = self.new_trial(tags={"bracket": bracket.index})
+            self._bracket_of[trial.trial_id] = bracket
         stop = bracket.target
         if self.patience is not None:
             stop = min(stop, trial.steps + self.patience)
@@ -174,7 +174,7 @@ class BracketScheduler(Scheduler):
         if trial is None or trial.status is not TrialStatus.RUNNING:
             raise ValueError(f"result for trial {result.trial_id}, which has no Job out")
         self.record(result)
-        bracket = self._by_index[trial.bracket]  # type: ignore[index]
+        bracket = self._bracket_of[trial.trial_id]
         flat = self.patience is not None and plateaued(trial.scores, trial.steps, self.patience, self.tol, self.mode)
         if result.step < bracket.target:
             if not flat:

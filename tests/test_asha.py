@@ -132,9 +132,9 @@ def test_promotion_resumes_from_checkpoints_and_caps_steps(concurrency: int) -> 
     assert set(statuses) == {TrialStatus.COMPLETED, TrialStatus.STOPPED}  # left-over pauses are closed
     assert len(asha.trials) == 120
     for t in asha.trials.values():
-        assert t.steps in rung_levels(1, 3, 27, t.bracket or 0)
-    assert {t.bracket for t in asha.trials.values()} == {0, 1}
-    assert all(j.stop_step == 3 for j in trace.jobs if j.start_step == 0 and asha.trials[j.trial_id].bracket == 1)
+        assert t.steps in rung_levels(1, 3, 27, t.tags["bracket"])
+    assert {t.tags["bracket"] for t in asha.trials.values()} == {0, 1}
+    assert all(j.stop_step == 3 for j in trace.jobs if j.start_step == 0 and asha.trials[j.trial_id].tags["bracket"] == 1)
 
 
 def test_stopping_variant_stops_trials_by_optunas_rule() -> None:

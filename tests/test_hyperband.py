@@ -79,7 +79,7 @@ def test_planned_equals_done(R: int, eta: int, concurrency: int) -> None:
     assert len(hb.trials) == meta["n_models"]
     assert trace.steps == sum(t.steps for t in hb.trials.values()) == meta["partial_fit_calls"]
     for plan in meta["brackets"]:
-        members = [t for t in hb.trials.values() if t.bracket == plan["bracket"]]
+        members = [t for t in hb.trials.values() if t.tags["bracket"] == plan["bracket"]]
         assert len(members) == plan["n_models"]
         assert sum(t.steps for t in members) == plan["partial_fit_calls"]
     assert max(t.steps for t in hb.trials.values()) == R
@@ -90,7 +90,7 @@ def test_brackets_run_side_by_side_longest_work_first() -> None:
     hb = Hyperband(SPACE, max_iter=81, eta=3)
     assert [b.steps_to_go for b in hb.brackets] == [p["partial_fit_calls"] for p in hb.metadata()["brackets"]]
     jobs = [hb.suggest() for _ in range(40)]
-    brackets = [hb.trials[j.trial_id].bracket for j in jobs if j]
+    brackets = [hb.trials[j.trial_id].tags["bracket"] for j in jobs if j]
     # bracket 0 plans 405 steps, bracket 1 324, bracket 4 297, bracket 2 279, bracket 3 276
     assert brackets[:4] == [0, 1, 0, 4]
     assert set(brackets) == {0, 1, 2, 3, 4}

@@ -13,8 +13,13 @@ from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-KINDS = {"scheduler": "tunebench.schedulers", "executor": "tunebench.executors", "workload": "tunebench.workloads"}
-RESERVED = {"scheduler": ("space", "seed", "mode"), "executor": (), "workload": ()}
+KINDS = {
+    "scheduler": "tunebench.schedulers",
+    "executor": "tunebench.executors",
+    "workload": "tunebench.workloads",
+    "peer": "tunebench.peers",
+}
+RESERVED = {"scheduler": ("space", "seed", "mode"), "executor": (), "workload": (), "peer": ()}
 
 
 class RegistryError(LookupError):

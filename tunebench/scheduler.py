@@ -122,7 +122,7 @@ class Scheduler(abc.ABC):
     def sample_config(self) -> Config:
         return self.space.sample(self.rng)
 
-    def new_trial(self, config: Config | None = None, *, parent: int | None = None, bracket: int | None = None) -> Trial:
+    def new_trial(self, config: Config | None = None, *, parent: int | None = None, tags: dict[str, Any] | None = None) -> Trial:
         """Create and register a trial (sampling its config from the space if none is given)."""
         trial_id = self._next_trial_id
         self._next_trial_id += 1
@@ -131,7 +131,7 @@ class Scheduler(abc.ABC):
             config=dict(config) if config is not None else self.sample_config(),
             seed=trial_seed(self.seed, trial_id),
             parent=parent,
-            bracket=bracket,
+            tags=dict(tags or {}),
         )
         self.trials[trial_id] = trial
         return trial

@@ -37,7 +37,11 @@ class Decision(str, enum.Enum):
 
 @dataclass
 class Trial:
-    """One configuration under evaluation, with its progress."""
+    """One configuration under evaluation, with its progress.
+
+    ``tags`` are a scheduler's free-form labels (a bracket, a population slot); the trial
+    table shows them as columns.
+    """
 
     trial_id: int
     config: Config
@@ -47,8 +51,8 @@ class Trial:
     steps: int = 0
     last_score: float | None = None
     best_score: float | None = None
-    bracket: int | None = None
     scores: dict[int, float] = field(default_factory=dict)
+    tags: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ class Job:
 
     ``clone_from`` names a ``(trial_id, step)`` checkpoint to load before training (PBT's
     exploit); ``start_step`` then equals that step. ``priority`` is a hint for executors that
-    queue Jobs (higher runs first).
+    queue Jobs (higher runs first). ``score_test`` asks for the test score too (recording
+    learning curves).
     """
 
     trial_id: int
@@ -67,6 +72,7 @@ class Job:
     stop_step: int
     clone_from: tuple[int, int] | None = None
     priority: float = 0.0
+    score_test: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_step < self.stop_step:
@@ -82,7 +88,11 @@ class Job:
 
 @dataclass(frozen=True)
 class Result:
-    """A trial's validation score after ``step`` steps, and what the Job that made it cost."""
+    """A trial's validation score after ``step`` steps, and what the Job that made it cost.
+
+    ``test_score`` is set when the Job asked for it; ``error`` (``"Type: message"``) when the
+    Job raised, and then ``score`` is NaN.
+    """
 
     trial_id: int
     step: int
@@ -93,6 +103,8 @@ class Result:
     compute_s: float = 0.0
     score_s: float = 0.0
     elapsed_s: float = 0.0
+    test_score: float | None = None
+    error: str | None = None
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from typing import Any, ClassVar
 
+from tunebench.clock import Clock, WallClock
 from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
 
@@ -28,6 +29,12 @@ class Executor(abc.ABC):
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
         self.n_workers = n_workers
+        self._clock: Clock = WallClock()
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the loop reads: wall time here; the simulated executor's is virtual."""
+        return self._clock
 
     @abc.abstractmethod
     def start(self, workload: Workload, data: Dataset) -> None:

@@ -50,6 +50,7 @@ def run_job(
     t1 = time.time()
     score = float(trainable.score())
     t2 = time.time()
+    test = float(trainable.test_score()) if job.score_test else None
     result = Result(
         trial_id=job.trial_id,
         step=job.stop_step,
@@ -59,5 +60,6 @@ def run_job(
         queue_s=queue_s,
         compute_s=t1 - t0,
         score_s=t2 - t1,
+        test_score=test,
     )
     return trainable, result

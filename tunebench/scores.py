@@ -1,0 +1,45 @@
+"""How scores rank: larger is better after :func:`rank_key`, and a score that is not a finite
+number ranks worst everywhere (rungs, PBT quantiles, tournaments, the best trial).
+
+A validation metric here is bounded (accuracy, negative MSE), so NaN and +-inf both mean a
+trial diverged or a Job failed, never a genuinely best model.
+
+>>> rank_key(0.9, "max"), rank_key(0.1, "min")
+(0.9, -0.1)
+>>> rank_key(float("nan"), "max") == rank_key(float("inf"), "min") == float("-inf")
+True
+>>> better(float("nan"), 0.2, "max"), better(0.2, None, "max")
+(False, True)
+"""
+
+from __future__ import annotations
+
+import math
+
+MODES = ("max", "min")
+WORST = float("-inf")
+
+
+def finite(score: float | None) -> bool:
+    """True for a real, finite score."""
+    return score is not None and math.isfinite(score)
+
+
+def rank_key(score: float | None, mode: str) -> float:
+    """``score`` turned so that larger is better; ``-inf`` for a missing or non-finite score."""
+    if score is None or not math.isfinite(score):
+        return WORST
+    return score if mode == "max" else -score
+
+
+def better(a: float | None, b: float | None, mode: str) -> bool:
+    """True if score ``a`` ranks strictly above ``b``."""
+    return rank_key(a, mode) > rank_key(b, mode)
+
+
+def best_of(scores: list[float | None], mode: str) -> float | None:
+    """The best finite score, else the first score given (NaN stays NaN), else ``None``."""
+    good = [s for s in scores if finite(s)]
+    if good:
+        return max(good) if mode == "max" else min(good)
+    return scores[0] if scores else None
