@@ -84,6 +84,7 @@ class Scheduler(abc.ABC):
         self.trials: dict[int, Trial] = {}
         self._next_trial_id = 0
         self._stopped: list[int] = []
+        self._rows: list[tuple[str, dict[str, Any]]] = []
 
     # -- what subclasses implement -------------------------------------------------------
 
@@ -109,8 +110,19 @@ class Scheduler(abc.ABC):
         """False if the scheduler would run forever without an outside budget."""
         return True
 
-    def extra_tables(self) -> dict[str, list[dict[str, Any]]]:
-        """Scheduler-specific logs to write beside the results (e.g. PBT's lineage)."""
+    def emit_row(self, table: str, row: dict[str, Any]) -> None:
+        """Add a row to a table of this scheduler's own (PBT's lineage): the loop journals it,
+        and the run writes ``<table>.parquet`` beside the results."""
+        self._rows.append((table, row))
+
+    def pop_rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """Rows emitted since the last call."""
+        out, self._rows = self._rows, []
+        return out
+
+    @classmethod
+    def figures(cls, run_dir: Any, out_dir: Any) -> dict[str, Any]:
+        """Scheduler-specific figures of a finished run (PNG paths by name); none by default."""
         return {}
 
     # -- helpers for subclasses ----------------------------------------------------------

@@ -113,7 +113,7 @@ class PBT(Scheduler):
         for slot in range(self.n_trials):
             trial = self.new_trial()
             self.members.append(trial.trial_id)
-            self.lineage.born(trial, slot)
+            self.emit_row("pbt_log", self.lineage.born(trial, slot).row())
             self.planned.append(Planned(trial.trial_id))
 
     # -- the Scheduler interface ----------------------------------------------------------
@@ -162,8 +162,12 @@ class PBT(Scheduler):
             "max_partial_fit_calls": self.n_trials * self.max_iter,
         }
 
-    def extra_tables(self) -> dict[str, list[dict[str, Any]]]:
-        return {"pbt_log": self.lineage.rows()}
+    @classmethod
+    def figures(cls, run_dir: Any, out_dir: Any) -> dict[str, Any]:
+        """Hyperparameter schedules over the population and the best trial's family tree."""
+        from schedulers.pbt.plots import plot_run
+
+        return plot_run(run_dir, out_dir)
 
     # -- synchronous: the barrier ----------------------------------------------------------
 
@@ -211,7 +215,8 @@ class PBT(Scheduler):
         config, explored = self.explore(donor, pending)
         child = self.new_trial(config, parent=donor.trial_id)
         self.start[child.trial_id] = (donor.steps, donor.last_score)
-        self.lineage.cloned(child, replaced=member, donor=donor, strategy=f"{self.exploit}+{self.strategy}", explored=explored)
+        event = self.lineage.cloned(child, replaced=member, donor=donor, strategy=f"{self.exploit}+{self.strategy}", explored=explored)
+        self.emit_row("pbt_log", event.row())
         self.members[self.members.index(member.trial_id)] = child.trial_id
         self.replaced.add(member.trial_id)
         self.plan_clone(Planned(child.trial_id, (donor.trial_id, donor.steps)))
