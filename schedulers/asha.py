@@ -121,7 +121,7 @@ class ASHA(Scheduler):
 
     With several ``brackets``, the promotion search visits every bracket's rungs from the
     highest step count down (ties: the lower bracket first). ``n_trials=None`` starts trials
-    forever (``bounded`` is False; the runner's budget ends the run). With a bound, the promotion variant finishes when every trial has been started, none
+    forever (``bounded`` is False; the loop's budget ends the run). With a bound, the promotion variant finishes when every trial has been started, none
     is running and no promotion is possible; trials still paused then are marked stopped.
     """
 

@@ -7,7 +7,7 @@ Workload: SGDClassifier on circles with 40,000 training rows, one epoch per step
   (max_iter=81, aggressiveness=3) on a LocalCluster of the same shape, its workers warmed up
   (sklearn imported): ``dask-ml`` at Dask's default settings, as dask-ml's documentation runs it,
   and ``dask-ml-diag`` with our executor's diagnostics settings (``DIAGNOSTICS``), which take
-  part of our lead away. Ours is timed from the first Job (the runner's ``wall_time_s``; the data
+  part of our lead away. Ours is timed from the first Job (the run's ``wall_time_s``; the data
   is already scattered), dask-ml's around ``fit``. Target: ours on Dask at most 0.8x dask-ml's
   wall time for the same number of partial_fit calls.
 * ASHA, stopping variant (max_t=81, grace=1, eta=3, the same number of trials) on our Ray
@@ -82,9 +82,9 @@ class PeakRSS:
 
 
 def ours(executor: dict[str, Any], scheduler: dict[str, Any], n_samples: int) -> dict[str, Any]:
-    """One tunebench run through the public runner."""
+    """One tunebench run through the public run()."""
     from tunebench.config import load_experiment
-    from tunebench.runner import run
+    from tunebench.run import run
 
     raw = {"seed": 0, "workload": {"name": "sgd", "dataset": "circles", "n_samples": n_samples},
            "scheduler": scheduler, "executor": {"n_workers": 2, **executor}}
@@ -191,7 +191,7 @@ def ours_asha(n_samples: int, max_iter: int, n_trials: int, seeds: list[int]) ->
     import ray
 
     from tunebench.config import load_experiment
-    from tunebench.runner import run
+    from tunebench.run import run
 
     scheduler = {"name": "asha", "max_iter": max_iter, "grace": 1, "eta": 3, "variant": "stopping", "n_trials": n_trials}
     runs = []

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from tunebench.config import load_experiment
-from tunebench.runner import run
+from tunebench.run import run
 
 
 def one(scheduler: dict, seed: int, args: argparse.Namespace, root: Path) -> dict:

@@ -1,6 +1,6 @@
 """Compare PBT explore strategies over several seeds (configs/pbt-mutations.yaml).
 
-For every workload x strategy x seed it runs one PBT experiment through the runner's Python
+For every workload x strategy x seed it runs one PBT experiment through the public Python
 API, then writes
 
 - ``results/pbt_mutations.md`` and ``.json``: the best validation score per strategy (median,
@@ -85,7 +85,7 @@ def run_task(task: Task) -> dict[str, Any]:
     """Run one experiment (in a worker process); return its row for the table."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     from tunebench.config import load_experiment
-    from tunebench.runner import run
+    from tunebench.run import run
 
     t0 = time.time()
     result = run(load_experiment(raw=task.raw), task.out_dir, progress=False)
@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (results / "pbt_mutations.json").write_text(json.dumps(
         {"meta": meta, "summary": json.loads(table.astype({"strategy": str, "workload": str}).to_json(orient="records")),
          "runs": json.loads(frame.to_json(orient="records"))}, indent=2))
-    from tunebench.lineage_plots import plot_run
+    from schedulers.pbt.plots import plot_run
 
     for workload in workloads:
         score_plot(frame, workload, strategies, plots / f"{workload}-scores.png")

@@ -164,9 +164,9 @@ def test_stopping_variant_runs_to_the_end() -> None:
 def test_unbounded_asha_never_finishes_by_itself() -> None:
     asha = ASHA(SPACE, max_iter=9)
     assert not asha.bounded
-    results = play(asha, seeded_curve, 4, max_results=200).results
-    assert len(results) == 200 and not asha.finished
-    with pytest.raises(ValueError, match="max_results"):
+    trace = play(asha, seeded_curve, 4, total_steps=200)
+    assert 200 - 9 < trace.steps <= 200 and not asha.finished
+    with pytest.raises(ValueError, match="total_steps"):
         play(ASHA(SPACE), seeded_curve)
 
 

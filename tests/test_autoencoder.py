@@ -15,7 +15,7 @@ import torch
 from tests.conftest import run_fingerprint
 from tests.test_mnist import write_idx_set
 from tunebench.config import load_experiment
-from tunebench.runner import run
+from tunebench.run import run
 from tunebench.workloads.autoencoder import DIVERGED_SCORE, AutoencoderTrainable, AutoencoderWorkload, paper_space
 from tunebench.workloads.autoencoder_model import ModelSpec
 from tunebench.workloads.base import Dataset

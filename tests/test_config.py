@@ -69,6 +69,6 @@ def test_missing_file_and_non_mapping(write_config, tmp_path) -> None:
 def test_space_override_and_custom_space(write_config) -> None:
     config = {**tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}), "space": {"alpha": {"loguniform": [1e-4, 1e-2]}, "l1_ratio": 0.5}}
     exp = load_experiment(write_config(config), ["space.l1_ratio=0.25"])
-    space = exp.make_space()
+    space = exp.build().space
     assert space["l1_ratio"].value == 0.25
     assert space["alpha"].low == 1e-4

@@ -16,7 +16,7 @@ from tests.conftest import (
     ship_test_classes_by_value,
 )
 from tunebench.executors.base import ExecutorError
-from tunebench.runner import run
+from tunebench.run import run
 from tunebench.trial import Job
 from tunebench.workloads.sgd import SGDWorkload
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
 from tunebench.executors.base import ExecutorError
-from tunebench.runner import run
+from tunebench.run import run
 from tunebench.workloads.sgd import SGDWorkload
 
 ray = pytest.importorskip("ray")

@@ -16,7 +16,7 @@ from tests.conftest import SlowSGDWorkload, assert_no_duplicates, executor_exper
 from tunebench.executors.base import ExecutorError
 from tunebench.executors.ledger import Ledger
 from tunebench.executors.live import LiveCache
-from tunebench.runner import run
+from tunebench.run import run
 from tunebench.trial import Job, Result
 from tunebench.workloads.sgd import SGDWorkload
 

@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from tests.conftest import executor_experiment, free_port, wait_gone
-from tunebench.runner import run
+from tunebench.run import run
 
 BIN = Path(sys.executable).parent
 
@@ -90,7 +90,7 @@ DRIVER = textwrap.dedent(
     """
     import json, sys
     from tests.conftest import executor_experiment
-    from tunebench.runner import run
+    from tunebench.run import run
     address, out = sys.argv[1], sys.argv[2]
     facts = {}
     for name in ("ray", "dask-on-ray"):

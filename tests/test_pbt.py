@@ -18,7 +18,7 @@ from schedulers.pbt import PBT
 from tests.conftest import tiny_config
 from tunebench.config import ConfigError, load_experiment
 from tunebench.executors.local import LocalExecutor
-from tunebench.runner import run
+from tunebench.run import run
 from tunebench.space import Space
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
@@ -187,13 +187,12 @@ class RecordingExecutor(LocalExecutor):
         return results
 
 
-def test_a_clone_loads_exactly_its_donors_state_at_that_step(tmp_path, monkeypatch) -> None:
+def test_a_clone_loads_exactly_its_donors_state_at_that_step(tmp_path) -> None:
     exp = load_experiment(raw=pbt_config(synch=True, quantile_fraction=0.5))
     recorder = RecordingExecutor()
-    monkeypatch.setattr(type(exp), "make_executor", lambda self: recorder)
-    out = run(exp, tmp_path / "r", progress=False)
+    out = run(exp, tmp_path / "r", progress=False, executor=recorder)
     assert recorder.loaded
-    workload = exp.make_workload()
+    workload = exp.build().workload
     data = workload.load(exp.seed)
     for child, (job, state) in recorder.loaded.items():
         donor, step = job.clone_from

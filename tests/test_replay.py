@@ -11,8 +11,9 @@ import pytest
 from tests.conftest import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
-from tunebench.replay import ancestry, read_run, replay, schedule
-from tunebench.runner import run
+from schedulers.pbt.plots import read_run
+from tunebench.replay import ancestry, replay, schedule
+from tunebench.run import run
 
 SPACE = {"alpha": {"loguniform": [1.0e-5, 1.0e-1]}, "eta0": {"loguniform": [1.0e-3, 1.0]}, "learning_rate": "constant"}
 
@@ -52,7 +53,7 @@ def test_schedule_follows_the_clone_chain(runs: dict[str, Path]) -> None:
     tables = read_run(runs["synch"])
     log = tables.pbt_log.dropna(subset=["donor"])
     child = int(log["trial"].iloc[-1])
-    jobs = schedule(tables, child)
+    jobs = schedule(runs["synch"], child)
     chain = ancestry(tables.trials, child)
     assert [j.start_step for j in jobs] == list(range(0, 10, 2))
     clones = [j for j in jobs if j.clone_from is not None]
@@ -70,6 +71,14 @@ def test_replay_of_a_non_pbt_run_is_its_own_curve(tmp_path: Path) -> None:
     assert curve["step"].tolist() == [2, 4] and curve["match"].all()
 
 
+def test_figures_hook_draws_pbt_plots(runs: dict[str, Path], tmp_path: Path) -> None:
+    from tunebench.registry import load
+
+    paths = load("scheduler", "pbt").figures(runs["async"], tmp_path / "figs")
+    assert set(paths) == {"hyperparameters", "family_tree"} and all(p.is_file() for p in paths.values())
+    assert load("scheduler", "hyperband").figures(runs["async"], tmp_path / "none") == {}
+
+
 def test_cli_replay_prints_and_writes_the_curve(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "curve.csv"
     assert main(["replay", str(runs["synch"]), "--out", str(target)]) == 0
@@ -82,7 +91,7 @@ def test_cli_replay_prints_and_writes_the_curve(runs: dict[str, Path], tmp_path:
 
 
 def test_lineage_plots_write_pngs_and_the_ancestry_table(runs: dict[str, Path], tmp_path: Path) -> None:
-    from tunebench.lineage_plots import ancestry_table, plot_run, timeline
+    from schedulers.pbt.plots import ancestry_table, plot_run, timeline
 
     frame = timeline(runs["synch"])
     assert len(frame) == len(read_run(runs["synch"]).results)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from tests.conftest import tiny_config
 from tunebench.config import load_experiment
-from tunebench.runner import run, utilization
+from tunebench.run import run, utilization
 from tunebench.store import read_journal
 
 

@@ -16,7 +16,8 @@ from schedulers.random_search import RandomSearch
 from schedulers.successive_halving import SuccessiveHalving
 from tunebench.scheduler import Scheduler
 from tunebench.space import Space
-from tunebench.synthetic import Trace, play, seeded_curve
+from tunebench.sinks import Trace
+from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Job
 
 ROOT = Path(__file__).resolve().parents[1]

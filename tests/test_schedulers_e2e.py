@@ -1,4 +1,4 @@
-"""Every scheduler runs to completion on the SGD workload through the runner (local executor)."""
+"""Every scheduler runs to completion on the SGD workload through the loop (local executor)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import tiny_config
 from tunebench.config import load_experiment
-from tunebench.runner import run
+from tunebench.run import run
 
 SCHEDULERS = [
     {"name": "random", "n_trials": 4, "max_iter": 6, "report_every": 2},

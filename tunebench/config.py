@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from tunebench import registry
+from tunebench.loop import Budget
 from tunebench.space import Space, SpaceError
 
 SECTIONS = ("workload", "scheduler", "executor")
@@ -38,17 +39,14 @@ class ConfigError(ValueError):
     """A config that cannot run; the message is meant for the user as it is."""
 
 
-@dataclass(frozen=True)
-class Budget:
-    """Outside limits on a run; ``None`` means no limit."""
+@dataclass
+class Built:
+    """An experiment's plugins, each built once: what one run runs."""
 
-    total_steps: int | None = None
-    wall_time_s: float | None = None
-    target_score: float | None = None
-
-    @property
-    def any(self) -> bool:
-        return self.total_steps is not None or self.wall_time_s is not None
+    workload: Any
+    space: Space
+    scheduler: Any
+    executor: Any
 
 
 @dataclass
@@ -67,6 +65,7 @@ class Experiment:
     space_spec: dict[str, Any] | None = None
     source: str | None = None
     overrides: list[str] = field(default_factory=list)
+    _validated: Built | None = field(default=None, repr=False, compare=False)
 
     @property
     def scheduler_name(self) -> str:
@@ -80,24 +79,34 @@ class Experiment:
     def workload_name(self) -> str:
         return str(self.workload_cls.name)
 
-    def make_workload(self) -> Any:
-        return self.workload_cls(**self.workload_params)
+    def build(self, *, workload: Any = None, scheduler: Any = None, executor: Any = None) -> Built:
+        """Build each plugin once (workload, space, scheduler, executor), except those given
+        already built; a bad option is one :class:`ConfigError` naming it.
 
-    def make_space(self, workload: Any | None = None) -> Space:
-        workload = workload if workload is not None else self.make_workload()
-        if self.space_spec is None:
-            return workload.default_space()
-        return Space.from_spec(self.space_spec)
+        The first call after :func:`load_experiment` returns the instances that validated the
+        config there, so a run builds nothing twice; later calls build anew (a scheduler is
+        a state machine for one run).
+        """
+        if self._validated is not None and (workload, scheduler, executor) == (None, None, None):
+            built, self._validated = self._validated, None
+            return built
+        if workload is None:
+            workload = self._make("workload", self.workload_cls, self.workload_params)
+        try:
+            space = workload.default_space() if self.space_spec is None else Space.from_spec(self.space_spec)
+        except SpaceError as exc:
+            raise ConfigError(str(exc)) from None
+        if scheduler is None:
+            scheduler = self._make("scheduler", self.scheduler_cls, {"seed": self.seed, "mode": workload.mode, **self.scheduler_params}, space)
+        if executor is None:
+            executor = self._make("executor", self.executor_cls, self.executor_params)
+        return Built(workload, space, scheduler, executor)
 
-    def make_scheduler(self, space: Space | None = None, mode: str | None = None) -> Any:
-        workload = self.make_workload()
-        return self.scheduler_cls(
-            space if space is not None else self.make_space(workload),
-            seed=self.seed, mode=mode or workload.mode, **self.scheduler_params,
-        )
-
-    def make_executor(self) -> Any:
-        return self.executor_cls(**self.executor_params)
+    def _make(self, kind: str, cls: type, params: dict[str, Any], *args: Any) -> Any:
+        try:
+            return cls(*args, **params)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{kind} {getattr(cls, 'name', cls.__name__)!r}: {exc}") from None
 
     def resolved(self) -> dict[str, Any]:
         """The whole config with every default filled in, as it would be written to YAML."""
@@ -244,25 +253,12 @@ def _budget(section: Any) -> Budget:
 
 
 def _instantiate(exp: Experiment) -> None:
-    """Build each plugin once so its own validation speaks at load time, not mid-run."""
-    try:
-        workload = exp.make_workload()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"workload {exp.workload_name!r}: {exc}") from None
-    try:
-        space = exp.make_space(workload)
-    except SpaceError as exc:
-        raise ConfigError(str(exc)) from None
-    try:
-        scheduler = exp.scheduler_cls(space, seed=exp.seed, mode=workload.mode, **exp.scheduler_params)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"scheduler {exp.scheduler_name!r}: {exc}") from None
-    try:
-        exp.make_executor()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"executor {exp.executor_name!r}: {exc}") from None
-    if not scheduler.bounded and not exp.budget.any:
+    """Build each plugin so its own validation speaks at load time, not mid-run; the first run
+    uses these very instances."""
+    built = exp.build()
+    if not built.scheduler.bounded and not exp.budget.any:
         raise ConfigError(
             f"scheduler {exp.scheduler_name!r} has no end of its own: set scheduler.n_trials, "
             "budget.total_steps or budget.wall_time_s"
         )
+    exp._validated = built

@@ -1,6 +1,6 @@
 """The scheduler plugin base: a pure state machine over trials and results.
 
-A scheduler never sees an executor, a clock or a process. The runner asks :meth:`suggest`
+A scheduler never sees an executor, a clock or a process. The loop asks :meth:`suggest`
 for the next :class:`~tunebench.trial.Job` (or ``None``: nothing to start until more results
 arrive), and tells it every :class:`~tunebench.trial.Result` through :meth:`on_result`, which
 answers with a :class:`~tunebench.trial.Decision`. All randomness comes from ``self.rng``, one
@@ -69,7 +69,7 @@ class Scheduler(abc.ABC):
 
     Subclasses implement :meth:`suggest`, :meth:`on_result` and :attr:`finished`; they create
     trials with :meth:`new_trial` and Jobs with :meth:`make_job`, which keep ``self.trials``
-    (the table the runner writes to ``trials.parquet``) up to date.
+    (the trial table) up to date.
     """
 
     name: ClassVar[str] = ""
@@ -175,7 +175,7 @@ class Scheduler(abc.ABC):
 
     def pop_stopped(self) -> list[int]:
         """Trials stopped since the last call (also those stopped while paused at a rung), so
-        the runner can free their checkpoints."""
+        the loop can free their checkpoints."""
         out, self._stopped = self._stopped, []
         return out
 

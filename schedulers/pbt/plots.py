@@ -11,8 +11,9 @@ Usage: ``plot_run("runs/sgd-pbt", "results/sgd-pbt")`` returns the paths of the 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib
 
@@ -21,7 +22,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 
-from tunebench.replay import ancestry, read_run  # noqa: E402
+from tunebench.replay import ancestry  # noqa: E402
+from tunebench.store import read_run as read_tables  # noqa: E402
+
+
+@dataclass(frozen=True)
+class PBTRun:
+    """A finished PBT run's summary and tables; ``pbt_log`` is ``None`` for another scheduler's run."""
+
+    summary: dict[str, Any]
+    results: pd.DataFrame
+    trials: pd.DataFrame
+    pbt_log: pd.DataFrame | None
+
+
+def read_run(run_dir: str | Path) -> PBTRun:
+    summary, results, trials, extra = read_tables(run_dir)
+    return PBTRun(summary, results, trials, extra.get("pbt_log"))
 
 
 def timeline(run_dir: str | Path) -> pd.DataFrame:

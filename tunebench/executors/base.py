@@ -24,6 +24,7 @@ class Executor(abc.ABC):
     """Base class of executors; keyword arguments of ``__init__`` are their config keys."""
 
     name: ClassVar[str] = ""
+    needs_data: ClassVar[bool] = True  # False: runs without the workload's data (simulated)
 
     def __init__(self, n_workers: int = 2) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:

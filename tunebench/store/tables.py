@@ -138,3 +138,18 @@ def derive(events: Iterable[dict[str, Any]]) -> Tables:
         if e["kind"] == "table":
             extra.setdefault(str(e["name"]), []).append(e["row"])
     return Tables(results, trials, {k: pd.DataFrame(v) for k, v in extra.items()}, start, end, mode)
+
+
+def counts(tables: Tables) -> dict[str, Any]:
+    """The summary's numbers that follow from the journal alone."""
+    best = tables.best()
+    res, trials = tables.results, tables.trials
+    return {
+        "n_trials": int(len(trials)),
+        "n_results": int(len(res)),
+        "partial_fit_calls": int(res["n_steps"].sum()) if len(res) else 0,
+        "best_trial": None if best is None else int(best["trial_id"]),
+        "best_score": None if best is None else float(best["last_score"]),
+        "best_config": None if best is None else json.loads(best["config"]),
+        "failures": int((trials["status"] == "failed").sum()) if len(trials) else 0,
+    }

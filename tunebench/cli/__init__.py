@@ -1,0 +1,55 @@
+"""``tunebench``: one module per command, each registering itself the same way.
+
+Every user error (a bad config, an unknown name, an unreachable cluster, an unusable output
+directory, bad data) ends as one line on stderr and exit status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from tunebench import __version__
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+COMMANDS = ("run", "list", "replay")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from tunebench.config import ConfigError
+    from tunebench.executors.base import ExecutorError
+    from tunebench.registry import RegistryError
+    from tunebench.space import SpaceError
+    from tunebench.store import StoreError
+
+    return (ConfigError, ExecutorError, RegistryError, SpaceError, StoreError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunebench", description="Compare hyperparameter-tuning schedulers.")
+    parser.add_argument("--version", action="version", version=f"tunebench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"tunebench.cli.{name.replace('-', '_')}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("tunebench: interrupted; results so far are in the run's journal.jsonl", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _user_errors() as exc:
+        print(f"tunebench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

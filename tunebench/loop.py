@@ -1,0 +1,236 @@
+"""THE loop: suggest -> submit -> wait -> on_result, the only place where it happens.
+
+It is handed a scheduler, an executor, a clock and sinks. It reads time only from the clock
+(wall time, or the simulated executor's virtual time) and writes only through the sinks
+(journal, progress bar, trace), so real runs, simulated runs, scheduler tests, replay and the
+final test-score retrain all share its budgets, best-trial tracking and checkpoint release.
+
+Budgets stop the run between Jobs and are never overshot: a Job that would take the run past
+``total_steps`` is not submitted (the run ends when the Jobs out are in); ``wall_time_s`` and
+``target_score`` stop new Jobs from going out once reached. The best trial is the one with the
+best last score (a non-finite score ranks worst; ties to the lower id); its checkpoint is kept,
+a stopped trial's is released.
+
+>>> from tunebench.synthetic import play, seeded_curve
+>>> from tunebench.space import Space
+>>> from tunebench.registry import load
+>>> hb = load("scheduler", "hyperband")(Space.from_spec({"x": {"uniform": [0, 1]}}), max_iter=9)
+>>> trace = play(hb, seeded_curve, concurrency=2)
+>>> trace.steps == hb.metadata()["partial_fit_calls"]
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Sequence
+
+from tunebench.clock import Clock
+from tunebench.scores import rank_key
+from tunebench.sinks import Sink
+from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Outside limits on a run; ``None`` means no limit. Seconds are the loop clock's."""
+
+    total_steps: int | None = None
+    wall_time_s: float | None = None
+    target_score: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.total_steps is not None or self.wall_time_s is not None
+
+
+@dataclass
+class Outcome:
+    """How a loop ended: why, the best trial, the steps trained and the clock's span."""
+
+    stop_reason: str
+    best: int | None
+    steps: int
+    elapsed_s: float
+    released: frozenset[int]
+
+
+class Loop:
+    """One run of ``scheduler`` on ``executor``; see the module docstring."""
+
+    def __init__(
+        self,
+        scheduler: Any,
+        executor: Any,
+        clock: Clock,
+        sinks: Sequence[Sink] = (),
+        budget: Budget = Budget(),
+    ) -> None:
+        self.scheduler, self.executor, self.clock = scheduler, executor, clock
+        self.sinks = list(sinks)
+        self.budget = budget
+        self.mode: str = scheduler.mode
+        self.steps_done = self.steps_out = 0
+        self.announced: set[int] = set()
+        self.released: set[int] = set()
+        self.best: int | None = None
+        self.stop_reason: str | None = None
+        self.t0 = clock.now()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        """Run to the end of the scheduler or the budget; every sink is closed at the end."""
+        try:
+            self.drain()
+            while True:
+                self.fill()
+                if self.executor.pending == 0:
+                    if self.stop_reason is not None or self.scheduler.finished:
+                        break
+                    raise RuntimeError(
+                        f"scheduler {type(self.scheduler).__name__} suggested nothing while no Job is out and it is not finished"
+                    )
+                for result in self.executor.wait():
+                    self.absorb(result)
+        finally:
+            for sink in self.sinks:
+                sink.close()
+        return Outcome(self.stop_reason or "scheduler_finished", self.best, self.steps_done, self.elapsed(), frozenset(self.released))
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self.t0
+
+    def fill(self) -> None:
+        """Submit Jobs until the executor is full, the scheduler has nothing to start, or a
+        budget says stop."""
+        limit = self.budget.total_steps
+        while self.stop_reason is None and self.executor.pending < self.executor.capacity:
+            if limit is not None and self.steps_done + self.steps_out >= limit:
+                self.stop_reason = "total_steps"
+                break
+            job = self.scheduler.suggest()
+            if job is None:
+                break
+            if limit is not None and self.steps_done + self.steps_out + job.n_steps > limit:
+                self.stop_reason = "total_steps"
+                break
+            self.submit(job)
+            self.drain()
+
+    def submit(self, job: Job) -> None:
+        if job.trial_id not in self.announced:
+            self.announced.add(job.trial_id)
+            self.emit("on_trial", self.scheduler.trials[job.trial_id])
+        self.emit("on_job", job)
+        self.executor.submit(job)
+        self.steps_out += job.n_steps
+
+    def absorb(self, result: Result) -> None:
+        """Hand one result to the scheduler and the sinks; track the best; check budgets."""
+        result = replace(result, elapsed_s=self.elapsed())
+        decision = self.scheduler.on_result(result)
+        self.steps_done += result.n_steps
+        self.steps_out -= result.n_steps
+        self.emit("on_result", result, decision)
+        self.track_best(result.trial_id)
+        self.drain()
+        self.check_budget(result)
+
+    def check_budget(self, result: Result) -> None:
+        if self.stop_reason is not None:
+            return
+        target = self.budget.target_score
+        if target is not None and rank_key(result.score, self.mode) >= rank_key(target, self.mode):
+            self.stop_reason = "target_score"
+        elif self.budget.wall_time_s is not None and self.elapsed() >= self.budget.wall_time_s:
+            self.stop_reason = "wall_time_s"
+
+    def emit(self, event: str, *args: Any) -> None:
+        for sink in self.sinks:
+            getattr(sink, event)(*args)
+
+    # -- what the scheduler says besides decisions -------------------------------------------
+
+    def drain(self) -> None:
+        """Pass on the scheduler's table rows; release trials it stopped (unless best)."""
+        for table, row in self.scheduler.pop_rows():
+            self.emit("on_row", table, row)
+        for tid in self.scheduler.pop_stopped():
+            if tid in self.announced:
+                self.emit("on_status", tid, TrialStatus.STOPPED.value, None)
+            if tid != self.best:
+                self.release(tid)
+
+    def release(self, trial_id: int) -> None:
+        if trial_id not in self.released and trial_id in self.announced:
+            self.executor.release(trial_id)
+            self.released.add(trial_id)
+
+    # -- the best trial ------------------------------------------------------------------------
+
+    def key(self, trial: Trial) -> tuple[float, int]:
+        return rank_key(trial.last_score, self.mode), -trial.trial_id
+
+    def track_best(self, trial_id: int) -> None:
+        """Keep the best trial by last score; free the previous best's checkpoint if it stopped."""
+        trials = self.scheduler.trials
+        previous = self.best
+        if previous is None or (trial_id != previous and self.key(trials[trial_id]) > self.key(trials[previous])):
+            self.best = trial_id
+        elif trial_id == previous:
+            self.best = max(self.scored(), key=self.key).trial_id
+        if previous is not None and previous != self.best and trials[previous].status == TrialStatus.STOPPED:
+            self.release(previous)
+
+    def scored(self) -> Iterable[Trial]:
+        return (t for t in self.scheduler.trials.values() if t.last_score is not None)
+
+
+def lineage(jobs: Sequence[Job], trial_id: int, step: int) -> list[Job]:
+    """The Jobs, in order, that built ``trial_id``'s weights at ``step`` from scratch: its own
+    Jobs up to ``step`` and, for a clone, its donor's up to the clone step, recursively.
+
+    >>> jobs = [Job(0, {}, 1, 0, 3), Job(1, {}, 2, 3, 6, clone_from=(0, 3)), Job(0, {}, 1, 3, 6)]
+    >>> [(j.trial_id, j.start_step, j.stop_step) for j in lineage(jobs, 1, 6)]
+    [(0, 0, 3), (1, 3, 6)]
+    """
+    mine = [j for j in jobs if j.trial_id == trial_id and j.stop_step <= step]
+    if not mine:
+        raise ValueError(f"trial {trial_id} has no Job ending at or before step {step}")
+    at = mine[0].start_step
+    for j in mine:
+        if j.start_step != at:
+            raise ValueError(f"trial {trial_id}: a Job starts at step {j.start_step}, its checkpoint was at {at}")
+        at = j.stop_step
+    if at != step:
+        raise ValueError(f"trial {trial_id} reached step {at}, not {step}")
+    first = mine[0]
+    before = lineage(jobs, *first.clone_from) if first.clone_from is not None else []
+    return before + mine
+
+
+def renumbered(chain: Sequence[Job], first_id: int) -> list[Job]:
+    """``chain`` with every trial given a fresh id from ``first_id`` on (clones re-pointed), so it
+    can run again beside the trials it copies.
+
+    >>> chain = renumbered([Job(0, {}, 1, 0, 3), Job(1, {}, 2, 3, 6, clone_from=(0, 3))], 10)
+    >>> [(j.trial_id, j.clone_from, j.seed) for j in chain]
+    [(10, None, 1), (11, (10, 3), 2)]
+    """
+    ids: dict[int, int] = {}
+    out = []
+    for j in chain:
+        new = ids.setdefault(j.trial_id, first_id + len(ids))
+        clone = (ids[j.clone_from[0]], j.clone_from[1]) if j.clone_from is not None else None
+        out.append(replace(j, trial_id=new, clone_from=clone, priority=0.0))
+    return out
+
+
+def same_score(a: float, b: float | None) -> bool:
+    """Equal scores, NaN equal to NaN."""
+    return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
+
+
+__all__ = ["Budget", "Decision", "Loop", "Outcome", "lineage", "renumbered", "same_score"]
