@@ -110,9 +110,8 @@ def test_a_failed_job_leaves_no_live_copy(sgd) -> None:
 # -- killed workers in real runs --------------------------------------------------------------
 
 
-def _with_workload(exp, cls):  # type: ignore[no-untyped-def]
-    exp.workload_cls = cls
-    return exp
+def _slow(exp):  # type: ignore[no-untyped-def]
+    return SlowSGDWorkload(**exp.workload_params)
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +146,8 @@ def test_killing_ray_actors_mid_run_costs_only_their_jobs(ray_session, local_ref
             self.seen = seen + len(results)
             return results
 
-    exp = _with_workload(executor_experiment({"name": "ray", "n_workers": 2}), SlowSGDWorkload)
-    exp.executor_cls = KillingRay
-    out = run(exp, tmp_path / "r", progress=False)
+    exp = executor_experiment({"name": "ray", "n_workers": 2})
+    out = run(exp, tmp_path / "r", progress=False, workload=_slow(exp), executor=KillingRay(n_workers=2))
     stats = out.summary["executor_stats"]
     assert stats["actor_restarts"] == 2 and stats["retries"] >= 2
     assert out.summary["status"] == "completed"
@@ -180,9 +178,8 @@ def test_killing_a_dask_worker_mid_run_costs_only_its_job(local_reference, tmp_p
             self.seen = getattr(self, "seen", 0) + len(results)
             return results
 
-    exp = _with_workload(executor_experiment({"name": "dask", "n_workers": 2}), SlowSGDWorkload)
-    exp.executor_cls = KillingDask
-    out = run(exp, tmp_path / "r", progress=False)
+    exp = executor_experiment({"name": "dask", "n_workers": 2})
+    out = run(exp, tmp_path / "r", progress=False, workload=_slow(exp), executor=KillingDask(n_workers=2))
     assert out.summary["status"] == "completed"
     assert KillingDask.lost, "no worker was killed mid-Job"
     assert KillingDask.lost <= set(zip(out.results["trial_id"], out.results["step"]))
