@@ -66,6 +66,7 @@ class Loop:
         clock: Clock,
         sinks: Sequence[Sink] = (),
         budget: Budget = Budget(),
+        offset_s: float = 0.0,
     ) -> None:
         self.scheduler, self.executor, self.clock = scheduler, executor, clock
         self.sinks = list(sinks)
@@ -76,7 +77,7 @@ class Loop:
         self.released: set[int] = set()
         self.best: int | None = None
         self.stop_reason: str | None = None
-        self.t0 = clock.now()
+        self.t0 = clock.now() - offset_s
 
     # -- the loop ------------------------------------------------------------------------
 

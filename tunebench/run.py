@@ -88,12 +88,33 @@ def run(
         return Session(exp, built, data, rundir, journal).go(progress)
 
 
-class Session:
-    """One run from its first journal line to its summary."""
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run; its tables so far are written and it can be resumed."""
 
-    def __init__(self, exp: Experiment, built: Built, data: Any, rundir: RunDir, journal: Journal) -> None:
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(str(out_dir))
+        self.out_dir = out_dir
+
+
+@dataclass
+class Prior:
+    """What a resumed run had done: Jobs that reported, Jobs that were out, steps, trials seen
+    and the clock's span so far (see :mod:`tunebench.resume`)."""
+
+    jobs: list[Any]
+    outstanding: list[Any]
+    steps_done: int
+    announced: set[int]
+    elapsed_s: float
+
+
+class Session:
+    """One run (or the rest of a resumed one) from its first journal line to its summary."""
+
+    def __init__(self, exp: Experiment, built: Built, data: Any, rundir: RunDir, journal: Journal, prior: Prior | None = None) -> None:
         self.exp, self.built, self.data, self.rundir, self.journal = exp, built, data, rundir, journal
-        self.trace = Trace()
+        self.prior = prior
+        self.trace = Trace(jobs=list(prior.jobs) if prior else [])
         self.outcome: Outcome | None = None
 
     def sinks(self, progress: bool) -> list[Sink]:
@@ -106,18 +127,24 @@ class Session:
 
     def go(self, progress: bool) -> RunResult:
         exp, b = self.exp, self.built
-        self.journal.log("start", config=exp.resolved(), version=__version__, time=datetime.now(timezone.utc).isoformat(),
-                         scheduler=exp.scheduler_name, executor=exp.executor_name, workload=exp.workload_name,
-                         metric=b.workload.metric, mode=b.workload.mode, seed=exp.seed)
+        now = datetime.now(timezone.utc).isoformat()
+        if self.prior is None:
+            self.journal.log("start", config=exp.resolved(), version=__version__, time=now, scheduler=exp.scheduler_name,
+                             executor=exp.executor_name, workload=exp.workload_name, metric=b.workload.metric,
+                             mode=b.workload.mode, seed=exp.seed)
         status, error, test_score = "completed", None, None
         real0 = time.monotonic()
-        loop = Loop(b.scheduler, b.executor, b.executor.clock, self.sinks(progress), exp.budget)
+        loop = Loop(b.scheduler, b.executor, b.executor.clock, self.sinks(progress), exp.budget,
+                    offset_s=self.prior.elapsed_s if self.prior else 0.0)
         try:
+            if self.prior is not None:
+                self.journal.log("resume", time=now, version=__version__, outstanding=len(self.prior.outstanding))
+                self.prime(loop, self.prior)
             self.outcome = loop.run()
             test_score = self.test_score(self.outcome)
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted by the user"
-            raise
+            raise RunInterrupted(self.rundir.dir) from None
         except BaseException as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             raise
@@ -129,6 +156,15 @@ class Session:
             self.journal.close()
             out = self.write(b.executor.stats())
         return out
+
+    def prime(self, loop: Loop, prior: Prior) -> None:
+        """Give a fresh loop the state of the run so far, and send the Jobs that were out again."""
+        loop.steps_done = prior.steps_done
+        loop.announced = set(prior.announced)
+        scored = list(loop.scored())
+        loop.best = max(scored, key=loop.key).trial_id if scored else None
+        for job in prior.outstanding:
+            loop.submit(job)
 
     def test_score(self, outcome: Outcome) -> float | None:
         """The best trial's test score; if its checkpoint was released, it is retrained along

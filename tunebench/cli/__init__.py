@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from typing import Sequence
 
@@ -16,7 +17,7 @@ from tunebench import __version__
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = ("run", "list", "replay")
+COMMANDS = ("run", "resume", "list", "replay", "compare")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -41,14 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("tunebench: interrupted; results so far are in the run's journal.jsonl", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        where = getattr(exc, "out_dir", None)
+        again = f"; continue with: tunebench resume {where}" if where is not None else ""
+        print(f"tunebench: interrupted; the tables so far are written{again}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except _user_errors() as exc:
         print(f"tunebench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops a run as Ctrl-C does: cleanly, tables written, resumable."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

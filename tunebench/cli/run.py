@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from tunebench.config import load_experiment
-    from tunebench.report import summary_table
+    from tunebench.report.run_summary import summary_table
     from tunebench.run import run
 
     exp = load_experiment(args.config, args.set or [])

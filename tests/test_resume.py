@@ -1,0 +1,128 @@
+"""Resume: a run killed mid-way (SIGKILL, SIGTERM, Ctrl-C) and resumed ends with the tables of a
+run that was never interrupted; finished work is never redone."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import tiny_config
+from tunebench.cli import main
+from tunebench.config import load_experiment
+from tunebench.resume import ResumeError, resume
+from tunebench.run import run
+from tunebench.store import read_journal
+
+TRIAL_COLS = ["trial_id", "parent", "status", "steps", "last_score", "best_score", "config"]
+RESULT_COLS = ["trial_id", "step", "n_steps", "score", "decision"]
+HB = {"name": "hyperband", "max_iter": 27, "eta": 3}
+RANDOM = {"name": "random", "n_trials": 12, "max_iter": 9, "report_every": 3}
+
+
+def config(scheduler: dict[str, Any], executor: str = "local") -> dict[str, Any]:
+    raw = tiny_config(scheduler, executor)
+    raw["workload"]["n_samples"] = 2000
+    return raw
+
+
+def tables(d: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    trials = pd.read_parquet(d / "trials.parquet")[TRIAL_COLS].sort_values("trial_id").reset_index(drop=True)
+    results = pd.read_parquet(d / "results.parquet")[RESULT_COLS].sort_values(["trial_id", "step"]).reset_index(drop=True)
+    return trials, results
+
+
+def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -> int:
+    """Start ``tunebench run`` in a subprocess and send it ``sig`` once its journal has
+    ``after_lines`` lines; its exit status."""
+    path = tmp / f"{out.name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    proc = subprocess.Popen([sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(out), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.is_file() and sum(1 for _ in open(journal)) >= after_lines:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended before it could be cut: {proc.stderr.read().decode()[-500:]}"
+    proc.send_signal(sig)
+    proc.wait(timeout=120)
+    return proc.returncode
+
+
+@pytest.mark.parametrize("scheduler", [HB, RANDOM], ids=["hyperband", "random"])
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, scheduler: dict[str, Any]) -> None:
+    raw = config(scheduler)
+    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
+    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=60)
+    assert not (tmp_path / "cut" / "summary.json").exists()
+    done_before = sum(1 for e in read_journal(tmp_path / "cut") if e["kind"] == "result")
+    out = resume(tmp_path / "cut", progress=False)
+    a, b = tables(full.out_dir), tables(out.out_dir)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    assert out.summary["best_trial"] == full.summary["best_trial"] and out.summary["test_score"] == full.summary["test_score"]
+    fresh = [e for e in read_journal(tmp_path / "cut") if e["kind"] == "result"]
+    assert len(fresh) == len(full.results), "a result that was journaled before the kill was trained again"
+    assert done_before < len(fresh)
+
+
+def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(tmp_path: Path) -> None:
+    raw = config(HB, "dask")
+    raw["executor"] = {"name": "dask", "n_workers": 2}
+    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
+    status = cut(raw, tmp_path / "cut", tmp_path, signal.SIGTERM, after_lines=60)
+    assert status == 130
+    summary = yaml.safe_load((tmp_path / "cut" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    out = resume(tmp_path / "cut", progress=False)
+    a, b = tables(full.out_dir), tables(out.out_dir)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+
+
+def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
+    raw = config(HB)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    proc = subprocess.Popen([sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(tmp_path / "r"), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while not (tmp_path / "r" / "journal.jsonl").is_file() or sum(1 for _ in open(tmp_path / "r" / "journal.jsonl")) < 40:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and f"tunebench resume {tmp_path / 'r'}" in err
+    assert main(["resume", str(tmp_path / "r"), "-q"]) == 0
+    assert yaml.safe_load((tmp_path / "r" / "summary.json").read_text())["status"] == "completed"
+
+
+def test_a_torn_last_line_is_tolerated(tmp_path: Path) -> None:
+    raw = config(RANDOM)
+    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
+    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=30)
+    with open(tmp_path / "cut" / "journal.jsonl", "a") as fh:
+        fh.write('{"kind": "result", "trial_id": 3, "st')
+    out = resume(tmp_path / "cut", progress=False)
+    pd.testing.assert_frame_equal(tables(full.out_dir)[1], tables(out.out_dir)[1])
+
+
+def test_a_finished_run_is_not_resumed_and_a_changed_config_is_caught(tmp_path: Path) -> None:
+    raw = config(RANDOM)
+    run(load_experiment(raw=raw), tmp_path / "done", progress=False)
+    with pytest.raises(ResumeError, match="finished run"):
+        resume(tmp_path / "done")
+    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=30)
+    lines = (tmp_path / "cut" / "journal.jsonl").read_text().splitlines()
+    lines[0] = lines[0].replace('"seed": 0', '"seed": 1', 1)
+    (tmp_path / "cut" / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ResumeError, match="was the code or the config changed"):
+        resume(tmp_path / "cut", progress=False)
+    assert main(["resume", str(tmp_path / "nowhere")]) == 2
