@@ -136,13 +136,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, parsed
 
 
-def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> set[tuple[str, ...]]:
-    """Apply ``--set`` overrides in place; return the keys they touched (for error messages)."""
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], keys: Sequence[str] = TOP_KEYS) -> set[tuple[str, ...]]:
+    """Apply ``--set`` overrides in place; return the keys they touched (for error messages).
+    ``keys`` are the allowed top-level keys (an experiment's, or a comparison matrix's)."""
     touched: set[tuple[str, ...]] = set()
     for text in overrides:
         path, value = parse_override(text)
-        if path[0] not in TOP_KEYS:
-            raise ConfigError(f"--set {text!r}: no key {path[0]!r}; top-level keys are {', '.join(TOP_KEYS)}")
+        if path[0] not in keys:
+            raise ConfigError(f"--set {text!r}: no key {path[0]!r}; top-level keys are {', '.join(keys)}")
         if path[0] == "space" and len(path) > 1 and path[1] not in (raw.get("space") or {}):
             have = ", ".join(raw.get("space") or {}) or "none: this config uses the workload's default space"
             raise ConfigError(f"--set {text!r}: the config's space has no parameter {path[1]!r} (it has {have})")

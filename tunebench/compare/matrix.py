@@ -1,0 +1,216 @@
+"""A comparison matrix: contenders x executors x workloads x seeds, one budget, validated whole.
+
+Shape (``configs/bench-*.yaml``)::
+
+    name: bench-sgd
+    seeds: [0, 1, 2, 3, 4]
+    workers: 2                      # every contender gets this many workers
+    max_iter: 81                    # the most partial_fit calls any trial may get, for everyone
+    budget: {total_steps: null, wall_time_s: null}   # the same for every cell
+    target_score: 0.92              # optional: time and calls to reach it
+    space: {...}                    # optional; else each workload's default space
+    workloads: [{label: sgd, name: sgd, dataset: circles, n_samples: 10000}]
+    executors: [{name: dask}]       # ours only; peers bring their own engine
+    schedulers:                     # ours: a scheduler section plus a label
+      - {label: hyperband, name: hyperband, eta: 3}
+    peers:                          # other systems: a peer section plus a label
+      - {label: dask-ml, name: dask-ml-hyperband}
+
+``max_iter`` goes into every scheduler and peer that takes it (a contender that sets another
+value is refused: the comparison would not be fair); ``workers`` becomes every executor's
+``n_workers``. Each cell is one ordinary run directory ``DIR/<workload>/<label>@<executor>/seed<k>``
+(peers: ``<label>@<peer name>``). Every problem is one :class:`~tunebench.config.ConfigError`
+naming the key, the value and what is allowed, raised before any cell runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from tunebench import registry
+from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
+
+TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "workloads", "executors", "schedulers", "peers")
+BUDGET_KEYS = ("total_steps", "wall_time_s")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the matrix: a contender on a workload (and executor, for ours) with a seed."""
+
+    cell_id: str
+    kind: str  # "scheduler" or "peer"
+    label: str
+    workload: str
+    executor: str
+    seed: int
+    section: dict[str, Any]
+    workload_section: dict[str, Any]
+    executor_section: dict[str, Any] | None
+
+    @property
+    def dir(self) -> str:
+        return self.cell_id
+
+
+@dataclass
+class Matrix:
+    """A validated matrix and its cells, in the order they run (seed-major, so an interrupted
+    comparison has whole seeds rather than whole contenders)."""
+
+    name: str
+    raw: dict[str, Any]
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def budget(self) -> dict[str, Any]:
+        return dict(self.raw.get("budget") or {})
+
+
+def safe(text: str) -> str:
+    """A label as a path component.
+
+    >>> safe("asha/stopping v2")
+    'asha-stopping-v2'
+    """
+    return re.sub(r"[^A-Za-z0-9_.@+-]+", "-", text).strip("-") or "x"
+
+
+def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), raw: Mapping[str, Any] | None = None) -> Matrix:
+    """Read, override and validate a matrix; every cell's config is built once to check it."""
+    data = copy.deepcopy(dict(raw)) if raw is not None else load_yaml(path)
+    apply_overrides(data, overrides, TOP_KEYS)
+    unknown = sorted(set(data) - set(TOP_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown matrix key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_KEYS)}")
+    seeds = data.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    workers = data.get("workers", 2)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    max_iter = data.get("max_iter", 81)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ConfigError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    budget = data.get("budget") or {}
+    if not isinstance(budget, dict) or set(budget) - set(BUDGET_KEYS):
+        raise ConfigError(f"budget must be a mapping with keys {', '.join(BUDGET_KEYS)}, got {budget!r}")
+    data.update(seeds=seeds, workers=workers, max_iter=max_iter, budget=budget)
+    workloads = labelled(data, "workloads", required=True)
+    executors = labelled(data, "executors", required=False) or [{"label": "local", "name": "local"}]
+    schedulers = labelled(data, "schedulers", required=False)
+    peers = labelled(data, "peers", required=False)
+    if not schedulers and not peers:
+        raise ConfigError("a matrix needs at least one entry under schedulers or peers")
+    matrix = Matrix(str(data.get("name") or (Path(path).stem if path is not None else "comparison")), data)
+    for seed in seeds:
+        for w in workloads:
+            for s in schedulers:
+                for e in executors:
+                    matrix.cells.append(our_cell(data, w, s, e, seed))
+            for p in peers:
+                matrix.cells.append(peer_cell(data, w, p, seed))
+    ids = [c.cell_id for c in matrix.cells]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ConfigError(f"two cells share the directory {duplicated[0]!r}: give the contenders distinct labels")
+    for cell in matrix.cells:
+        validate(cell, data)
+    return matrix
+
+
+def labelled(data: Mapping[str, Any], key: str, *, required: bool) -> list[dict[str, Any]]:
+    """A list of plugin sections, each with a ``name`` and a ``label`` (default: the name)."""
+    entries = data.get(key) or []
+    if required and not entries:
+        raise ConfigError(f"a matrix needs a non-empty {key} list")
+    if not isinstance(entries, list):
+        raise ConfigError(f"{key} must be a list of sections with a 'name', got {entries!r}")
+    out = []
+    for i, e in enumerate(entries):
+        if isinstance(e, str):
+            e = {"name": e}
+        if not isinstance(e, dict) or "name" not in e:
+            raise ConfigError(f"{key}[{i}] must be a mapping with a 'name', got {e!r}")
+        out.append({"label": str(e.get("label") or e["name"]), **e})
+    return out
+
+
+def plain(section: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k != "label"}
+
+
+def with_max_iter(kind: str, section: dict[str, Any], max_iter: int, label: str) -> dict[str, Any]:
+    """``section`` with the matrix's ``max_iter`` where the plugin takes it; a different value
+    set by the contender itself is refused."""
+    out = dict(section)
+    cls = registry.load(kind, str(out["name"]))
+    if "max_iter" in registry.params(kind, cls):
+        given = out.get("max_iter", max_iter)
+        if given != max_iter:
+            raise ConfigError(
+                f"{kind} {label!r} sets max_iter={given!r}, but the matrix gives every contender max_iter={max_iter}; "
+                "drop it from the contender or change the matrix's max_iter"
+            )
+        out["max_iter"] = max_iter
+    return out
+
+
+def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict[str, Any], seed: int) -> Cell:
+    try:
+        scheduler = with_max_iter("scheduler", plain(s), data["max_iter"], s["label"])
+    except registry.RegistryError as exc:
+        raise ConfigError(str(exc)) from None
+    executor = {**plain(e), "n_workers": data["workers"]} if e["name"] != "local" else plain(e)
+    cell_id = f"{safe(w['label'])}/{safe(s['label'])}@{safe(e['label'])}/seed{seed}"
+    return Cell(cell_id, "scheduler", s["label"], w["label"], e["label"], seed, scheduler, plain(w), executor)
+
+
+def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: int) -> Cell:
+    try:
+        section = plain(p)
+        registry.load("peer", str(section["name"]))
+    except registry.RegistryError as exc:
+        raise ConfigError(str(exc)) from None
+    cell_id = f"{safe(w['label'])}/{safe(p['label'])}@{safe(str(section['name']))}/seed{seed}"
+    return Cell(cell_id, "peer", p["label"], w["label"], str(section["name"]), seed, section, plain(w), None)
+
+
+def experiment_raw(cell: Cell, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment config of one of our cells."""
+    raw = {
+        "name": cell.label, "seed": cell.seed, "workload": cell.workload_section, "scheduler": cell.section,
+        "executor": cell.executor_section, "budget": {**data.get("budget", {}), "target_score": None},
+    }
+    if data.get("space") is not None:
+        raw["space"] = data["space"]
+    return raw
+
+
+def validate(cell: Cell, data: Mapping[str, Any]) -> None:
+    """Build the cell's plugins once, so a bad option fails before any cell runs."""
+    where = f"cell {cell.cell_id}"
+    if cell.kind == "scheduler":
+        try:
+            load_experiment(raw=experiment_raw(cell, data))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        return
+    params = {k: v for k, v in cell.section.items() if k != "name"}
+    cls = registry.load("peer", str(cell.section["name"]))
+    accepted = registry.params("peer", cls)
+    bad = sorted(set(params) - set(accepted))
+    if bad:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} for peer {cell.section['name']!r}; allowed: {', '.join(accepted) or '(none)'}")
+    try:
+        cls(**params)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: peer {cell.section['name']!r}: {exc}") from None
+    try:
+        load_experiment(raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1}})
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None

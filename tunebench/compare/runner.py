@@ -1,0 +1,159 @@
+"""Run a comparison matrix cell by cell; finished cells are never redone.
+
+Every cell is an ordinary run directory under ``DIR/`` (ours through :func:`tunebench.run.run`,
+a peer's through its :class:`~tunebench.compare.peer.Peer`), and ``DIR/matrix.json`` records
+the resolved matrix and each cell's status (``done``, ``failed`` or ``unsupported``, with the
+error or reason), rewritten atomically after every cell. A cell whose ``summary.json`` says
+``completed`` is skipped, so an interrupted comparison continues where it stopped; a run cut
+off mid-way is resumed from its journal; a cell that failed is moved aside and run again; a
+failing cell never stops the others. ``jobs`` runs that many cells at once, each in its own
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable
+
+from tunebench import registry
+from tunebench.compare.matrix import Cell, Matrix, experiment_raw
+from tunebench.compare.peer import PeerTask, PeerUnsupported
+from tunebench.store import atomic_write_json
+
+MATRIX_FILE = "matrix.json"
+
+
+def cell_state(path: Path) -> str:
+    """``finished`` (a completed summary), ``failed`` (a failed one), ``partial`` (a journal and
+    no summary, or an interrupted one: resumable) or ``new``."""
+    summary = path / "summary.json"
+    status = json.loads(summary.read_text()).get("status") if summary.is_file() else None
+    if status == "completed":
+        return "finished"
+    if status not in (None, "interrupted"):
+        return "failed"
+    return "partial" if (path / "journal.jsonl").is_file() else "new"
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a failed cell's directory to ``<name>.failed-<k>``, keeping it for inspection."""
+    k = 1
+    while path.with_name(f"{path.name}.failed-{k}").exists():
+        k += 1
+    target = path.with_name(f"{path.name}.failed-{k}")
+    path.rename(target)
+    return target
+
+
+def run_ours(cell: Cell, data: dict[str, Any], path: Path) -> dict[str, Any]:
+    from tunebench.config import load_experiment
+    from tunebench.run import run
+
+    if cell_state(path) == "partial":
+        from tunebench.resume import resume
+
+        return resume(path, progress=False).summary
+    return run(load_experiment(raw=experiment_raw(cell, data)), path, progress=False).summary
+
+
+def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
+    """The same task our schedulers get: the workload's data arrays, space, seed, workers, budget."""
+    from tunebench.config import load_experiment
+
+    exp = load_experiment(raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1},
+                               **({"space": data["space"]} if data.get("space") is not None else {})})
+    built = exp.build()
+    budget = data.get("budget") or {}
+    return PeerTask(
+        workload=built.workload, data=built.workload.load(cell.seed), space=built.space, seed=cell.seed,
+        n_workers=int(data["workers"]), max_iter=int(data["max_iter"]), total_steps=budget.get("total_steps"),
+        wall_time_s=budget.get("wall_time_s"), target_score=data.get("target_score"), n_trials=cell.section.get("n_trials"),
+    )
+
+
+def run_peer(cell: Cell, data: dict[str, Any], path: Path) -> dict[str, Any]:
+    cls = registry.load("peer", str(cell.section["name"]))
+    peer = cls(**{k: v for k, v in cell.section.items() if k != "name"})
+    task = peer_task(cell, data)
+    peer.check(task)
+    if path.exists() and any(path.iterdir()):
+        move_aside(path)
+    return peer.run(task, path)
+
+
+def run_cell(cell: Cell, data: dict[str, Any], out: str) -> dict[str, Any]:
+    """Run one cell; never raises: the outcome says ``done``, ``failed`` or ``unsupported``."""
+    path = Path(out) / cell.dir
+    t0 = time.monotonic()
+    try:
+        if cell_state(path) == "failed":
+            move_aside(path)
+        summary = (run_ours if cell.kind == "scheduler" else run_peer)(cell, data, path)
+        status = "done" if summary.get("status", "completed") == "completed" else "failed"
+        return {"status": status, "error": summary.get("error"), "reason": None, "seconds": time.monotonic() - t0,
+                "best_score": summary.get("best_score")}
+    except PeerUnsupported as exc:
+        return {"status": "unsupported", "error": None, "reason": str(exc), "seconds": time.monotonic() - t0}
+    except Exception as exc:  # a failing cell is reported, the others go on
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "reason": None, "seconds": time.monotonic() - t0}
+
+
+class Comparison:
+    """The state of one comparison directory while its cells run."""
+
+    def __init__(self, matrix: Matrix, out: Path, say: Callable[[str], None]) -> None:
+        self.matrix, self.out, self.say = matrix, out, say
+        self.status: dict[str, dict[str, Any]] = {}
+        previous = out / MATRIX_FILE
+        if previous.is_file():
+            for row in json.loads(previous.read_text()).get("cells", []):
+                self.status[row["cell_id"]] = {k: row.get(k) for k in ("status", "error", "reason", "seconds", "best_score")}
+
+    def todo(self) -> list[Cell]:
+        return [c for c in self.matrix.cells if cell_state(self.out / c.dir) != "finished"]
+
+    def record(self, cell: Cell, outcome: dict[str, Any]) -> None:
+        self.status[cell.cell_id] = outcome
+        self.write()
+        done = sum(1 for c in self.matrix.cells if cell_state(self.out / c.dir) == "finished")
+        extra = outcome.get("reason") or outcome.get("error") or f"best {outcome.get('best_score')}"
+        self.say(f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {outcome['seconds']:.1f} s ({extra})")
+
+    def write(self) -> None:
+        cells = []
+        for c in self.matrix.cells:
+            row = {k: v for k, v in asdict(c).items() if k not in ("section", "workload_section", "executor_section")}
+            state = "done" if cell_state(self.out / c.dir) == "finished" else None
+            row.update({"dir": c.dir, "status": state or "pending", "error": None, "reason": None, "seconds": None})
+            row.update({k: v for k, v in self.status.get(c.cell_id, {}).items() if state is None or k != "status"})
+            cells.append(row)
+        contenders = [{"label": s.get("label", s["name"]), "kind": "scheduler", "name": s["name"]} for s in self.matrix.raw.get("schedulers") or []]
+        contenders += [{"label": p.get("label", p["name"]), "kind": "peer", "name": p["name"]} for p in self.matrix.raw.get("peers") or []]
+        atomic_write_json(self.out / MATRIX_FILE, {"name": self.matrix.name, "matrix": self.matrix.raw, "contenders": contenders, "cells": cells})
+
+
+def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:
+    """Run every cell not finished yet; write ``matrix.json``; return the directory."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    state = Comparison(matrix, out, say)
+    todo = state.todo()
+    say(f"{matrix.name}: {len(matrix.cells)} cells, {len(matrix.cells) - len(todo)} finished already, {len(todo)} to run")
+    state.write()
+    if jobs <= 1:
+        for cell in todo:
+            say(f"running {cell.cell_id}")
+            state.record(cell, run_cell(cell, matrix.raw, str(out)))
+        return out
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_cell, cell, matrix.raw, str(out)): cell for cell in todo}
+        for future, cell in futures.items():
+            state.record(cell, future.result())
+    return out
