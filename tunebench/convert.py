@@ -1,0 +1,38 @@
+"""Search spaces in other libraries' forms, and back.
+
+``to_spec`` gives our own YAML form of a :class:`~tunebench.space.Space` (the inverse of
+:meth:`Space.from_spec`).
+
+>>> from tunebench.space import Space
+>>> spec = {"alpha": {"loguniform": [1e-6, 0.1]}, "loss": "log_loss"}
+>>> Space.from_spec(to_spec(Space.from_spec(spec))).domains == Space.from_spec(spec).domains
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunebench.space import Choice, Conditional, Constant, Domain, IntUniform, Mixture, Space, Uniform
+
+
+def domain_spec(dom: Domain) -> Any:
+    """One domain in the YAML form of :mod:`tunebench.space`."""
+    if isinstance(dom, Constant):
+        return {"constant": dom.value}
+    if isinstance(dom, Uniform):
+        return {"loguniform" if dom.log else "uniform": [dom.low, dom.high]}
+    if isinstance(dom, IntUniform):
+        return {"lograndint" if dom.log else "randint": [dom.low, dom.high]}
+    if isinstance(dom, Choice):
+        return {"choice": list(dom.values), **({"weights": list(dom.weights)} if dom.weights is not None else {})}
+    if isinstance(dom, Mixture):
+        return {"mixture": [[w, domain_spec(d)] for w, d in dom.components]}
+    if isinstance(dom, Conditional):
+        return {"depends_on": dom.depends_on, "cases": {v: domain_spec(d) for v, d in dom.cases}}
+    raise ValueError(f"unknown domain type {type(dom).__name__}")
+
+
+def to_spec(space: Space) -> dict[str, Any]:
+    """The whole space in YAML form."""
+    return {name: domain_spec(dom) for name, dom in space.domains.items()}
