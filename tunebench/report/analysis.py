@@ -1,0 +1,158 @@
+"""Everything the report says about one workload, computed from its finished cells: anytime
+bands, normalized regret and average rank over time, and each series' final numbers.
+
+Final scores are the summaries' (the best trial's last validation score, and its test
+score); anytime curves and time to target use the best score observed so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from tunebench.report.cells import Matrix
+from tunebench.report.curves import Band, band, grid_for, mean_rows, on_grid
+from tunebench.report.runs import CellRun
+from tunebench.report.stats import (
+    Estimate, average_rank, iqm_interval, median_or_none, normalized_regret, reach, regret_bounds, speedup, win_loss,
+)
+from tunebench.scores import rank_key
+
+
+@dataclass(frozen=True)
+class WorkloadView:
+    """One workload's cells and the curves over seeds of each series on it."""
+
+    workload: str
+    metric: str
+    mode: str
+    series: tuple[str, ...]
+    runs: tuple[CellRun, ...]
+    by_time: Mapping[str, Band]
+    by_calls: Mapping[str, Band]
+    regret: Mapping[str, Band]
+    rank: Mapping[str, Band]
+
+    def of(self, series: str) -> list[CellRun]:
+        return sorted((r for r in self.runs if r.series == series), key=lambda r: r.seed)
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """One series' line of a workload's table; medians are over seeds."""
+
+    series: str
+    n_seeds: int
+    best: Estimate | None
+    test: Estimate | None
+    calls: float | None
+    wall_time_s: float | None
+    time_to_target: float | None
+    calls_to_target: float | None
+    reached: int
+    speedup_time: float | None
+    speedup_calls: float | None
+    utilization: float | None
+
+
+def workload_view(workload: str, runs: Sequence[CellRun], order: Sequence[str]) -> WorkloadView:
+    """Bands of the best score so far (against time and calls), regret and rank over time."""
+    mode = runs[0].mode
+    series = tuple(s for s in order if any(r.series == s for r in runs))
+    t_grid, c_grid = grid_for(r.by_time for r in runs), grid_for(r.by_calls for r in runs)
+    on_t = {id(r): on_grid(r.by_time, t_grid) for r in runs}
+    bounds = regret_bounds([y for r in runs for y in r.by_time.y], mode)
+    by_time, by_calls, regret, rank = {}, {}, {}, {}
+    ranks = ranks_over_time(runs, on_t, mode)
+    for s in series:
+        mine = [r for r in runs if r.series == s]
+        by_time[s] = band(t_grid, [on_t[id(r)] for r in mine])
+        by_calls[s] = band(c_grid, [on_grid(r.by_calls, c_grid) for r in mine])
+        if bounds is not None:
+            regret[s] = band(t_grid, [normalized_regret(on_t[id(r)], *bounds, mode) for r in mine])
+        rank[s] = mean_rows(t_grid, ranks.get(s, []))
+    metric = str(runs[0].summary.get("metric") or "score")
+    return WorkloadView(workload, metric, mode, series, tuple(runs), by_time, by_calls, regret, rank)
+
+
+def ranks_over_time(runs: Sequence[CellRun], on_t: Mapping[int, np.ndarray], mode: str) -> dict[str, list[np.ndarray]]:
+    """Per seed, each series' rank among the series that ran that seed, at each grid point."""
+    out: dict[str, list[np.ndarray]] = {}
+    for seed in sorted({r.seed for r in runs}):
+        curves = {r.series: on_t[id(r)] for r in runs if r.seed == seed}
+        if len(curves) < 2:
+            continue
+        for s, rk in average_rank(curves, mode).items():
+            out.setdefault(s, []).append(rk)
+    return out
+
+
+def baselines(runs: Iterable[CellRun], matrix: Matrix) -> dict[str, str]:
+    """Executor -> the series of our random search on it (the passive baseline)."""
+    out: dict[str, str] = {}
+    for r in runs:
+        if matrix.kind_of(r.cell.label) == "scheduler" and r.summary.get("scheduler") == "random":
+            out.setdefault(r.cell.executor, r.series)
+    return out
+
+
+def baseline_of(run: CellRun, base: Mapping[str, str]) -> str:
+    """Random search on the run's executor, else (a peer, on its own engine) on the first one."""
+    return base.get(run.cell.executor) or next(iter(base.values()), "")
+
+
+def series_rows(view: WorkloadView, target: float | None, base: Mapping[str, str]) -> list[SeriesRow]:
+    """Each series' final numbers on this workload, against random search where it ran."""
+    return [series_row(view, s, target, base) for s in view.series]
+
+
+def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[str, str]) -> SeriesRow:
+    mine, mode = view.of(s), view.mode
+    t_hit = [reach(r.by_time.x, r.by_time.y, target, mode) for r in mine] if target is not None else []
+    c_hit = [reach(r.by_calls.x, r.by_calls.y, target, mode) for r in mine] if target is not None else []
+    ref = {r.seed: r for r in view.of(baseline_of(mine[0], base))} if mine else {}
+    pairs = [(ref[r.seed], r) for r in mine if r.seed in ref]
+    return SeriesRow(
+        series=s, n_seeds=len(mine),
+        best=iqm_interval([r.get("best_score") for r in mine]),
+        test=iqm_interval([r.get("test_score") for r in mine]),
+        calls=median_or_none([r.get("partial_fit_calls") for r in mine]),
+        wall_time_s=median_or_none([r.get("wall_time_s") for r in mine]),
+        time_to_target=median_or_none(t_hit), calls_to_target=median_or_none(c_hit),
+        reached=sum(t is not None for t in t_hit),
+        speedup_time=median_or_none([speedup(b.by_time.x, b.by_time.y, r.by_time.x, r.by_time.y, mode) for b, r in pairs]),
+        speedup_calls=median_or_none([speedup(b.by_calls.x, b.by_calls.y, r.by_calls.x, r.by_calls.y, mode) for b, r in pairs]),
+        utilization=median_or_none([r.get("utilization") for r in mine]),
+    )
+
+
+def winners(rows: Sequence[SeriesRow], mode: str) -> set[int]:
+    """Rows whose interquartile mean of the final validation score is the best."""
+    keys = [rank_key(r.best.iqm, mode) if r.best is not None else float("-inf") for r in rows]
+    top = max(keys, default=float("-inf"))
+    return {i for i, k in enumerate(keys) if k == top and np.isfinite(k)}
+
+
+def pairwise(views: Iterable[WorkloadView], order: Sequence[str]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(a, b) -> wins, losses, ties of a against b over every (workload, seed) both finished,
+    by final best validation score."""
+    finals: dict[str, dict[tuple[str, int], float]] = {s: {} for s in order}
+    modes: dict[str, str] = {}
+    for v in views:
+        modes[v.workload] = v.mode
+        for r in v.runs:
+            score = r.get("best_score")
+            finals[r.series][(v.workload, r.seed)] = float("nan") if score is None else score
+    out = {}
+    for a in order:
+        for b in order:
+            if a != b:
+                tallies = [win_loss(_only(finals[a], w), _only(finals[b], w), m) for w, m in modes.items()]
+                out[(a, b)] = tuple(int(sum(t[i] for t in tallies)) for i in range(3))  # type: ignore[assignment]
+    return out
+
+
+def _only(finals: Mapping[tuple[str, int], float], workload: str) -> dict[int, float]:
+    return {seed: v for (w, seed), v in finals.items() if w == workload}
