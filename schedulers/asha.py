@@ -12,6 +12,9 @@ its bracket from the seeded rng.
   rung only if its score is in the top ``1/eta`` of the scores recorded there so far (with
   fewer than ``eta`` recorded, only if it is the best so far); otherwise it stops.
 
+Scores rank by :meth:`~tunebench.scheduler.Scheduler.key`: NaN and +-inf are the worst score,
+never promoted and never passed on by the stopping rule.
+
 Each rung keeps heaps (and, for promotion, a sorted list of the promoted trials), so
 ``suggest`` and ``on_result`` cost ``O(log n)`` comparisons per call.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +34,7 @@ from typing import Any
 from tunebench.scheduler import Scheduler, check_int
 from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
 
-from schedulers.rungs import VARIANTS, check_eta, check_n_trials, comparable
+from schedulers.rungs import VARIANTS, check_eta, check_n_trials
 
 Entry = tuple[float, int]  # (-key, trial_id): ascending order is best first, ties to the lower id
 
@@ -76,12 +80,13 @@ class PromotionRung:
         return entry[1]
 
     def promotable(self, eta: int) -> int | None:
-        """The best waiting trial if it is in the top ``floor(n / eta)``, else ``None``."""
+        """The best waiting trial if it is in the top ``floor(n / eta)``, else ``None``; a
+        non-finite score (key ``-inf``) is never promoted."""
         if not self._fresh:
             self._candidate = None
             if self.waiting:
                 best = self.waiting[0]
-                if bisect.bisect_left(self.promoted, best) < self.n // eta:
+                if best[0] < math.inf and bisect.bisect_left(self.promoted, best) < self.n // eta:
                     self._candidate = best[1]
             self._fresh = True
         return self._candidate
@@ -101,7 +106,8 @@ class StoppingRung:
     rest: list[float] = field(default_factory=list)  # negated: the root is the best of the rest
 
     def passes(self, key: float, eta: int) -> bool:
-        """Record ``key`` (larger is better); True if it is in the top ``max(1, n // eta)`` (ties pass)."""
+        """Record ``key`` (larger is better); True if it is in the top ``max(1, n // eta)`` (ties
+        pass). A non-finite score (key ``-inf``) is recorded and never passes, even first."""
         self.n += 1
         top, rest = self.top, self.rest
         if not top or key >= top[0]:
@@ -113,7 +119,7 @@ class StoppingRung:
             heapq.heappush(rest, -heapq.heappop(top))
         elif len(top) < k and rest:
             heapq.heappush(top, -heapq.heappop(rest))
-        return key >= top[0]
+        return key > -math.inf and key >= top[0]
 
 
 class ASHA(Scheduler):
@@ -225,7 +231,7 @@ class ASHA(Scheduler):
             if k is None:
                 raise ValueError(f"result for trial {trial.trial_id} at step {result.step}, which is not a rung of bracket {b}")
             rung = self.rungs[b][k]
-            key = self.key(comparable(result.score, self.mode))
+            key = self.key(result.score)
             if self._promotion:
                 rung.add(key, trial.trial_id)
                 decision = Decision.PAUSE

@@ -14,6 +14,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from tunebench.scheduler import check_int
+from tunebench.scores import rank_key
 
 VARIANTS = ("promotion", "stopping")
 
@@ -74,16 +75,6 @@ def steps_after(rungs: Sequence[tuple[int, int]], rung: int) -> int:
     return sum(n * (r - rungs[i - 1][1]) for i, (n, r) in enumerate(rungs) if i > rung)
 
 
-def worst_score(mode: str) -> float:
-    """The score that loses to every other in ``mode``."""
-    return -math.inf if mode == "max" else math.inf
-
-
-def comparable(score: float, mode: str) -> float:
-    """``score``, or the worst possible score if it is NaN, so rankings stay total."""
-    return score if score == score else worst_score(mode)
-
-
 def plateaued(scores: Mapping[int, float], step: int, patience: int, tol: float, mode: str) -> bool:
     """True if the trial has not improved by more than ``tol`` over its last ``patience`` steps.
 
@@ -91,7 +82,8 @@ def plateaued(scores: Mapping[int, float], step: int, patience: int, tol: float,
     scores recorded at steps in ``[step - patience, step]``; its earliest score is the start of
     the plateau. The trial has plateaued when no later score in the window beats that start by
     more than ``tol`` (dask-ml's ``patience`` / ``tol``). Nothing is judged before ``patience``
-    steps or with fewer than two scores in the window.
+    steps or with fewer than two scores in the window. Scores compare by
+    :func:`tunebench.scores.rank_key`: a NaN never counts as progress.
 
     >>> plateaued({1: 0.5, 2: 0.5, 3: 0.5}, 3, 2, 0.001, "max")
     True
@@ -104,14 +96,13 @@ def plateaued(scores: Mapping[int, float], step: int, patience: int, tol: float,
     """
     if step < patience:
         return False
-    sign = 1.0 if mode == "max" else -1.0
     window: list[float] = []
     for s, score in reversed(scores.items()):
         if s > step:
             continue
         if s < step - patience:
             break
-        window.append(sign * comparable(score, mode))
+        window.append(rank_key(score, mode))
     if len(window) < 2:
         return False
     start = window[-1]

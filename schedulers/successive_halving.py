@@ -21,7 +21,7 @@ from tunebench.scheduler import Scheduler, check_int
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
 from schedulers.rungs import (
-    check_eta, check_n_trials, check_patience, check_tol, comparable, planned_steps, plateaued, steps_after,
+    check_eta, check_n_trials, check_patience, check_tol, planned_steps, plateaued, steps_after,
 )
 
 
@@ -186,7 +186,7 @@ class BracketScheduler(Scheduler):
         elif flat:
             decision = Decision.STOP
         else:
-            bracket.arrived[trial.trial_id] = comparable(result.score, self.mode)
+            bracket.arrived[trial.trial_id] = result.score
             decision = Decision.PAUSE
         self.set_status(trial, decision)
         bracket.due -= 1

@@ -195,3 +195,21 @@ def test_validation() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(schedulers.asha).failed == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_stopping_variant_stops_a_non_finite_score_even_first_at_a_rung(bad: float) -> None:
+    for mode in ("max", "min"):
+        asha = ASHA(SPACE, mode=mode, max_iter=9, grace=1, eta=3, variant="stopping", n_trials=3)
+        jobs = [asha.suggest() for _ in range(3)]
+        assert give(asha, jobs[0], bad) == Decision.STOP
+        assert give(asha, jobs[1], 0.5) == Decision.CONTINUE
+
+
+def test_promotion_variant_never_promotes_a_nan() -> None:
+    asha = ASHA(SPACE, max_iter=9, grace=1, eta=3, n_trials=3)
+    jobs = [asha.suggest() for _ in range(3)]
+    for job in jobs:
+        assert give(asha, job, float("nan")) == Decision.PAUSE or asha.finished
+    assert asha.suggest() is None and asha.finished
+    assert all(t.status == TrialStatus.STOPPED for t in asha.trials.values())

@@ -179,3 +179,21 @@ def test_result_without_a_job_is_refused() -> None:
 @pytest.mark.parametrize("module", [schedulers.hyperband, schedulers.rungs])
 def test_doctests(module: object) -> None:
     assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
+
+
+def test_nan_scores_rank_last_in_every_bracket() -> None:
+    """Every third trial diverges; a diverged trial is promoted only when a rung has too few others."""
+
+    def sometimes_nan(job: Job) -> float:
+        return float("nan") if job.trial_id % 3 == 0 else seeded_curve(job)
+
+    for mode in ("max", "min"):
+        hb = Hyperband(SPACE, mode=mode, max_iter=27, eta=3)
+        trace = play(hb, sometimes_nan, concurrency=3)
+        assert trace.steps == hb.metadata()["partial_fit_calls"]
+        for bracket in {t.tags["bracket"] for t in hb.trials.values()}:
+            members = [t for t in hb.trials.values() if t.tags["bracket"] == bracket]
+            finite_ids = [t for t in members if t.trial_id % 3]
+            promoted = [t for t in members if t.steps > min(m.steps for m in members)]
+            if len(promoted) <= len(finite_ids):
+                assert all(t.trial_id % 3 for t in promoted)

@@ -113,3 +113,15 @@ def test_validation() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(schedulers.successive_halving).failed == 0
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_nan_and_infinite_scores_rank_last_at_a_rung(mode: str) -> None:
+    sh = SuccessiveHalving(Space.from_spec({"x": {"uniform": [0, 1]}}), mode=mode, n_trials=9, min_iter=1, max_iter=9, eta=3)
+    jobs = [sh.suggest() for _ in range(9)]
+    good = {3: 0.3, 4: 0.4, 5: 0.5}
+    bad = {0: float("nan"), 1: float("inf"), 2: float("-inf"), 6: float("nan"), 7: float("nan"), 8: float("nan")}
+    for job in jobs:
+        sh.on_result(Result(job.trial_id, 1, {**good, **bad}[job.trial_id], 1))
+    promoted = sorted(j.trial_id for j in (sh.suggest() for _ in range(3)))
+    assert promoted == [3, 4, 5]

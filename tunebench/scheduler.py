@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
+from tunebench.scores import better, rank_key
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
 MODES = ("max", "min")
@@ -127,9 +128,10 @@ class Scheduler(abc.ABC):
 
     # -- helpers for subclasses ----------------------------------------------------------
 
-    def key(self, score: float) -> float:
-        """A score turned so that larger is better, whatever the mode."""
-        return score if self.mode == "max" else -score
+    def key(self, score: float | None) -> float:
+        """A score turned so that larger is better, whatever the mode; ``-inf`` for a missing or
+        non-finite score (:func:`tunebench.scores.rank_key`), so it ranks worst everywhere."""
+        return rank_key(score, self.mode)
 
     def sample_config(self) -> Config:
         return self.space.sample(self.rng)
@@ -162,7 +164,7 @@ class Scheduler(abc.ABC):
         trial.steps = result.step
         trial.last_score = result.score
         trial.scores[result.step] = result.score
-        if trial.best_score is None or self.key(result.score) > self.key(trial.best_score):
+        if trial.best_score is None or better(result.score, trial.best_score, self.mode):
             trial.best_score = result.score
         return trial
 

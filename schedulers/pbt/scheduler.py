@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from tunebench.scheduler import Scheduler, check_float, check_int
+from tunebench.scores import finite
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
 from schedulers.pbt.exploit import EXPLOITS, quantiles, submit_order, tournament, tournament_one, truncation, truncation_one
@@ -258,7 +259,7 @@ class PBT(Scheduler):
             begin, before = self.start[trial.trial_id]  # type: ignore[assignment]
         else:
             return
-        if before is None or result.step <= begin:
+        if not (finite(before) and finite(result.score)) or result.step <= begin:
             return
         change = (self.key(result.score) - self.key(before)) / (result.step - begin)
         self.pb2.observe(begin, trial.config, change)
