@@ -70,3 +70,22 @@ def test_bad_entries_say_what_is_wrong(entry, message) -> None:
 def test_conditional_needs_its_parent() -> None:
     with pytest.raises(SpaceError, match="depends_on 'opt'"):
         Space.from_spec({"lr": {"depends_on": "opt", "cases": {"SGD": {"uniform": [0, 1]}}}})
+
+
+@pytest.mark.parametrize(("low", "high"), [(1, 4), (2, 9), (5, 5)])
+def test_lograndint_frequencies_match_the_log_widths_of_the_integer_cells(low: int, high: int) -> None:
+    from scipy.stats import chisquare
+
+    from tunebench.space import IntUniform, log_int_probabilities
+
+    rng = np.random.default_rng(0)
+    dom = IntUniform(low, high, log=True)
+    n = 20_000
+    draws = np.array([dom.sample(rng) for _ in range(n)])
+    values = np.arange(low, high + 1)
+    counts = np.array([(draws == v).sum() for v in values])
+    assert counts.sum() == n
+    expected = np.array(log_int_probabilities(low, high)) * n
+    if len(values) > 1:
+        assert chisquare(counts, expected).pvalue > 1e-3
+    assert np.abs(counts / n - expected / n).max() < 0.01

@@ -99,7 +99,13 @@ class Uniform(Domain):
 
 @dataclass(frozen=True)
 class IntUniform(Domain):
-    """Integers uniform on ``[low, high]`` inclusive; ``log=True`` samples in log space."""
+    """Integers uniform on ``[low, high]`` inclusive; ``log=True`` samples in log space.
+
+    The log form draws ``v`` log-uniformly on ``[low - 0.5, high + 0.5]`` and rounds it, as
+    Optuna's ``IntDistribution(log=True)`` does, so each integer ``k`` gets the log-width of
+    the cell ``[k - 0.5, k + 0.5]`` (:func:`log_int_probabilities`); rounding a draw on
+    ``[low, high]`` would give the two ends half a cell each.
+    """
 
     low: int
     high: int
@@ -113,7 +119,7 @@ class IntUniform(Domain):
 
     def sample(self, rng: np.random.Generator, config: Mapping[str, Any] | None = None) -> int:
         if self.log:
-            return self.clip(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+            return self.clip(math.exp(rng.uniform(math.log(self.low - 0.5), math.log(self.high + 0.5))))
         return int(rng.integers(self.low, self.high + 1))
 
     def clip(self, value: float) -> int:
@@ -121,6 +127,18 @@ class IntUniform(Domain):
 
     def contains(self, value: Any, config: Mapping[str, Any] | None = None) -> bool:
         return isinstance(value, (int, np.integer)) and self.low <= value <= self.high
+
+
+def log_int_probabilities(low: int, high: int) -> list[float]:
+    """The probability of each integer in ``[low, high]`` under ``lograndint``.
+
+    ``P(k) = (log(k + 0.5) - log(k - 0.5)) / (log(high + 0.5) - log(low - 0.5))``.
+
+    >>> [round(p, 3) for p in log_int_probabilities(1, 4)]
+    [0.5, 0.232, 0.153, 0.114]
+    """
+    span = math.log(high + 0.5) - math.log(low - 0.5)
+    return [(math.log(k + 0.5) - math.log(k - 0.5)) / span for k in range(low, high + 1)]
 
 
 @dataclass(frozen=True)
