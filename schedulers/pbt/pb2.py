@@ -8,15 +8,16 @@ exploiting member's new config maximises ``mean + kappa * std`` at the current t
 random candidates inside the bounds: half drawn across the whole box, half near the donor's
 config. Configs already chosen in the same round enter as pseudo-observations at the
 model's own mean ("kriging believer"), which shrinks the uncertainty there and spreads a
-batch out. Only plain numeric parameters (uniform, loguniform, randint) are modelled; the
-scheduler explores the rest with their operator chains.
+batch out. Only plain numeric parameters (uniform, loguniform, randint) that the ``explore``
+spec does not freeze are modelled; the scheduler explores the rest with their operator chains
+(a frozen parameter's chain is empty, so it keeps the donor's value).
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -31,9 +32,19 @@ from schedulers.pbt.explore import from_unit, to_unit
 MIN_OBSERVATIONS = 4
 
 
-def pb2_parameters(space: Space) -> list[str]:
-    """The parameters PB2 models: plain numeric domains with a non-empty range."""
-    return [n for n, d in space.domains.items() if isinstance(d, (Uniform, IntUniform)) and d.high > d.low]
+def pb2_parameters(space: Space, explorable: Collection[str] | None = None) -> list[str]:
+    """The parameters PB2 models: plain numeric domains with a non-empty range, and (given
+    ``explorable``) only those the ``explore`` spec lets change: a parameter frozen with
+    ``explore: {p: []}`` keeps its donor's value.
+
+    >>> space = Space.from_spec({"a": {"uniform": [0, 1]}, "b": {"uniform": [0, 1]}, "c": "x"})
+    >>> pb2_parameters(space), pb2_parameters(space, ["b", "c"])
+    (['a', 'b'], ['b'])
+    """
+    return [
+        n for n, d in space.domains.items()
+        if isinstance(d, (Uniform, IntUniform)) and d.high > d.low and (explorable is None or n in explorable)
+    ]
 
 
 def fit_gp(X: np.ndarray, y: np.ndarray, seed: int) -> GaussianProcessRegressor:
@@ -82,10 +93,12 @@ def candidates_near(centre: np.ndarray, n: int, rng: np.random.Generator, sigma:
 
 @dataclass
 class PB2Explorer:
-    """The observations so far and the GP-UCB choice over them."""
+    """The observations so far and the GP-UCB choice over them; ``explorable`` limits which
+    parameters it may change (``None``: every numeric one)."""
 
     space: Space
     max_iter: int
+    explorable: Collection[str] | None = None
     kappa: float = 2.0
     n_candidates: int = 256
     window: int = 200
@@ -94,7 +107,7 @@ class PB2Explorer:
     y: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.names = pb2_parameters(self.space)
+        self.names = pb2_parameters(self.space, self.explorable)
 
     def unit(self, config: Mapping[str, Any]) -> np.ndarray:
         """The modelled parameters of ``config`` in unit coordinates."""

@@ -104,7 +104,8 @@ class PBT(Scheduler):
         p = check_arg("resample_probability", "resample", resample_probability)
         factors = check_arg("perturbation_factors", "perturb", perturbation_factors)
         self.chains = parse_explore(explore, space, p, factors)
-        self.pb2 = PB2Explorer(space, self.max_iter) if strategy == "pb2" else None
+        explorable = [n for n, chain in self.chains.items() if chain]
+        self.pb2 = PB2Explorer(space, self.max_iter, explorable) if strategy == "pb2" else None
         self.lineage = LineageLog()
         self.members: list[int] = []
         self.planned: deque[Planned] = deque()
