@@ -130,7 +130,7 @@ class Loop:
 
     def absorb(self, result: Result) -> None:
         """Hand one result to the scheduler and the sinks; track the best; check budgets."""
-        result = replace(result, elapsed_s=self.elapsed())
+        result = result.at(self.elapsed())
         decision = self.scheduler.on_result(result)
         self.steps_done += result.n_steps
         self.steps_out -= result.n_steps

@@ -106,6 +106,11 @@ class Result:
     test_score: float | None = None
     error: str | None = None
 
+    def at(self, elapsed_s: float) -> Result:
+        """This result as observed ``elapsed_s`` seconds into the run (cheaper than ``replace``)."""
+        return Result(self.trial_id, self.step, self.score, self.n_steps, self.worker, self.queue_s, self.compute_s,
+                      self.score_s, elapsed_s, self.test_score, self.error)
+
 
 @runtime_checkable
 class Trainable(Protocol):
