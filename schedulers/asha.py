@@ -2,7 +2,10 @@
 
 Rungs sit at ``grace * eta**k`` steps below ``max_iter``, then at ``max_iter``; bracket ``b``
 starts at rung offset ``b`` (Ray Tune's ``AsyncHyperBandScheduler``), and each new trial draws
-its bracket from the seeded rng.
+its bracket from the seeded rng with the weights of :func:`bracket_weights`: the brackets with
+cheap trials get more of them, so every bracket gets the same expected share of the steps
+(a uniform draw would leave the most aggressive bracket a small fraction and make the run
+mostly random search).
 
 * ``variant="promotion"`` (the paper's Algorithm 2): each ``suggest`` looks from the highest
   rung down for a trial in the top ``floor(n_k / eta)`` of rung ``k`` that has not been
@@ -29,7 +32,9 @@ import heapq
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
+
+import numpy as np
 
 from tunebench.scheduler import Scheduler, check_int
 from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
@@ -47,6 +52,37 @@ def rung_levels(grace: int, eta: int, max_t: int, bracket: int = 0) -> list[int]
         levels.append(level)
         level *= eta
     return levels + [max_t]
+
+
+def expected_steps(levels: Sequence[int], eta: int) -> float:
+    """Expected steps of one trial in a bracket with rungs at ``levels``: it trains to the first
+    rung, and on to rung ``k`` with probability ``eta**-k`` (each rung passes ``1/eta``),
+    resuming from its checkpoint each time.
+
+    >>> expected_steps([1, 3, 9], 3), expected_steps([9], 3)
+    (2.333333333333333, 9.0)
+    """
+    return float(levels[0] + sum((levels[k] - levels[k - 1]) / eta**k for k in range(1, len(levels))))
+
+
+def bracket_weights(levels: Sequence[Sequence[int]], eta: int) -> list[float]:
+    """The probability that a new trial joins each bracket, so every bracket gets the same
+    expected share of the steps.
+
+    Hyperband gives bracket ``s`` (of ``s + 1`` rungs) ``n_s = ceil((s_max + 1) * eta**s / (s + 1))``
+    trials so that brackets spend about the same budget, and Optuna's ``HyperbandPruner``
+    assigns trials to brackets in proportion to that same ``n_s``. That count assumes a trial
+    pays a whole rung's steps at every rung it reaches; here survivors resume from their
+    checkpoints, so a trial's expected cost is :func:`expected_steps` of its bracket's rungs
+    and each bracket is weighted by its inverse, which makes the expected steps per bracket
+    exactly equal (a capped last rung included).
+
+    >>> [round(w, 3) for w in bracket_weights([[1, 3, 9], [3, 9], [9]], 3)]
+    [0.579, 0.27, 0.15]
+    """
+    inverse = [1.0 / expected_steps(lv, eta) for lv in levels]
+    total = sum(inverse)
+    return [w / total for w in inverse]
 
 
 @dataclass
@@ -167,6 +203,7 @@ class ASHA(Scheduler):
         self._rung_at = [{level: k for k, level in enumerate(levels[:-1])} for levels in self.levels]
         order = sorted((-level, b, k) for b, levels in enumerate(self.levels) for k, level in enumerate(levels[:-1]))
         self._search = [(b, k, self.rungs[b][k]) for _, b, k in order]
+        self.weights = np.array(bracket_weights(self.levels, self.eta))
         self._ready: deque[int] = deque()
         self._bracket_of: dict[int, int] = {}
         self._running = 0
@@ -210,7 +247,7 @@ class ASHA(Scheduler):
         if trial is None:
             if not self._can_start():
                 return None
-            b = int(self.rng.integers(self.n_brackets)) if self.n_brackets > 1 else 0
+            b = int(self.rng.choice(self.n_brackets, p=self.weights)) if self.n_brackets > 1 else 0
             trial = self.new_trial(tags={"bracket": b})
             self._bracket_of[trial.trial_id] = b
             stop = self.levels[b][0]

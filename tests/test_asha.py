@@ -213,3 +213,28 @@ def test_promotion_variant_never_promotes_a_nan() -> None:
         assert give(asha, job, float("nan")) == Decision.PAUSE or asha.finished
     assert asha.suggest() is None and asha.finished
     assert all(t.status == TrialStatus.STOPPED for t in asha.trials.values())
+
+
+def bracket_shares(asha: ASHA, trace: object) -> list[float]:
+    steps = [0] * asha.n_brackets
+    for job in trace.jobs:  # type: ignore[attr-defined]
+        steps[asha.trials[job.trial_id].tags["bracket"]] += job.n_steps
+    return [s / sum(steps) for s in steps]
+
+
+@pytest.mark.parametrize("variant", ["promotion", "stopping"])
+def test_every_bracket_gets_a_comparable_share_of_the_steps(variant: str) -> None:
+    from schedulers.asha import bracket_weights
+
+    asha = ASHA(SPACE, seed=0, max_iter=27, grace=1, eta=3, brackets=4, variant=variant, n_trials=1500)
+    shares = bracket_shares(asha, play(asha, seeded_curve, 4))
+    assert max(abs(s - 0.25) for s in shares) < 0.05, shares
+    assert sum(bracket_weights(asha.levels, 3)) == pytest.approx(1.0)
+
+
+def test_bracket_draws_are_seeded() -> None:
+    first = ASHA(SPACE, seed=5, max_iter=27, brackets=3, n_trials=60)
+    second = ASHA(SPACE, seed=5, max_iter=27, brackets=3, n_trials=60)
+    play(first, seeded_curve, 2)
+    play(second, seeded_curve, 2)
+    assert [t.tags["bracket"] for t in first.trials.values()] == [t.tags["bracket"] for t in second.trials.values()]
