@@ -11,9 +11,18 @@ mostly random search).
   rung down for a trial in the top ``floor(n_k / eta)`` of rung ``k`` that has not been
   promoted yet and resumes it from its checkpoint up to the next rung; if there is none it
   starts a new trial. A trial that reaches a rung pauses there.
-* ``variant="stopping"`` (Ray Tune, Optuna): a trial runs rung to rung and continues past a
-  rung only if its score is in the top ``1/eta`` of the scores recorded there so far (with
-  fewer than ``eta`` recorded, only if it is the best so far); otherwise it stops.
+* ``variant="stopping"``: a trial runs rung to rung and continues past a rung only if its
+  score is in the top ``max(1, n // eta)`` of the ``n`` scores recorded there so far, its own
+  included (ties pass; with fewer than ``eta`` recorded, only if it is the best so far);
+  otherwise it stops. This is Optuna's ``SuccessiveHalvingPruner`` rule. Ray Tune's
+  ``AsyncHyperBandScheduler`` (``_Bracket.on_result``) differs: it computes the cutoff
+  *before* adding the result, as ``np.nanpercentile`` of the scores recorded at the rung at
+  ``(1 - 1/eta) * 100`` (linear interpolation between recorded scores, so the cutoff need not
+  be a recorded score), stops the trial only if its score is strictly below that cutoff, and
+  then records it. So the first trial at a rung always continues there, a NaN score always
+  continues (``nan < cutoff`` is false), and with few results the two rules keep different
+  trials (two recorded scores 2 and 4 with ``eta = 2``: Ray's cutoff is 3, Optuna's the better
+  of the three scores including the new one).
 
 Scores rank by :meth:`~tunebench.scheduler.Scheduler.key`: NaN and +-inf are the worst score,
 never promoted and never passed on by the stopping rule.
