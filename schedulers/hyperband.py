@@ -71,8 +71,10 @@ def hyperband_plan(max_iter: int, eta: int) -> dict[str, int]:
 class Hyperband(BracketScheduler):
     """Hyperband over ``max_iter`` (R) steps with cut rate ``eta``; brackets run side by side.
 
-    All brackets run at once; each ``suggest`` serves the one with the most steps still to
-    hand out (see :class:`~schedulers.successive_halving.BracketScheduler`). Each bracket is synchronous successive
+    All brackets run at once; ``bracket_order`` says which one each ``suggest`` serves
+    (:func:`~schedulers.successive_halving.pick_bracket`): by default the one with the most
+    steps still to hand out, and under a ``total_steps`` budget the most aggressive one that
+    can hand out a Job, as Li et al. and dask-ml start. Each bracket is synchronous successive
     halving: the survivors of a rung resume from their checkpoints once all its results are
     in. :meth:`metadata` gives the plan before running, like dask-ml's
     ``HyperbandSearchCV.metadata``; with no early stopping the run creates exactly
@@ -93,8 +95,9 @@ class Hyperband(BracketScheduler):
         eta: int = 3,
         patience: int | None = None,
         tol: float = 0.001,
+        bracket_order: str = "auto",
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol)
+        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol, bracket_order=bracket_order)
         self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
         self.eta = check_eta(eta)
         for s, rungs in hyperband_brackets(self.max_iter, self.eta):

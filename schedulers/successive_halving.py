@@ -25,6 +25,9 @@ from schedulers.rungs import (
 )
 
 
+BRACKET_ORDERS = ("auto", "longest_first", "aggressive_first", "balanced")
+
+
 def sh_rungs(n_trials: int, min_iter: int, max_iter: int, eta: int) -> list[tuple[int, int]]:
     """The ``(n_i, r_i)`` rungs of one successive-halving bracket (Li et al.).
 
@@ -61,10 +64,22 @@ class Bracket:
     arrived: dict[int, float] = field(default_factory=dict)
     done: bool = False
     after: list[int] = field(default_factory=list)
+    planned: int = 0
 
     def __post_init__(self) -> None:
         self.to_create = self.due = self.rungs[0][0]
         self.after = [steps_after(self.rungs, i) for i in range(len(self.rungs))]
+        self.planned = planned_steps(self.rungs)
+
+    @property
+    def available(self) -> bool:
+        """True if a Job can be handed out now (a trial to create or one ready to resume)."""
+        return bool(self.ready or self.to_create)
+
+    @property
+    def given(self) -> int:
+        """Steps handed out so far (the plan less what is still to go)."""
+        return self.planned - self.steps_to_go
 
     def push(self, trial_id: int, steps: int) -> None:
         """Queue a trial at ``steps`` to train on to the current rung."""
@@ -96,19 +111,51 @@ class Bracket:
         return {
             "bracket": self.index,
             "n_models": self.rungs[0][0],
-            "partial_fit_calls": planned_steps(self.rungs),
+            "partial_fit_calls": self.planned,
             "rungs": [[n, r] for n, r in self.rungs],
         }
+
+
+def pick_bracket(brackets: Sequence[Bracket], order: str) -> Bracket | None:
+    """The bracket whose Job goes out next, among those that can hand one out now.
+
+    - ``longest_first``: the most steps still to hand out (:attr:`Bracket.steps_to_go`).
+    - ``aggressive_first``: the first bracket added (Hyperband adds the most aggressive first).
+    - ``balanced``: the smallest fraction of its own plan handed out so far, so after any
+      prefix of the run every bracket has had about the same share of its plan.
+
+    Ties go to the bracket added first.
+    """
+    best: Bracket | None = None
+    for bracket in brackets:
+        if not bracket.available:
+            continue
+        if best is None or order == "aggressive_first":
+            best = bracket
+            if order == "aggressive_first":
+                break
+        elif order == "longest_first" and bracket.steps_to_go > best.steps_to_go:
+            best = bracket
+        elif order == "balanced" and bracket.given * best.planned < best.given * bracket.planned:
+            best = bracket
+    return best
 
 
 class BracketScheduler(Scheduler):
     """Runs synchronous brackets side by side.
 
-    Each ``suggest`` serves the bracket with the most steps still to hand out (its
-    :attr:`Bracket.steps_to_go`; ties to the bracket added first). Longest-work-first keeps
-    every bracket's chain of rungs moving, so no deep bracket is left to run its last rungs
-    alone on an otherwise idle cluster: on 2 virtual workers, Hyperband with ``R=81, eta=3``
-    ends within 1% of the ideal, total steps over workers (``tests/test_hyperband.py``).
+    Which bracket each ``suggest`` serves is ``bracket_order`` (:func:`pick_bracket`).
+    ``longest_first`` keeps every bracket's chain of rungs moving, so no deep bracket is left
+    to run its last rungs alone on an otherwise idle cluster: it ends soonest when the whole
+    plan runs. Under an outside step budget (:meth:`set_budget`) a run is cut short, and
+    longest-first would have spent that budget on the passive brackets. ``aggressive_first``
+    then makes the cut-short run a prefix of Li et al.'s Hyperband, which (like dask-ml) starts
+    with the most aggressive bracket: every Job goes to the most aggressive bracket that can
+    hand one out, so the others fill the workers only while its rungs wait. ``balanced`` hedges
+    instead: after any prefix each bracket has had about the same fraction of its own plan.
+    ``auto`` (the default) is ``longest_first`` without a step budget and ``aggressive_first``
+    with one, the order with the lowest regret under a budget on the synthetic curves of
+    ``scripts/bench_bracket_order.py`` (its table: ``results/bracket_order.md``).
 
     A trial that reaches a rung below the last gets ``PAUSE`` and waits for the rung to close;
     then the winners become ready to resume and the losers' status turns to ``STOPPED`` (the
@@ -123,10 +170,23 @@ class BracketScheduler(Scheduler):
     reaching the bracket's last rung complete without a plateau check.
     """
 
-    def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", patience: int | None = None, tol: float = 0.001) -> None:
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        patience: int | None = None,
+        tol: float = 0.001,
+        bracket_order: str = "auto",
+    ) -> None:
         super().__init__(space, seed=seed, mode=mode)
         self.patience = check_patience(patience)
         self.tol = check_tol(tol)
+        if bracket_order not in BRACKET_ORDERS:
+            raise ValueError(f"bracket_order must be one of {', '.join(BRACKET_ORDERS)}, got {bracket_order!r}")
+        self.bracket_order = bracket_order
+        self.total_steps: int | None = None
         self.brackets: list[Bracket] = []
         self._bracket_of: dict[int, Bracket] = {}
         self._n_done = 0
@@ -147,14 +207,18 @@ class BracketScheduler(Scheduler):
     def finished(self) -> bool:
         return self._n_done == len(self.brackets)
 
+    def set_budget(self, total_steps: int | None) -> None:
+        self.total_steps = total_steps
+
+    @property
+    def order(self) -> str:
+        """The bracket order in force: ``auto`` resolved against the step budget."""
+        if self.bracket_order != "auto":
+            return self.bracket_order
+        return "longest_first" if self.total_steps is None else "aggressive_first"
+
     def suggest(self) -> Job | None:
-        best: Bracket | None = None
-        most = -1
-        for bracket in self.brackets:
-            if bracket.ready or bracket.to_create:
-                left = bracket.steps_to_go
-                if left > most:
-                    best, most = bracket, left
+        best = pick_bracket(self.brackets, self.order)
         return None if best is None else self._job_from(best)
 
     def _job_from(self, bracket: Bracket) -> Job:

@@ -197,3 +197,48 @@ def test_nan_scores_rank_last_in_every_bracket() -> None:
             promoted = [t for t in members if t.steps > min(m.steps for m in members)]
             if len(promoted) <= len(finite_ids):
                 assert all(t.trial_id % 3 for t in promoted)
+
+
+def bracket_shares(hb: Hyperband, trace: object) -> dict[int, float]:
+    steps = {b.index: 0 for b in hb.brackets}
+    for r in trace.results:  # type: ignore[attr-defined]
+        steps[hb.trials[r.trial_id].tags["bracket"]] += r.n_steps
+    total = sum(steps.values())
+    return {b: s / total for b, s in steps.items()}
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_under_a_step_budget_the_most_aggressive_bracket_goes_first(workers: int) -> None:
+    """300 of R=81's 1,581 steps: every Job goes to the most aggressive bracket that can hand
+    one out, so bracket s=4 gets more than any other and at least its planned share."""
+    hb = Hyperband(SPACE, max_iter=81, eta=3)
+    hb.set_budget(300)
+    assert hb.order == "aggressive_first"
+    trace = play(hb, improving, workers, total_steps=300)
+    shares = bracket_shares(hb, trace)
+    planned = {p["bracket"]: p["partial_fit_calls"] / 1581 for p in hb.metadata()["brackets"]}
+    assert shares[4] == max(shares.values()) and shares[4] >= planned[4]
+    assert shares[0] == 0.0
+    assert hb.metadata()["partial_fit_calls"] == 1581
+
+
+def test_balanced_order_keeps_every_bracket_near_its_planned_share() -> None:
+    hb = Hyperband(SPACE, max_iter=81, eta=3, bracket_order="balanced")
+    hb.set_budget(300)
+    trace = play(hb, improving, 4, total_steps=300)
+    shares = bracket_shares(hb, trace)
+    planned = {p["bracket"]: p["partial_fit_calls"] / 1581 for p in hb.metadata()["brackets"]}
+    assert all(abs(shares[b] - planned[b]) < 0.05 for b in planned), shares
+
+
+def test_bracket_order_defaults_and_validation() -> None:
+    hb = Hyperband(SPACE)
+    assert hb.order == "longest_first"
+    hb.set_budget(None)
+    assert hb.order == "longest_first"
+    assert Hyperband(SPACE, bracket_order="balanced").order == "balanced"
+    with pytest.raises(ValueError, match="bracket_order must be one of auto, longest_first, aggressive_first, balanced, got 'fifo'"):
+        Hyperband(SPACE, bracket_order="fifo")
+    first = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
+    again = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
+    assert first.jobs == again.jobs

@@ -106,6 +106,11 @@ class Scheduler(abc.ABC):
         """The plan before running (trials and steps, per bracket), if the scheduler has one."""
         return None
 
+    def set_budget(self, total_steps: int | None) -> None:
+        """Told by the loop, before the first :meth:`suggest`, that the run stops after
+        ``total_steps`` steps (``None``: no step budget). A scheduler whose order of work
+        matters when a run is cut short (Hyperband's brackets) adapts; by default nothing."""
+
     @property
     def bounded(self) -> bool:
         """False if the scheduler would run forever without an outside budget."""
