@@ -71,6 +71,7 @@ class Loop:
         self.scheduler, self.executor, self.clock = scheduler, executor, clock
         self.sinks = list(sinks)
         self.budget = budget
+        scheduler.set_budget(budget.total_steps)
         self.mode: str = scheduler.mode
         self.steps_done = self.steps_out = 0
         self.announced: set[int] = set()

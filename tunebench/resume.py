@@ -107,6 +107,7 @@ def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
         raise ResumeError(f"{str(rundir.dir)!r}: the journal has no start line; the run never began")
     exp = load_experiment(raw=start["config"])
     built = exp.build()
+    built.scheduler.set_budget(exp.budget.total_steps)
     prior, scores = feed(built.scheduler, events)
     data = load_data(exp, built)
     with built.executor as ex:
