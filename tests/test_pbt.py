@@ -36,11 +36,14 @@ def drive(pbt: PBT, capacity: int, order_seed: int) -> list[Job]:
     """Run ``pbt`` against a model executor that checks every clone's checkpoint.
 
     Jobs finish in a random order. A clone Job may only copy a donor whose last finished Job
-    ended exactly at the clone step and that has no Job out (its checkpoint is not moving).
+    ended exactly at the clone step and that has no Job out (its checkpoint is not moving), or
+    a snapshot the scheduler asked to keep when that checkpoint was written and has not
+    released yet.
     """
     order = random.Random(order_seed)
     out: list[Job] = []
     checkpoint: dict[int, int] = {}
+    kept: set[tuple[int, int]] = set()
     submitted: list[Job] = []
     while True:
         while len(out) < capacity:
@@ -49,18 +52,24 @@ def drive(pbt: PBT, capacity: int, order_seed: int) -> list[Job]:
                 break
             if job.clone_from is not None:
                 donor, step = job.clone_from
-                assert checkpoint.get(donor) == step and all(j.trial_id != donor for j in out)
+                live = checkpoint.get(donor) == step and all(j.trial_id != donor for j in out)
+                assert live or job.clone_from in kept
                 assert job.start_step == step
             else:
                 assert checkpoint.get(job.trial_id, 0) == job.start_step
             out.append(job)
             submitted.append(job)
+            kept -= set(pbt.pop_unkept())
         if not out:
             assert pbt.finished
             return submitted
         job = out.pop(order.randrange(len(out)))
         checkpoint[job.trial_id] = job.stop_step
         pbt.on_result(Result(job.trial_id, job.stop_step, fake_score(job), job.n_steps))
+        for trial_id, step in pbt.pop_kept():
+            assert checkpoint[trial_id] == step
+            kept.add((trial_id, step))
+        kept -= set(pbt.pop_unkept())
 
 
 @given(st.integers(2, 9), st.integers(1, 3), st.booleans(), st.sampled_from(["truncation", "tournament"]), st.integers(0, 10**6))

@@ -86,6 +86,9 @@ class Scheduler(abc.ABC):
         self._next_trial_id = 0
         self._stopped: list[int] = []
         self._rows: list[tuple[str, dict[str, Any]]] = []
+        self._kept: list[tuple[int, int]] = []
+        self.keeping = False
+        self._unkept: list[tuple[int, int]] = []
 
     # -- what subclasses implement -------------------------------------------------------
 
@@ -124,6 +127,32 @@ class Scheduler(abc.ABC):
     def pop_rows(self) -> list[tuple[str, dict[str, Any]]]:
         """Rows emitted since the last call."""
         out, self._rows = self._rows, []
+        return out
+
+    def enable_keeping(self) -> None:
+        """Told by the loop, before the first :meth:`suggest`, that its executor keeps snapshots
+        (``executor.keep`` / ``drop_kept``); until then a scheduler must not rely on :meth:`keep`."""
+        self.keeping = True
+
+    def keep(self, trial_id: int, step: int) -> None:
+        """Ask for a snapshot of ``trial_id``'s checkpoint at ``step`` (the step it just reported),
+        so a clone Job may later name ``clone_from=(trial_id, step)`` after the trial has trained
+        on. The loop passes it to ``executor.keep`` before any other Job goes out."""
+        self._kept.append((trial_id, step))
+
+    def unkeep(self, trial_id: int, step: int) -> None:
+        """No clone will need the snapshot of ``trial_id`` at ``step`` any more; the loop passes
+        it to ``executor.drop_kept`` (a clone Job already out holds its own copy)."""
+        self._unkept.append((trial_id, step))
+
+    def pop_kept(self) -> list[tuple[int, int]]:
+        """Snapshots asked for since the last call, as ``(trial_id, step)``."""
+        out, self._kept = self._kept, []
+        return out
+
+    def pop_unkept(self) -> list[tuple[int, int]]:
+        """Snapshots released since the last call, as ``(trial_id, step)``."""
+        out, self._unkept = self._unkept, []
         return out
 
     @classmethod

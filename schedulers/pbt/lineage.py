@@ -76,10 +76,12 @@ class LineageLog:
         donor: Trial,
         strategy: str,
         explored: Mapping[str, list[str]],
+        step: int | None = None,
     ) -> LineageEvent:
-        """Log a clone of ``donor`` at its latest step, taking ``replaced``'s slot."""
+        """Log a clone of ``donor`` at ``step`` (default: its latest), taking ``replaced``'s slot."""
+        step = donor.steps if step is None else step
         event = LineageEvent(
-            step=donor.steps,
+            step=step,
             trial=child.trial_id,
             slot=self.slot[replaced.trial_id],
             seed=child.seed,
@@ -87,8 +89,8 @@ class LineageLog:
             strategy=strategy,
             replaced=replaced.trial_id,
             donor=donor.trial_id,
-            donor_step=donor.steps,
-            donor_score=donor.last_score,
+            donor_step=step,
+            donor_score=donor.scores.get(step, donor.last_score),
             recipient_score=replaced.last_score,
             old_config=dict(donor.config),
             explored={k: list(v) for k, v in explored.items()},

@@ -12,11 +12,18 @@ donor's checkpoint at the donor's latest reported step, with the donor's config 
   suggested worst member first, so every donor's checkpoint is still the one it reported when
   its clones are submitted.
 - ``synch: false`` (Ray Tune's default): each member decides when it reports, against the
-  latest scores of the others. A donor must be paused at its reported checkpoint (not
-  running, not complete) and at least as far along as the member; a clone's Job is
-  suggested first, then its donor's. If no winner qualifies, the member carries on unchanged
-  this interval, rather than copying a checkpoint that is being overwritten (ray#27170) or
-  going back in time. Other paused members resume least-trained first. Each slot's step
+  latest scores of the others. As Ray Tune saves the checkpoint of every top-quantile trial
+  when it reports, a member in the top quantile at a report asks for a snapshot of that
+  checkpoint (:meth:`~tunebench.scheduler.Scheduler.keep`, once the loop says its executor
+  keeps snapshots: ``enable_keeping``), so it can be a donor while it
+  trains on; the snapshot is released once the member has a newer one or leaves, and no
+  planned clone needs it. A donor offers its checkpoint paused at its latest report, else its
+  snapshot, at least as far along as the member (never back in time); a clone's Job is
+  suggested first, then a paused donor's. A member that loses with no donor that far along
+  yet (it was first to reach its step) waits paused while others train, and decides again
+  when it would resume; if still no winner qualifies, it carries on unchanged this
+  interval, rather than copying a checkpoint that is being overwritten (ray#27170). Other
+  paused members resume least-trained first. Each slot's step
   count thus grows with every Job, so a run takes at most ``n_trials * max_iter`` steps:
   a clone that scores below its donor's older score cannot be recloned from that same
   checkpoint over and over.
@@ -112,6 +119,9 @@ class PBT(Scheduler):
         self.arrived: set[int] = set()
         self.replaced: set[int] = set()
         self.start: dict[int, tuple[int, float | None]] = {}
+        self.snapshots: dict[int, int] = {}  # member -> step of its latest kept snapshot
+        self.held: set[tuple[int, int]] = set()  # every snapshot kept and not yet released
+        self.deferred: set[int] = set()  # lost at their report with no donor far enough along
         for slot in range(self.n_trials):
             trial = self.new_trial()
             self.members.append(trial.trial_id)
@@ -130,6 +140,7 @@ class PBT(Scheduler):
         start = plan.clone_from[1] if plan.clone_from is not None else trial.steps
         job = self.make_job(trial, next_stop(start, self.interval, self.max_iter), clone_from=plan.clone_from)
         self.retire_replaced()
+        self.release_snapshots()
         return job
 
     def on_result(self, result: Result) -> Decision:
@@ -139,16 +150,21 @@ class PBT(Scheduler):
             decision = self.set_status(trial, Decision.COMPLETE)
             if self.synch:
                 self.arrive(trial)
+            self.release_snapshots()
             return decision
         if self.synch:
             self.set_status(trial, Decision.PAUSE)
             self.arrive(trial)
             return Decision.PAUSE
-        donor = self.pick_donor_async(trial) if result.step >= self.burn_in else None
-        if donor is None:
-            return self.set_status(trial, Decision.CONTINUE)
-        self.replace(trial, self.trials[donor])
-        return self.set_status(trial, Decision.STOP)
+        found = self.pick_donor_async(trial) if result.step >= self.burn_in else None
+        if found is None:
+            self.snapshot_if_top(trial)
+            decision = self.set_status(trial, Decision.CONTINUE)
+        else:
+            self.replace(trial, self.trials[found[0]], found[1])
+            decision = self.set_status(trial, Decision.STOP)
+        self.release_snapshots()
+        return decision
 
     @property
     def finished(self) -> bool:
@@ -195,33 +211,90 @@ class PBT(Scheduler):
 
     # -- asynchronous: one member at a time -------------------------------------------------
 
-    def pick_donor_async(self, trial: Trial) -> int | None:
-        """The donor ``trial`` copies now, or ``None`` (it carries on unchanged)."""
+    def pick_donor_async(self, trial: Trial) -> tuple[int, int] | None:
+        """The ``(donor, step)`` checkpoint ``trial`` copies now, or ``None`` (it carries on)."""
         scored = self.scored()
-        available = [t for t in scored if self.trials[t].status == TrialStatus.PAUSED and self.trials[t].steps >= trial.steps]
+        available = self.copyable(trial.steps)
+        available.pop(trial.trial_id, None)
         if self.exploit == "truncation":
-            return truncation_one(trial.trial_id, scored, self.quantile_fraction, self.rng, available)
-        return tournament_one(trial.trial_id, scored, self.rng, available)
+            donor = truncation_one(trial.trial_id, scored, self.quantile_fraction, self.rng, available)
+            lost = trial.trial_id in quantiles(scored, self.quantile_fraction)[0]
+        else:
+            donor = tournament_one(trial.trial_id, scored, self.rng, available)
+            lost = not any(t in scored for t in available)
+        if donor is None and lost:
+            self.deferred.add(trial.trial_id)
+        return None if donor is None else (donor, available[donor])
+
+    def copyable(self, step: int) -> dict[int, int]:
+        """Members whose checkpoint at a step ``>= step`` can be copied now, with that step:
+        paused at their latest report, else their kept snapshot."""
+        out: dict[int, int] = {}
+        for t in self.members:
+            member = self.trials[t]
+            if member.status == TrialStatus.PAUSED and member.steps >= step:
+                out[t] = member.steps
+            elif self.snapshots.get(t, -1) >= step and member.status == TrialStatus.RUNNING:
+                out[t] = self.snapshots[t]
+        return out
+
+    def snapshot_if_top(self, trial: Trial) -> None:
+        """Keep a top-quantile member's checkpoint at the step it just reported."""
+        if not self.keeping or trial.trial_id not in self.quantiles()[1] or not finite(trial.last_score):
+            return
+        self.snapshots[trial.trial_id] = trial.steps
+        if (trial.trial_id, trial.steps) not in self.held:
+            self.held.add((trial.trial_id, trial.steps))
+            self.keep(trial.trial_id, trial.steps)
+
+    def release_snapshots(self) -> None:
+        """Release every snapshot that is no member's latest and no planned clone's start."""
+        live = {t for t in self.members if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED)}
+        needed = {(t, s) for t, s in self.snapshots.items() if t in live}
+        needed |= {p.clone_from for p in self.planned if p.clone_from is not None}
+        for key in sorted(self.held - needed):
+            self.held.discard(key)
+            self.unkeep(*key)
 
     def plan_next_async(self) -> None:
-        """Resume the least-trained paused member (ties to the lower id), if any."""
+        """Resume the least-trained paused member (ties to the lower id), if any.
+
+        A member that lost at its report but found no donor as far along (it was the first to
+        reach its step: bottom quantile with no top member there, or no opponent to meet)
+        decides again here; while it still finds none and another member is training (and may
+        catch up), it waits paused, its worker free for the others.
+        """
         ready = [self.trials[t] for t in self.members if self.trials[t].status in (TrialStatus.PENDING, TrialStatus.PAUSED)]
-        if ready:
-            self.planned.append(Planned(min(ready, key=lambda t: (t.steps, t.trial_id)).trial_id))
+        for member in sorted(ready, key=lambda t: (t.steps, t.trial_id)):
+            tid = member.trial_id
+            if tid in self.deferred:
+                self.deferred.discard(tid)
+                found = self.pick_donor_async(member)
+                if found is not None:
+                    self.replace(member, self.trials[found[0]], found[1])
+                    return
+                if tid in self.deferred and any(self.trials[t].status == TrialStatus.RUNNING for t in self.members):
+                    continue
+                self.deferred.discard(tid)
+            self.planned.append(Planned(tid))
+            return
 
     # -- exploit and explore ---------------------------------------------------------------
 
-    def replace(self, member: Trial, donor: Trial) -> Trial:
-        """Create a clone of ``donor`` with an explored config in ``member``'s slot, plan its Job."""
+    def replace(self, member: Trial, donor: Trial, step: int | None = None) -> Trial:
+        """Create a clone of ``donor`` at ``step`` (default: its latest) with an explored config
+        in ``member``'s slot, plan its Job."""
+        step = donor.steps if step is None else step
         pending = [self.trials[p.trial].config for p in self.planned if p.clone_from is not None]
-        config, explored = self.explore(donor, pending)
+        config, explored = self.explore(donor, pending, step)
         child = self.new_trial(config, parent=donor.trial_id)
-        self.start[child.trial_id] = (donor.steps, donor.last_score)
-        event = self.lineage.cloned(child, replaced=member, donor=donor, strategy=f"{self.exploit}+{self.strategy}", explored=explored)
+        self.start[child.trial_id] = (step, donor.scores.get(step))
+        strategy = f"{self.exploit}+{self.strategy}"
+        event = self.lineage.cloned(child, replaced=member, donor=donor, strategy=strategy, explored=explored, step=step)
         self.emit_row("pbt_log", event.row())
         self.members[self.members.index(member.trial_id)] = child.trial_id
         self.replaced.add(member.trial_id)
-        self.plan_clone(Planned(child.trial_id, (donor.trial_id, donor.steps)))
+        self.plan_clone(Planned(child.trial_id, (donor.trial_id, step)))
         return child
 
     def plan_clone(self, clone: Planned) -> None:
@@ -236,16 +309,16 @@ class PBT(Scheduler):
             self.planned.insert(at, clone)
             return
         self.planned.append(clone)
-        if not self.synch and donor is not None:
+        if not self.synch and donor is not None and self.trials[donor].status == TrialStatus.PAUSED:
             self.planned.append(Planned(donor))
 
-    def explore(self, donor: Trial, pending: Sequence[Config]) -> tuple[Config, dict[str, list[str]]]:
+    def explore(self, donor: Trial, pending: Sequence[Config], step: int) -> tuple[Config, dict[str, list[str]]]:
         """The donor's config explored by the operator chains, or by PB2 where it can."""
         if self.pb2 is None or not self.pb2.ready:
             return explore_config(donor.config, self.space, self.chains, self.rng, self.boundary)
         others = {n: c for n, c in self.chains.items() if n not in self.pb2.names}
         config, explored = explore_config(donor.config, self.space, others, self.rng, self.boundary)
-        config.update(self.pb2.choose(donor.steps, donor.config, self.rng, pending))
+        config.update(self.pb2.choose(step, donor.config, self.rng, pending))
         explored.update({n: ["pb2"] for n in self.pb2.names})
         return config, explored
 

@@ -7,6 +7,11 @@ restores the checkpoint itself. A Job keeps the checkpoint it starts from until 
 Job lost with its worker is simply run again from there: no lineage to recompute, nothing that
 was recorded is lost. Each ``(trial, step)`` is recorded once; a second copy is dropped.
 
+A *kept* checkpoint is a snapshot of a trial at a step, held by ``(trial, step)`` after the
+trial trains on (asynchronous PBT's donors, see ``Scheduler.keep``): a clone Job may start
+from it until it is dropped. It holds the state or reference itself, so releasing the trial
+does not free it, and a clone Job out keeps its own reference after it is dropped.
+
 >>> from tunebench.trial import Job, Result
 >>> book = Ledger(max_retries=1)
 >>> t = book.open(Job(0, {}, 7, 0, 3), now=0.0)
@@ -14,8 +19,16 @@ was recorded is lost. Each ``(trial, step)`` is recorded once; a second copy is 
 True
 >>> book.close(t, Result(0, 3, 0.5), state=b"s3")
 False
->>> book.open(Job(0, {}, 7, 3, 9), now=1.0).start.state
+>>> book.keep(0, 3)
+>>> t = book.open(Job(0, {}, 7, 3, 9), now=1.0)
+>>> t.start.state
 b's3'
+>>> book.close(t, Result(0, 9, 0.7), state=b"s9")
+True
+>>> book.open(Job(1, {}, 8, 3, 6, clone_from=(0, 3)), now=2.0).start.state
+b's3'
+>>> book.drop_kept(0, 3).step
+3
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ class Ledger:
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
     out: dict[int, Ticket] = field(default_factory=dict)
     recorded: set[tuple[int, int]] = field(default_factory=set)
+    kept: dict[tuple[int, int], Checkpoint] = field(default_factory=dict)
     retries: int = 0
     duplicates: int = 0
     _tokens: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
@@ -81,10 +95,15 @@ class Ledger:
         if job.clone_from is not None:
             donor_id, donor_step = job.clone_from
             donor = self.checkpoints.get(donor_id)
-            if donor is None or donor.step != donor_step:
+            if donor is not None and donor.step == donor_step:
+                return donor
+            kept = self.kept.get((donor_id, donor_step))
+            if kept is None:
                 have = None if donor is None else donor.step
-                raise RuntimeError(f"clone of trial {donor_id} at step {donor_step}: its checkpoint is at step {have}")
-            return donor
+                raise RuntimeError(
+                    f"clone of trial {donor_id} at step {donor_step}: its checkpoint is at step {have} and no snapshot was kept there"
+                )
+            return kept
         if job.start_step == 0:
             return None
         own = self.checkpoints.get(job.trial_id)
@@ -134,6 +153,18 @@ class Ledger:
             raise KeyError(f"trial {trial_id} has no checkpoint (never run, or released)")
         return ck
 
+    def keep(self, trial_id: int, step: int) -> None:
+        """Hold a snapshot of ``trial_id``'s checkpoint at ``step``, which must be its latest."""
+        ck = self.checkpoints.get(trial_id)
+        if ck is None or ck.step != step:
+            have = None if ck is None else ck.step
+            raise RuntimeError(f"keep trial {trial_id} at step {step}: its checkpoint is at step {have}")
+        self.kept[(trial_id, step)] = ck
+
+    def drop_kept(self, trial_id: int, step: int) -> Checkpoint | None:
+        """Forget a snapshot (a no-op if it is not held)."""
+        return self.kept.pop((trial_id, step), None)
+
     def release(self, trial_id: int) -> Checkpoint | None:
         """Forget a trial's checkpoint (a Job out that clones it keeps its own reference)."""
         return self.checkpoints.pop(trial_id, None)
@@ -144,6 +175,7 @@ class Ledger:
 
     def clear(self) -> None:
         self.checkpoints.clear()
+        self.kept.clear()
         self.out.clear()
 
     def counts(self) -> dict[str, int]:

@@ -17,7 +17,7 @@ class LocalExecutor(Executor):
     """Runs Jobs one at a time, in submit order, in this process.
 
     Live Trainables are kept in memory; a clone Job gets a copy of its donor's saved state,
-    taken when the Job is submitted.
+    taken when the Job is submitted, or of a snapshot :meth:`keep` took at the clone step.
     """
 
     name = "local"
@@ -26,6 +26,7 @@ class LocalExecutor(Executor):
         super().__init__(n_workers)
         self._queue: deque[tuple[Job, Any, float]] = deque()
         self._live: dict[int, Trainable] = {}
+        self._kept: dict[tuple[int, int], Any] = {}
         self._workload: Workload | None = None
         self._data: Dataset | None = None
 
@@ -37,10 +38,15 @@ class LocalExecutor(Executor):
         if job.clone_from is not None:
             donor_id, donor_step = job.clone_from
             donor = self._live.get(donor_id)
-            if donor is None or donor.steps != donor_step:
+            if donor is not None and donor.steps == donor_step:
+                donor_state = copy.deepcopy(donor.save())
+            elif job.clone_from in self._kept:
+                donor_state = copy.deepcopy(self._kept[job.clone_from])
+            else:
                 have = None if donor is None else donor.steps
-                raise RuntimeError(f"clone of trial {donor_id} at step {donor_step}: its checkpoint is at step {have}")
-            donor_state = copy.deepcopy(donor.save())
+                raise RuntimeError(
+                    f"clone of trial {donor_id} at step {donor_step}: its checkpoint is at step {have} and no snapshot was kept there"
+                )
         self._queue.append((job, donor_state, time.time()))
 
     def wait(self) -> list[Result]:
@@ -54,6 +60,17 @@ class LocalExecutor(Executor):
         )
         self._live[job.trial_id] = trainable
         return [result]
+
+    def keep(self, trial_id: int, step: int) -> None:
+        """Snapshot ``trial_id``'s state at ``step`` (its latest) for later clones."""
+        live = self._live.get(trial_id)
+        if live is None or live.steps != step:
+            have = None if live is None else live.steps
+            raise RuntimeError(f"keep trial {trial_id} at step {step}: its checkpoint is at step {have}")
+        self._kept[(trial_id, step)] = copy.deepcopy(live.save())
+
+    def drop_kept(self, trial_id: int, step: int) -> None:
+        self._kept.pop((trial_id, step), None)
 
     def release(self, trial_id: int) -> None:
         self._live.pop(trial_id, None)
@@ -76,3 +93,4 @@ class LocalExecutor(Executor):
     def shutdown(self) -> None:
         self._queue.clear()
         self._live.clear()
+        self._kept.clear()
