@@ -17,7 +17,7 @@ from tunebench import __version__
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = ("run", "resume", "list", "replay", "compare", "report")
+COMMANDS = ("run", "resume", "list", "replay", "compare", "report", "record")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

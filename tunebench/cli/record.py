@@ -1,0 +1,83 @@
+"""``tunebench record CONFIG --n-configs N --out FILE.parquet [--set ...] [--max-iter R]``.
+
+Trains ``N`` configs sampled from the experiment's space to ``max_iter`` steps on the
+experiment's executor, scoring validation and test at every step, and writes the learning
+curves as a recording (:mod:`tunebench.workloads.curves`) that the ``simulated`` executor
+replays. It is an ordinary random-search run (``report_every: 1``, each Job asking for the test
+score too), so its run directory stays behind as well; the recording is derived from its journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from tunebench import registry
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("record", help="record learning curves for the simulated executor")
+    p.add_argument("config", help="YAML experiment file (its workload, space, executor and seed are used)")
+    p.add_argument("--n-configs", type=int, required=True, help="configs to sample and train to max_iter")
+    p.add_argument("--out", required=True, help="the recording to write (.parquet)")
+    p.add_argument("--max-iter", type=int, help="steps per config (default: the config's scheduler.max_iter)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. workload.n_samples=600")
+    p.add_argument("--run-dir", help="where the recording run writes its run directory (default under runs/)")
+    p.add_argument("--description", help="one line stored in the recording (default: what was recorded)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=main)
+
+
+def recording_scheduler(name: str = "random") -> type:
+    """The registry's ``name`` scheduler, with every Job asking for the test score too."""
+    base = registry.load("scheduler", name)
+
+    class Recording(base):  # type: ignore[valid-type, misc]
+        def suggest(self):  # type: ignore[no-untyped-def]
+            job = super().suggest()
+            return None if job is None else dataclasses.replace(job, score_test=True)
+
+    Recording.__name__ = f"Recording{base.__name__}"
+    return Recording
+
+
+def record(config: str, n_configs: int, out: str | Path, overrides: list[str] = (), max_iter: int | None = None,
+           run_dir: str | Path | None = None, description: str | None = None, progress: bool = True) -> Path:
+    """Record ``n_configs`` curves of the experiment in ``config``; return the recording's path."""
+    from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
+    from tunebench.run import run
+    from tunebench.workloads.curves import curves_from_run, write_curves
+
+    if not str(out).endswith(".parquet"):
+        raise ConfigError(f"--out {str(out)!r}: a recording is a .parquet file")
+    if isinstance(n_configs, bool) or not isinstance(n_configs, int) or n_configs < 1:
+        raise ConfigError(f"--n-configs must be an integer >= 1, got {n_configs!r}")
+    raw = load_yaml(config)
+    apply_overrides(raw, list(overrides))
+    steps = max_iter if max_iter is not None else (raw.get("scheduler") or {}).get("max_iter")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"--max-iter must be an integer >= 1 (or give the config a scheduler.max_iter), got {steps!r}")
+    raw["scheduler"] = {"name": "random", "n_trials": n_configs, "max_iter": steps, "report_every": 1}
+    raw["budget"] = {}
+    exp = load_experiment(raw=raw)
+    exp.source = str(config)
+    built = exp.build()
+    scheduler = recording_scheduler()(built.space, seed=exp.seed, mode=built.workload.mode, **exp.scheduler_params)
+    result = run(exp, run_dir, progress=progress, workload=built.workload, scheduler=scheduler, executor=built.executor)
+    curves = curves_from_run(result.out_dir)
+    meta = {**curves.meta, "description": description or f"{n_configs} configs of {Path(config).name} to step {steps}, "
+            f"seed {exp.seed}, on {exp.executor_name}", "run": str(result.out_dir), "workload_config": exp.resolved()["workload"]}
+    return write_curves(curves.frame, meta, out)
+
+
+def main(args: argparse.Namespace) -> int:
+    from tunebench.workloads.curves import read_curves
+
+    path = record(args.config, args.n_configs, args.out, args.set or [], args.max_iter, args.run_dir, args.description,
+                  progress=not args.quiet)
+    curves = read_curves(path)
+    print(f"recorded {curves.n_configs} configs x {curves.max_iter} steps of {curves.workload} to {path} "
+          f"(median step {curves.step_s:.4g} s, score {curves.score_s:.4g} s)")
+    return 0
