@@ -7,6 +7,7 @@ Each loader returns ``(X, y)``; :func:`split` makes the train / validation / tes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -52,27 +53,90 @@ def load_mnist_xy(data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_file(path: str | Path, target: str = "target") -> tuple[np.ndarray, np.ndarray]:
-    """A CSV or Parquet table with a ``target`` column; every other column must be numeric."""
-    import pandas as pd
-
+    """A CSV or Parquet table with a ``target`` column of class labels; every other column a
+    finite number. Anything else is one ValueError naming the file, the column and what is
+    allowed (:func:`check_table`), before any model sees the data."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"workload.path: no such file {str(path)!r}")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() in (".csv", ".txt") or path.name.lower().endswith(".csv.gz"):
-        frame = pd.read_csv(path)
+    frame = read_table(path)
+    features, labels = check_table(frame, target, path.name)
+    return features.to_numpy(dtype=np.float64), labels.to_numpy()
+
+
+def read_table(path: Path) -> Any:
+    """The file as a DataFrame; an unreadable or empty file is a ValueError naming it."""
+    import pandas as pd
+
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        reader, kind = pd.read_parquet, "Parquet"
+    elif name.endswith((".csv", ".txt", ".csv.gz")):
+        reader, kind = pd.read_csv, "CSV"
     else:
         raise ValueError(f"workload.path: {path.name!r} is neither .csv nor .parquet")
+    try:
+        return reader(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"workload.path: {path.name!r} is empty; need a header row and at least {MIN_ROWS} rows") from None
+    except Exception as exc:  # a parser's own error: say which file and why, on one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"workload.path: cannot read {path.name!r} as {kind}: {first}") from None
+
+
+MIN_ROWS = 10
+
+
+def check_table(frame: Any, target: str, name: str) -> tuple[Any, Any]:
+    """``(features, labels)`` of a table, or a ValueError naming ``name``, the column and what is allowed.
+
+    Features must be numeric (numbers or booleans) and finite; the target must be a class
+    label on every row, with at least two classes; the table needs ``MIN_ROWS`` rows.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [1.0, None] * 5, "target": [0, 1] * 5})
+    >>> check_table(frame, "target", "d.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: workload.path: 'd.csv' column 'a' has 5 missing value(s) (first at data row 2); features must be finite numbers: fill or drop them
+    """
+    import pandas as pd
+
+    where = f"workload.path: {name!r}"
+    columns = ", ".join(map(str, frame.columns[:10]))
     if target not in frame.columns:
-        raise ValueError(f"workload.path: {path.name!r} has no {target!r} column (columns: {', '.join(map(str, frame.columns[:10]))})")
-    features = frame.drop(columns=[target])
-    bad = [str(c) for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if bad:
-        raise ValueError(f"workload.path: non-numeric feature column(s) {', '.join(bad[:5])} in {path.name!r}")
-    if len(frame) < 10:
-        raise ValueError(f"workload.path: {path.name!r} has {len(frame)} rows; need at least 10")
-    return features.to_numpy(dtype=np.float64), frame[target].to_numpy()
+        raise ValueError(f"{where} has no {target!r} column (columns: {columns}); set workload.target to the label column")
+    if len(frame) < MIN_ROWS:
+        raise ValueError(f"{where} has {len(frame)} rows; need at least {MIN_ROWS}")
+    features, labels = frame.drop(columns=[target]), frame[target]
+    if features.shape[1] == 0:
+        raise ValueError(f"{where} has no feature columns besides {target!r}; need at least one numeric column")
+    for column in features.columns:
+        values = features[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            sample = next((v for v in values if isinstance(v, str)), values.iloc[0])
+            raise ValueError(
+                f"{where} column {str(column)!r} is not numeric (e.g. {sample!r}); features must be numbers or booleans: encode or drop it"
+            )
+        numbers = values.to_numpy(dtype=np.float64)
+        for bad, what in ((np.isnan(numbers), "missing"), (np.isinf(numbers), "infinite")):
+            if bad.any():
+                raise ValueError(
+                    f"{where} column {str(column)!r} has {int(bad.sum())} {what} value(s) (first at data row "
+                    f"{int(np.argmax(bad)) + 1}); features must be finite numbers: fill or drop them"
+                )
+    missing = labels.isna()
+    if missing.any():
+        raise ValueError(
+            f"{where} column {target!r} has {int(missing.sum())} missing label(s) (first at data row "
+            f"{int(np.argmax(missing.to_numpy())) + 1}); every row needs a class label"
+        )
+    if pd.api.types.is_float_dtype(labels) and not np.all(np.mod(labels.to_numpy(), 1) == 0):
+        raise ValueError(f"{where} column {target!r} holds non-integer numbers; the target must be class labels (integers or strings)")
+    classes = labels.unique()
+    if len(classes) < 2:
+        raise ValueError(f"{where} column {target!r} has a single class {classes[0]!r}; need at least 2 classes")
+    return features, labels
 
 
 def split(
