@@ -135,7 +135,8 @@ def check_table(frame: Any, target: str, name: str) -> tuple[Any, Any]:
         raise ValueError(f"{where} column {target!r} holds non-integer numbers; the target must be class labels (integers or strings)")
     classes = labels.unique()
     if len(classes) < 2:
-        raise ValueError(f"{where} column {target!r} has a single class {classes[0]!r}; need at least 2 classes")
+        only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+        raise ValueError(f"{where} column {target!r} has a single class {only!r}; need at least 2 classes")
     return features, labels
 
 
