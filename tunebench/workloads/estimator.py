@@ -1,0 +1,202 @@
+"""A workload around any scikit-learn estimator and given arrays.
+
+Two meanings of a step (``resource``):
+
+* ``"partial_fit"``: one step is one ``partial_fit`` call on one chunk of the training rows
+  (``chunk_size`` rows, cycling), as in the SGD workload. For estimators that learn
+  incrementally (``SGDClassifier``, ``SGDRegressor``, ``MLPClassifier``, skorch nets).
+* ``"n_samples"``: step ``k`` of ``max_iter`` means "train on more rows": each Job refits a
+  fresh clone with ``fit`` on the first ``ceil(n_train * k / max_iter)`` rows of one
+  fixed-seed permutation of the training set (a linear schedule; the subsets are nested, so
+  a trial's later steps always see the rows its earlier ones saw). This lets Hyperband, ASHA
+  and random search tune estimators without ``partial_fit`` (random forests, gradient
+  boosting, SVMs), as scikit-learn's ``HalvingRandomSearchCV`` does with
+  ``resource="n_samples"``.
+
+The score is ``scoring`` on the validation arrays (a scorer name, a callable
+``scorer(estimator, X, y)``, or ``None`` for the estimator's own ``score``); larger is better,
+as in scikit-learn. The estimator's ``random_state``, when it has one left at ``None``, is
+set from the trial seed, so a trial is deterministic.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import SGDClassifier
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(60, 3)); y = (X[:, 0] > 0).astype(int)
+>>> w = EstimatorWorkload(SGDClassifier(), X[:40], y[:40], X[40:], y[40:], chunk_size=10, fit_params={"classes": [0, 1]})
+>>> t = w.build({"alpha": 1e-3}, w.load(0), seed=1)
+>>> t.train(4); t.steps, 0.0 <= t.score() <= 1.0
+(4, True)
+>>> subset_sizes(100, 4)
+[25, 50, 75, 100]
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import warnings
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
+
+from tunebench.space import Space
+from tunebench.trial import Config
+from tunebench.workloads.base import Dataset, Workload
+
+RESOURCES = ("partial_fit", "n_samples")
+
+
+def subset_size(n_train: int, step: int, max_iter: int) -> int:
+    """Training rows used at ``step`` (1-based) of ``max_iter`` under ``resource="n_samples"``."""
+    return min(n_train, max(1, math.ceil(n_train * step / max_iter)))
+
+
+def subset_sizes(n_train: int, max_iter: int) -> list[int]:
+    """Rows used at every step, 1 to ``max_iter``."""
+    return [subset_size(n_train, k, max_iter) for k in range(1, max_iter + 1)]
+
+
+class EstimatorTrainable:
+    """A clone of the workload's estimator with a trial's config, and its step count."""
+
+    def __init__(self, workload: EstimatorWorkload, config: Config, data: Dataset, seed: int) -> None:
+        self.workload = workload
+        self.config = dict(config)
+        self.data = data
+        self.seed = seed
+        self.steps = 0
+        self.model = workload.make(self.config, seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["data"] = None
+        return state
+
+    def train(self, n_steps: int) -> None:
+        assert self.data is not None
+        w = self.workload
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if w.resource == "partial_fit":
+                for _ in range(n_steps):
+                    X, y = self.data.chunk(self.steps)
+                    self.model.partial_fit(X, y, **w.fit_params)
+                    self.steps += 1
+                return
+            self.steps += n_steps
+            rows = w.order[: subset_size(len(self.data.X_train), self.steps, w.max_iter)]
+            self.model = w.make(self.config, self.seed)
+            self.model.fit(self.data.X_train[rows], self.data.y_train[rows], **w.fit_params)
+
+    def score(self) -> float:
+        assert self.data is not None
+        return float(self.workload.scorer(self.model, self.data.X_val, self.data.y_val))
+
+    def test_score(self) -> float:
+        assert self.data is not None
+        return float(self.workload.scorer(self.model, self.data.X_test, self.data.y_test))
+
+    def save(self) -> bytes:
+        return pickle.dumps((self.config, self.steps, self.model))
+
+    def restore(self, state: bytes) -> None:
+        config, self.steps, self.model = pickle.loads(state)
+        self.config = dict(config)
+
+    def reset_config(self, config: Config) -> None:
+        """New hyperparameters in place: kept weights under ``partial_fit``, used from the next
+        refit under ``n_samples``."""
+        self.config = dict(config)
+        self.model.set_params(**self.config)
+
+
+class EstimatorWorkload(Workload):
+    """Any scikit-learn estimator on given train / validation (/ test) arrays.
+
+    ``space`` (a :class:`~tunebench.space.Space` or its YAML form) is the default space.
+    ``max_iter`` is needed with ``resource="n_samples"``: the step at which all rows are used
+    (set it to the scheduler's ``max_iter``). ``chunk_size`` defaults to the whole training set.
+    """
+
+    name = "estimator"
+    metric = "score"
+    mode = "max"
+
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        X_train: Any,
+        y_train: Any,
+        X_val: Any,
+        y_val: Any,
+        X_test: Any = None,
+        y_test: Any = None,
+        *,
+        scoring: str | Callable[..., float] | None = None,
+        resource: str = "partial_fit",
+        max_iter: int | None = None,
+        chunk_size: int | None = None,
+        fit_params: Mapping[str, Any] | None = None,
+        space: Space | Mapping[str, Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        if resource not in RESOURCES:
+            raise ValueError(f"resource must be one of {', '.join(RESOURCES)}, got {resource!r}")
+        if resource == "partial_fit" and not hasattr(estimator, "partial_fit"):
+            raise ValueError(f"resource 'partial_fit': {type(estimator).__name__} has no partial_fit; use resource='n_samples'")
+        if resource == "n_samples" and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1):
+            raise ValueError(f"max_iter must be an integer >= 1 with resource 'n_samples' (the step that uses every row), got {max_iter!r}")
+        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be an integer >= 1 or None (the whole training set), got {chunk_size!r}")
+        self.estimator = estimator
+        self.arrays = tuple(np.asarray(a) if not hasattr(a, "iloc") else a.to_numpy() for a in (X_train, y_train, X_val, y_val))
+        test = (X_test, y_test) if X_test is not None else (X_val, y_val)
+        self.test_arrays = tuple(np.asarray(a) if not hasattr(a, "iloc") else a.to_numpy() for a in test)
+        self.resource, self.max_iter, self.chunk_size = resource, max_iter, chunk_size
+        self.fit_params = dict(fit_params or {})
+        self.scoring = scoring
+        self.scorer = check_scoring(estimator, scoring=scoring)
+        self.space = space if isinstance(space, Space) or space is None else Space.from_spec(space)
+        self.order = np.random.default_rng(seed).permutation(len(self.arrays[0]))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Workers get the arrays once, as the executor's Dataset, not again with the workload."""
+        state = self.__dict__.copy()
+        state["arrays"] = state["test_arrays"] = None
+        return state
+
+    def make(self, config: Config, seed: int) -> BaseEstimator:
+        """A fresh clone with ``config``; a ``random_state`` left at ``None`` comes from ``seed``."""
+        model = clone(self.estimator).set_params(**config)
+        params = model.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None and "random_state" not in config:
+            model.set_params(random_state=seed % (2**32))
+        return model
+
+    def load(self, seed: int) -> Dataset:
+        if self.arrays is None:
+            raise RuntimeError("estimator workload: load() on a copy without its arrays (a worker's)")
+        X_train, y_train, X_val, y_val = self.arrays
+        X_test, y_test = self.test_arrays
+        classes = self.fit_params.get("classes")
+        return Dataset(X_train, y_train, X_val, y_val, X_test, y_test,
+                       chunk_size=self.chunk_size or len(X_train), classes=None if classes is None else np.asarray(classes))
+
+    def default_space(self) -> Space:
+        if self.space is None:
+            raise ValueError("estimator workload: no space given; pass space= (a Space or its YAML form)")
+        return self.space
+
+    def build(self, config: Config, data: Dataset, seed: int) -> EstimatorTrainable:
+        return EstimatorTrainable(self, config, data, seed)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "estimator": type(self.estimator).__name__, "resource": self.resource,
+                "scoring": self.scoring if isinstance(self.scoring, (str, type(None))) else repr(self.scoring),
+                "max_iter": self.max_iter, "chunk_size": self.chunk_size}
+
+
+__all__ = ["EstimatorWorkload", "EstimatorTrainable", "subset_size", "subset_sizes"]
