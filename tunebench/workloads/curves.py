@@ -165,13 +165,13 @@ class _Coder:
         self.codes = [[c.get(n) for n in self.categorical] for c in configs]
 
     def nearest(self, config: Mapping[str, Any]) -> int:
-        missing = [n for n in self.names if n not in config]
-        if missing:
-            raise CurvesError(f"config {dict(config)} lacks {', '.join(missing)}, which the recording's configs have")
-        x = np.array([f(config[n]) for n, f in self.numeric], dtype=float)
-        dist = ((self.coords - x) ** 2).sum(axis=1) if len(x) else np.zeros(len(self.codes))
-        if self.categorical:
+        try:
+            x = np.array([f(config[n]) for n, f in self.numeric], dtype=float)
             want = [config[n] for n in self.categorical]
+        except KeyError as exc:
+            raise CurvesError(f"config {dict(config)} lacks {exc.args[0]!r}, which the recording's configs have") from None
+        dist = ((self.coords - x) ** 2).sum(axis=1)
+        if want:
             dist = dist + np.array([sum(a != b for a, b in zip(row, want)) for row in self.codes], dtype=float)
         return int(np.argmin(dist))
 
