@@ -22,4 +22,9 @@ def main(args: argparse.Namespace) -> int:
             for line in registry.describe(kind, name).splitlines():
                 print(f"  {line}")
         print()
+    from tunebench.workloads.curves import shipped
+
+    print("recordings (executor.curves of the simulated executor):")
+    for name, description in shipped():
+        print(f"  {name:<20} {description}")
     return 0
