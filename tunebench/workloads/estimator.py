@@ -16,7 +16,9 @@ Two meanings of a step (``resource``):
 The score is ``scoring`` on the validation arrays (a scorer name, a callable
 ``scorer(estimator, X, y)``, or ``None`` for the estimator's own ``score``); larger is better,
 as in scikit-learn. The estimator's ``random_state``, when it has one left at ``None``, is
-set from the trial seed, so a trial is deterministic.
+set from the trial seed; an estimator without one (a skorch net) has numpy's and torch's
+global generators seeded from the trial seed and step before each Job, so a trial is
+deterministic either way.
 
 >>> import numpy as np
 >>> from sklearn.linear_model import SGDClassifier
@@ -38,6 +40,7 @@ import warnings
 from typing import Any, Callable, Mapping
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
@@ -59,6 +62,49 @@ def subset_sizes(n_train: int, max_iter: int) -> list[int]:
     return [subset_size(n_train, k, max_iter) for k in range(1, max_iter + 1)]
 
 
+def as_array(a: Any) -> Any:
+    """Rows to index: a sparse matrix as CSR, a DataFrame or Series as its array, else an array."""
+    if sparse.issparse(a):
+        return a.tocsr()
+    return a.to_numpy() if hasattr(a, "iloc") else np.asarray(a)
+
+
+def seed_globals(seed: int) -> None:
+    """Seed numpy's and torch's global generators, for estimators with no ``random_state``
+    (skorch nets draw their initial weights and batches from torch's), so that a trial's
+    training depends only on its seed and step."""
+    import sys
+
+    np.random.seed(seed % (2**32))
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed % (2**63))
+
+
+def n_rows(a: Any) -> int:
+    return int(a.shape[0])
+
+
+class RowsDataset(Dataset):
+    """A :class:`Dataset` whose arrays may be sparse matrices (which have no ``len``)."""
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+        self.chunk_size = min(self.chunk_size, n_rows(self.X_train))
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-n_rows(self.X_train) // self.chunk_size)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.X_train, self.y_train, self.X_val, self.y_val, self.X_test, self.y_test)
+        return sum(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes if sparse.issparse(a) else a.nbytes for a in arrays)
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": n_rows(self.X_train), "validation": n_rows(self.X_val), "test": n_rows(self.X_test), "chunk_size": self.chunk_size}
+
+
 class EstimatorTrainable:
     """A clone of the workload's estimator with a trial's config, and its step count."""
 
@@ -78,6 +124,8 @@ class EstimatorTrainable:
     def train(self, n_steps: int) -> None:
         assert self.data is not None
         w = self.workload
+        if not w.has_random_state:
+            seed_globals(self.seed + self.steps)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             if w.resource == "partial_fit":
@@ -87,7 +135,7 @@ class EstimatorTrainable:
                     self.steps += 1
                 return
             self.steps += n_steps
-            rows = w.order[: subset_size(len(self.data.X_train), self.steps, w.max_iter)]
+            rows = w.order[: subset_size(n_rows(self.data.X_train), self.steps, w.max_iter)]
             self.model = w.make(self.config, self.seed)
             self.model.fit(self.data.X_train[rows], self.data.y_train[rows], **w.fit_params)
 
@@ -152,15 +200,16 @@ class EstimatorWorkload(Workload):
         if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size must be an integer >= 1 or None (the whole training set), got {chunk_size!r}")
         self.estimator = estimator
-        self.arrays = tuple(np.asarray(a) if not hasattr(a, "iloc") else a.to_numpy() for a in (X_train, y_train, X_val, y_val))
+        self.arrays = tuple(as_array(a) for a in (X_train, y_train, X_val, y_val))
         test = (X_test, y_test) if X_test is not None else (X_val, y_val)
-        self.test_arrays = tuple(np.asarray(a) if not hasattr(a, "iloc") else a.to_numpy() for a in test)
+        self.test_arrays = tuple(as_array(a) for a in test)
         self.resource, self.max_iter, self.chunk_size = resource, max_iter, chunk_size
         self.fit_params = dict(fit_params or {})
         self.scoring = scoring
         self.scorer = check_scoring(estimator, scoring=scoring)
         self.space = space if isinstance(space, Space) or space is None else Space.from_spec(space)
-        self.order = np.random.default_rng(seed).permutation(len(self.arrays[0]))
+        self.has_random_state = "random_state" in estimator.get_params(deep=False)
+        self.order = np.random.default_rng(seed).permutation(n_rows(self.arrays[0]))
 
     def __getstate__(self) -> dict[str, Any]:
         """Workers get the arrays once, as the executor's Dataset, not again with the workload."""
@@ -182,8 +231,8 @@ class EstimatorWorkload(Workload):
         X_train, y_train, X_val, y_val = self.arrays
         X_test, y_test = self.test_arrays
         classes = self.fit_params.get("classes")
-        return Dataset(X_train, y_train, X_val, y_val, X_test, y_test,
-                       chunk_size=self.chunk_size or len(X_train), classes=None if classes is None else np.asarray(classes))
+        return RowsDataset(X_train, y_train, X_val, y_val, X_test, y_test,
+                           chunk_size=self.chunk_size or n_rows(X_train), classes=None if classes is None else np.asarray(classes))
 
     def default_space(self) -> Space:
         if self.space is None:
