@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -196,6 +197,9 @@ def write_curves(frame: pd.DataFrame, meta: Mapping[str, Any], path: str | Path)
     out.attrs = {META_KEY: json.loads(json.dumps(curves.meta, default=str))}
     p = Path(path)
     atomic_write_parquet(p, out)
+    umask = os.umask(0)
+    os.umask(umask)
+    p.chmod(0o666 & ~umask)  # a shipped file readable by all, as an ordinary write would leave it
     return p
 
 
