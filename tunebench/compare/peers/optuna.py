@@ -42,7 +42,7 @@ def hyperband_n_trials(max_iter: int, eta: int) -> int:
     The default trial count of the Hyperband-like peers, so they try as many configs as ours.
 
     >>> hyperband_n_trials(81, 3), hyperband_n_trials(9, 3), hyperband_n_trials(1, 3)
-    (143, 9, 1)
+    (143, 17, 1)
     """
     s_max = 0
     while eta ** (s_max + 1) <= max_iter:
