@@ -1,0 +1,103 @@
+"""Ray Tune peers on 600 circles rows, 2 workers: the run directory, counts, decisions, PBT's log, clean-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tunebench.compare.peer import PeerTask
+from tunebench.compare.peers.ray_tune import RayTuneASHA, RayTuneHyperBand, RayTunePBT
+from tunebench.store import read_run
+
+from tests.conftest import cluster_processes, wait_gone
+from tests.test_peers_optuna import CountingWorkload, calls
+
+
+def make_task(tmp_path: Path, **kw: Any) -> PeerTask:
+    wl = CountingWorkload(str(tmp_path / "calls"), dataset="circles", n_samples=600)
+    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
+
+
+@pytest.fixture(scope="module")
+def shared_ray() -> Any:
+    """One Ray for the tests after the first (which checks that a peer shuts down the Ray it started)."""
+    import ray
+
+    import tests.test_peers_optuna as counting
+
+    from tunebench.executors.cluster import start_ray
+
+    session = start_ray(None, 2)
+    ray.cloudpickle.register_pickle_by_value(counting)
+    yield session
+    session.close()
+
+
+def check_run(out: Path, task: PeerTask, tmp_path: Path) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
+    summary, results, trials, extra = read_run(out)
+    assert summary["status"] == "completed" and summary["peer"] is True and summary["executor"] == "ray:2"
+    assert {"trial_id", "step", "score", "decision", "worker", "elapsed_s", "compute_s", "score_s"} <= set(results.columns)
+    assert {"config.alpha", "config.l1_ratio", "status", "steps"} <= set(trials.columns)
+    assert (results["n_steps"] == 1).all() and results["worker"].str.startswith("pid:").all()
+    assert summary["partial_fit_calls"] == len(results) == calls(tmp_path) - int(extra_retrain(summary, trials))
+    assert results["step"].max() <= task.max_iter and (results["elapsed_s"] >= 0).all()
+    best = trials.set_index("trial_id").loc[summary["best_trial"]]
+    assert summary["best_score"] == best["last_score"] == max(trials["last_score"])
+    assert summary["test_score"] is not None and summary["startup_s"] > 0
+    assert set(trials["status"]) <= {"completed", "stopped"}
+    return summary, results, trials, extra
+
+
+def extra_retrain(summary: dict[str, Any], trials: Any) -> int:
+    """ASHA keeps no checkpoints: the best trial's model is retrained for its test score."""
+    if summary["scheduler"] != "ray-tune-asha":
+        return 0
+    return int(trials.set_index("trial_id").loc[summary["best_trial"], "steps"])
+
+
+def test_asha_writes_our_run_and_shuts_its_ray_down(tmp_path: Path) -> None:
+    import ray
+
+    task = make_task(tmp_path, n_trials=8)
+    RayTuneASHA().run(task, tmp_path / "run")
+    _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
+    assert len(trials) == 8 and (trials["status"] == "stopped").any()
+    for tid, rows in results.groupby("trial_id"):
+        assert list(rows["step"]) == list(range(1, len(rows) + 1))
+        assert list(rows["decision"])[-1] == ("complete" if rows["step"].max() == 9 else "stop")
+    assert not ray.is_initialized()
+    assert not wait_gone(cluster_processes())
+    assert not list((tmp_path / "run").glob("ray-tune-*"))  # Tune's storage is gone
+
+
+def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, shared_ray: Any) -> None:
+    import ray
+
+    task = make_task(tmp_path, n_trials=9)
+    RayTuneHyperBand().run(task, tmp_path / "run")
+    _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
+    for tid, rows in results.groupby("trial_id"):  # a resumed trial continues where it paused
+        assert list(rows["step"]) == list(range(1, len(rows) + 1))
+    assert ray.is_initialized()  # the shared session is not the peer's to close
+
+
+def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, shared_ray: Any) -> None:
+    task = make_task(tmp_path, n_trials=4)
+    summary = RayTunePBT(perturbation_interval=2, quantile_fraction=0.5).run(task, tmp_path / "run")
+    _, results, trials, extra = check_run(tmp_path / "run", task, tmp_path)
+    assert len(trials) == 4 and "notes" in summary and "random" in summary["notes"]
+    log = extra.get("peer_pbt_log")
+    assert log is not None and len(log) >= 1
+    assert set(log.columns) >= {"step", "trial_id", "donor", "donor_step", "old_config", "new_config"}
+    assert (log["donor"] != log["trial_id"]).all() and (log["old_config"] != log["new_config"]).all()
+    for row in log.itertuples():  # after an exploit, the trial goes on from its donor's step
+        assert row.step == row.donor_step + 1
+
+
+def test_step_budget_is_never_overshot(tmp_path: Path, shared_ray: Any) -> None:
+    task = make_task(tmp_path, n_trials=8, total_steps=15)
+    summary = RayTuneASHA().run(task, tmp_path / "run")
+    assert summary["partial_fit_calls"] <= 15
+    assert summary["partial_fit_calls"] == calls(tmp_path) - extra_retrain(summary, read_run(tmp_path / "run")[2])

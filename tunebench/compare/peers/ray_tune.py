@@ -1,0 +1,338 @@
+"""Ray Tune's ``ASHAScheduler``, ``HyperBandScheduler`` and ``PopulationBasedTraining`` as peers.
+
+One ``ray.tune.Tuner`` per run, on a local Ray with ``num_cpus=n_workers`` (or the Ray session
+already open in this process), at most ``n_workers`` trials at once (the seeded
+``BasicVariantGenerator``'s ``max_concurrent``: Tune ignores ``max_concurrent_trials`` beside it), ``reuse_actors=True`` and
+an absolute ``storage_path`` inside the run directory, removed afterwards. The function
+trainable builds our workload's Trainable (the dataset goes to Ray once, through
+``tune.with_parameters``), trains one ``partial_fit`` per step and reports the validation score
+with ``ray.tune.report`` after every step, with a ``ray.tune.Checkpoint`` each step for
+HyperBand (pause and resume) and PBT (exploit). Every scheduler uses our step count
+(``time_attr="step"``) and ``max_t=max_iter``.
+
+A driver-side ``tune.Callback`` journals every result as Tune processes it, with the wall time
+the trainable observed it at; the decision is ``complete`` at ``max_iter``, ``stop`` when the
+scheduler stopped the trial there, else ``continue``; a trial whose last result says
+``continue`` (paused by HyperBand and never resumed, or cut by the budget) ends ``stopped``.
+PBT keeps one trial per Tune trial: an exploit restores the donor's checkpoint and changes the
+trial's config in place, logged as a ``peer_pbt_log`` table row (step, trial, donor, donor's
+step, old and new config); the trial's row keeps its first config and the summary's
+``peer_best_config`` the best trial's last one. A step budget is reserved step by step through
+a small Ray actor, so it is never overshot: a trial finding it spent waits until a ``tune.Stopper``
+ends the run once that many results are in. ``wall_time_s`` is Tune's ``time_budget_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
+from tunebench.compare.peers.base import PeerLog
+from tunebench.compare.peers.optuna import hyperband_n_trials
+from tunebench.scheduler import check_float, check_int, trial_seed
+from tunebench.store import derive, read_journal
+from tunebench.workloads.base import Dataset, Workload
+
+STATE, META = "state.pkl", "meta.json"
+LOGS: dict[int, PeerLog] = {}  # the open logs of running searches, by id: Tune pickles its callbacks, a log stays here
+
+
+def trial_number(tune_trial_id: str) -> int:
+    """Our trial id: the creation counter Ray Tune puts at the end of its trial id.
+
+    >>> trial_number("a1b2c_00007")
+    7
+    """
+    return int(tune_trial_id.rsplit("_", 1)[-1])
+
+
+def read_checkpoint(checkpoint: Any) -> tuple[Any, dict[str, Any]]:
+    """A Tune checkpoint's Trainable state and its meta (writer trial, step)."""
+    with checkpoint.as_directory() as d:
+        state = pickle.loads((Path(d) / STATE).read_bytes())
+        meta = json.loads((Path(d) / META).read_text())
+    return state, meta
+
+
+def tune_trainable(config: dict[str, Any], workload: Workload, data: Dataset, seed: int, max_iter: int, metric: str,
+                   checkpoint: bool, budget: Any = None) -> None:
+    """Ray Tune's function trainable: our Trainable, one ``partial_fit`` and one report per step."""
+    from ray import tune
+
+    tid = trial_number(tune.get_context().get_trial_id())
+    trainable = workload.build(config, data, trial_seed(seed, tid))
+    restored = {"restored_from": -1, "restored_step": -1}
+    previous = tune.get_checkpoint()
+    if previous is not None:
+        state, meta = read_checkpoint(previous)
+        trainable.restore(state)
+        trainable.reset_config(config)  # PBT's explore; the same config after HyperBand's pause
+        restored = {"restored_from": int(meta["writer"]), "restored_step": int(meta["step"])}
+    params = json.dumps(config, sort_keys=True, default=str)
+    while trainable.steps < max_iter:
+        if budget is not None:
+            import ray
+
+            while not ray.get(budget.take.remote()):
+                time.sleep(1.0)  # the budget is spent: wait for the StepsSpent stopper to end the run
+        t0 = time.perf_counter()
+        trainable.train(1)
+        t1 = time.perf_counter()
+        score = trainable.score()
+        metrics = {metric: score, "step": trainable.steps, "compute_s": t1 - t0, "score_s": time.perf_counter() - t1,
+                   "observed_at": time.time(), "pid": os.getpid(), "params": params, **restored}
+        restored = {"restored_from": -1, "restored_step": -1}
+        if not checkpoint:
+            tune.report(metrics)
+            continue
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / STATE).write_bytes(pickle.dumps(trainable.save()))
+            (Path(d) / META).write_text(json.dumps({"writer": tid, "step": trainable.steps}))
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(d))
+
+
+class StepsSpent:
+    """A ``tune.Stopper`` ending the whole run once ``total_steps`` results are in (duck-typed:
+    Tune calls it per result and asks ``stop_all``)."""
+
+    def __init__(self, total_steps: int | None) -> None:
+        self.total_steps, self.seen = total_steps, 0
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        self.seen += 1
+        return False
+
+    def stop_all(self) -> bool:
+        return self.total_steps is not None and self.seen >= self.total_steps
+
+
+class StepBudget:
+    """Steps left in the run; ``take`` reserves one (a Ray actor shared by every trial)."""
+
+    def __init__(self, steps: int) -> None:
+        self.left = steps
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def stopper(total_steps: int | None) -> Any:
+    """A real ``tune.Stopper`` around :class:`StepsSpent`."""
+    from ray import tune
+
+    class Stopper(StepsSpent, tune.Stopper):
+        pass
+
+    return Stopper(total_steps)
+
+
+def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
+    """A ``tune.Callback`` journaling every result (and PBT's config changes) as Tune sees it."""
+    from ray import tune
+
+    key = id(log)
+    LOGS[key] = log
+
+    class Recorder(tune.Callback):
+        def __init__(self) -> None:
+            self.params: dict[int, str] = {}
+            self.last: dict[int, str] = {}
+
+        def __reduce__(self) -> tuple[Any, tuple[()]]:  # Tune pickles its callbacks for a restore; this one lives in the driver only
+            return tune.Callback, ()
+
+        def on_trial_result(self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any) -> None:
+            log = LOGS[key]
+            tid, step, params = trial_number(trial.trial_id), int(result["step"]), str(result["params"])
+            if tid not in self.params:
+                log.trial(tid, json.loads(params))
+            elif params != self.params[tid]:
+                log.journal.log("table", name="peer_pbt_log", row={
+                    "step": step, "trial_id": tid, "donor": int(result["restored_from"]), "donor_step": int(result["restored_step"]),
+                    "old_config": self.params[tid], "new_config": params,
+                })
+            self.params[tid] = params
+            decision = "complete" if step >= max_iter else "stop" if result.get("done") else "continue"
+            self.last[tid] = decision
+            log.result(tid, step, float(result[metric]), 1, decision=decision, worker=f"pid:{result['pid']}",
+                       compute_s=float(result["compute_s"]), score_s=float(result["score_s"]),
+                       elapsed_s=log.since_begin(float(result["observed_at"])))
+
+    return Recorder()
+
+
+class RayTunePeer(Peer):
+    """A Ray Tune scheduler behind ``Tuner``; subclasses build the scheduler."""
+
+    family: ClassVar[str] = "ray-tune"
+    checkpoints: ClassVar[bool] = False
+
+    def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
+        self.eta = check_int("eta", eta, 2)
+        self.n_trials = None if n_trials is None else check_int("n_trials", n_trials, 1)
+
+    def make_scheduler(self, task: PeerTask) -> Any:
+        raise NotImplementedError
+
+    def n_trials_for(self, task: PeerTask) -> int:
+        return task.n_trials or self.n_trials or hyperband_n_trials(task.max_iter, self.eta)
+
+    def check(self, task: PeerTask) -> None:
+        from tunebench.convert import to_ray_tune
+
+        try:
+            to_ray_tune(task.space)
+        except ValueError as exc:
+            raise PeerUnsupported(str(exc)) from None
+
+    def versions(self) -> dict[str, str]:
+        import ray
+
+        return {"ray": ray.__version__}
+
+    def notes(self) -> str:
+        return ("configs drawn by BasicVariantGenerator(random_state=seed) are reproducible; with more than one worker "
+                "the order results arrive in (so which trials a rung stops) depends on timing")
+
+    def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
+        from tunebench.executors.cluster import start_ray
+
+        self.check(task)
+        with PeerLog(out_dir, task, self) as log:
+            session = start_ray(None, task.n_workers)
+            storage = Path(tempfile.mkdtemp(prefix="ray-tune-", dir=Path(out_dir).resolve()))
+            try:
+                log.begin(executor=f"ray:{task.n_workers}", config={"ray_scheduler": type(self.make_scheduler(task)).__name__})
+                results = self.fit(task, log, storage)
+                test_score, best_config = self.test_score(task, log, results)
+            finally:
+                shutil.rmtree(storage, ignore_errors=True)
+                session.close()
+            return log.finish(best_config=best_config, test_score=test_score, notes=self.notes(),
+                              n_samples=self.n_trials_for(task), ray_errors=results.num_errors)
+
+    def fit(self, task: PeerTask, log: PeerLog, storage: Path) -> Any:
+        """Run the Tuner; mark the trials whose last result left them ``continue`` as stopped."""
+        import ray
+        from ray import tune
+        from ray.tune.search.basic_variant import BasicVariantGenerator
+
+        from tunebench.convert import to_ray_tune
+
+        budget = None
+        if task.total_steps is not None:
+            budget = ray.remote(num_cpus=0)(StepBudget).remote(task.total_steps)
+        trainable = tune.with_parameters(tune_trainable, workload=task.workload, data=task.data, seed=task.seed, max_iter=task.max_iter,
+                                         metric=task.metric, checkpoint=self.checkpoints, budget=budget)
+        rec = recorder(log, task.metric, task.max_iter)
+        tuner = tune.Tuner(
+            trainable, param_space=to_ray_tune(task.space),
+            tune_config=tune.TuneConfig(
+                metric=task.metric, mode=task.mode, scheduler=self.make_scheduler(task), num_samples=self.n_trials_for(task),
+                reuse_actors=True, time_budget_s=task.wall_time_s,
+                search_alg=BasicVariantGenerator(random_state=task.seed, max_concurrent=task.n_workers),  # = max_concurrent_trials
+            ),
+            run_config=tune.RunConfig(
+                name="tune", storage_path=str(storage), verbose=0, callbacks=[rec], stop=stopper(task.total_steps),
+            ),
+        )
+        try:
+            results = tuner.fit()
+        finally:
+            LOGS.pop(id(log), None)
+        for tid, decision in sorted(rec.last.items()):
+            if decision == "continue":
+                log.journal.log("status", trial_id=tid, status="stopped", error=None)
+        for r in results:
+            if r.error is not None and r.metrics and "trial_id" in r.metrics:
+                log.fail(trial_number(r.metrics["trial_id"]), f"{type(r.error).__name__}: {r.error}")
+        return results
+
+    def test_score(self, task: PeerTask, log: PeerLog, results: Any) -> tuple[float | None, dict[str, Any] | None]:
+        """The best trial's (our rule) final model on the test split, and the config it ended with:
+        from its last checkpoint, or (no checkpoints) retrained from scratch, which gives the same model."""
+        best = derive(read_journal(log.rundir.journal_path)).best()
+        if best is None:
+            return None, None
+        tid = int(best["trial_id"])
+        result = next(r for r in results if r.metrics and trial_number(r.metrics["trial_id"]) == tid)
+        config = json.loads(result.metrics["params"])
+        trainable = task.workload.build(config, task.data, trial_seed(task.seed, tid))
+        if result.checkpoint is not None:
+            trainable.restore(read_checkpoint(result.checkpoint)[0])
+        else:
+            trainable.train(int(best["steps"]))
+        return float(trainable.test_score()), config
+
+
+class RayTuneASHA(RayTunePeer):
+    """``ASHAScheduler(time_attr="step", max_t=max_iter, grace_period=1, reduction_factor=eta)``."""
+
+    name = "ray-tune-asha"
+    scheduler_label = "ASHAScheduler"
+
+    def make_scheduler(self, task: PeerTask) -> Any:
+        from ray.tune.schedulers import ASHAScheduler
+
+        return ASHAScheduler(time_attr="step", max_t=task.max_iter, grace_period=1, reduction_factor=self.eta)
+
+
+class RayTuneHyperBand(RayTunePeer):
+    """``HyperBandScheduler(time_attr="step", max_t=max_iter, reduction_factor=eta)``: synchronous, pauses at rungs."""
+
+    name = "ray-tune-hyperband"
+    scheduler_label = "HyperBandScheduler"
+    checkpoints = True
+
+    def make_scheduler(self, task: PeerTask) -> Any:
+        from ray.tune.schedulers import HyperBandScheduler
+
+        return HyperBandScheduler(time_attr="step", max_t=task.max_iter, reduction_factor=self.eta)
+
+
+class RayTunePBT(RayTunePeer):
+    """``PopulationBasedTraining(time_attr="step", ...)`` over the whole space; ``n_trials`` is the population."""
+
+    name = "ray-tune-pbt"
+    scheduler_label = "PopulationBasedTraining"
+    checkpoints = True
+
+    def __init__(self, n_trials: int | None = None, perturbation_interval: int = 3, quantile_fraction: float = 0.25,
+                 resample_probability: float = 0.25, synch: bool = False) -> None:
+        super().__init__(n_trials=n_trials)
+        self.perturbation_interval = check_int("perturbation_interval", perturbation_interval, 1)
+        self.quantile_fraction = check_float("quantile_fraction", quantile_fraction, 0.0, 0.5, low_open=True)
+        self.resample_probability = check_float("resample_probability", resample_probability, 0.0, 1.0)
+        if not isinstance(synch, bool):
+            raise ValueError(f"synch must be true or false, got {synch!r}")
+        self.synch = synch
+
+    def n_trials_for(self, task: PeerTask) -> int:
+        return task.n_trials or self.n_trials or 8
+
+    def make_scheduler(self, task: PeerTask) -> Any:
+        from ray.tune.schedulers import PopulationBasedTraining
+
+        from tunebench.convert import to_ray_tune
+
+        random.seed(task.seed)  # PBT explores with the global random module (ray#13616)
+        mutations = {k: v for k, v in to_ray_tune(task.space).items() if hasattr(v, "sample")}
+        return PopulationBasedTraining(
+            time_attr="step", perturbation_interval=self.perturbation_interval, hyperparam_mutations=mutations,
+            quantile_fraction=self.quantile_fraction, resample_probability=self.resample_probability, synch=self.synch,
+        )
+
+    def notes(self) -> str:
+        return (super().notes() + "; PBT's explore draws from Python's global random module, seeded once before the run "
+                "(ray#13616), and its exploits depend on arrival order; perturbed values may leave the space's bounds (ray#5035)")
