@@ -46,6 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tunebench.scheduler import Scheduler, check_int
+from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
 
 from schedulers.rungs import VARIANTS, check_eta, check_n_trials
@@ -184,6 +185,7 @@ class ASHA(Scheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         max_iter: int = 81,
         grace: int = 1,
         eta: int = 3,
@@ -191,7 +193,7 @@ class ASHA(Scheduler):
         variant: str = "promotion",
         n_trials: int | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
         self.grace = check_int("grace", grace, 1, "steps before the first rung")
         self.eta = check_eta(eta)

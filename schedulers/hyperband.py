@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunebench.scheduler import check_int
+from tunebench.searcher import Searcher
 
 from schedulers.rungs import ceil_div, check_eta, planned_steps
 from schedulers.successive_halving import BracketScheduler
@@ -91,13 +92,14 @@ class Hyperband(BracketScheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         max_iter: int = 81,
         eta: int = 3,
         patience: int | None = None,
         tol: float = 0.001,
         bracket_order: str = "auto",
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol, bracket_order=bracket_order)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol, bracket_order=bracket_order)
         self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
         self.eta = check_eta(eta)
         for s, rungs in hyperband_brackets(self.max_iter, self.eta):

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any
 
 from tunebench.scheduler import Scheduler, check_int
+from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
 from schedulers.rungs import check_n_trials
@@ -51,11 +52,12 @@ class RandomSearch(Scheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         n_trials: int = 20,
         max_iter: int = 81,
         report_every: int = 1,
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.n_trials: int = check_n_trials(n_trials)  # type: ignore[assignment]
         self.max_iter = check_int("max_iter", max_iter, 1, "the steps every trial trains")
         self.report_every = check_int("report_every", report_every, 1, "steps per Job")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from tunebench.scheduler import Scheduler, check_int
+from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
 from schedulers.rungs import (
@@ -176,11 +177,12 @@ class BracketScheduler(Scheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         patience: int | None = None,
         tol: float = 0.001,
         bracket_order: str = "auto",
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.patience = check_patience(patience)
         self.tol = check_tol(tol)
         if bracket_order not in BRACKET_ORDERS:
@@ -296,6 +298,7 @@ class SuccessiveHalving(BracketScheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         n_trials: int = 81,
         min_iter: int = 1,
         max_iter: int = 81,
@@ -303,7 +306,7 @@ class SuccessiveHalving(BracketScheduler):
         patience: int | None = None,
         tol: float = 0.001,
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode, patience=patience, tol=tol)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol)
         self.n_trials = check_n_trials(n_trials)
         self.min_iter = check_int("min_iter", min_iter, 1)
         self.max_iter = check_int("max_iter", max_iter, 1)

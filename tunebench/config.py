@@ -6,18 +6,20 @@ Shape::
     seed: 0
     workload:  {name: sgd, dataset: circles, n_samples: 10000}
     scheduler: {name: hyperband, max_iter: 81, eta: 3}
+    searcher:  {name: tpe, pending: constant_liar}   # optional; random by default
     executor:  {name: dask, n_workers: 2}
     budget:    {total_steps: null, wall_time_s: null, target_score: null}
     space:     {alpha: {loguniform: [1.0e-6, 1.0e-1]}}   # optional; else the workload's default
 
-The keys of ``workload``, ``scheduler`` and ``executor`` (besides ``name``) are the keyword
-arguments of the named plugin. Every problem is one :class:`ConfigError` that names the key,
+The keys of ``workload``, ``scheduler``, ``searcher`` and ``executor`` (besides ``name``) are
+the keyword arguments of the named plugin. Every problem is one :class:`ConfigError` that names the key,
 the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +31,11 @@ from tunebench import registry
 from tunebench.loop import Budget
 from tunebench.space import Space, SpaceError
 
-SECTIONS = ("workload", "scheduler", "executor")
+SECTIONS = ("workload", "scheduler", "searcher", "executor")
 TOP_KEYS = ("name", "seed", "budget", "space", *SECTIONS)
 BUDGET_KEYS = ("total_steps", "wall_time_s", "target_score")
 DEFAULT_EXECUTOR = {"name": "local"}
+DEFAULT_SEARCHER = {"name": "random"}
 
 
 class ConfigError(ValueError):
@@ -63,6 +66,8 @@ class Experiment:
     executor_params: dict[str, Any]
     budget: Budget
     space_spec: dict[str, Any] | None = None
+    searcher_cls: type | None = None
+    searcher_params: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     overrides: list[str] = field(default_factory=list)
     _validated: Built | None = field(default=None, repr=False, compare=False)
@@ -70,6 +75,10 @@ class Experiment:
     @property
     def scheduler_name(self) -> str:
         return str(self.scheduler_cls.name)
+
+    @property
+    def searcher_name(self) -> str:
+        return str(self.searcher_cls.name) if self.searcher_cls is not None else "random"
 
     @property
     def executor_name(self) -> str:
@@ -97,10 +106,23 @@ class Experiment:
         except SpaceError as exc:
             raise ConfigError(str(exc)) from None
         if scheduler is None:
-            scheduler = self._make("scheduler", self.scheduler_cls, {"seed": self.seed, "mode": workload.mode, **self.scheduler_params}, space)
+            searcher = self._searcher(space, workload.mode)
+            params = {"seed": self.seed, "mode": workload.mode, **self.scheduler_params, **({"searcher": searcher} if searcher else {})}
+            scheduler = self._make("scheduler", self.scheduler_cls, params, space)
         if executor is None:
             executor = self._make("executor", self.executor_cls, self.executor_params)
         return Built(workload, space, scheduler, executor)
+
+    def _searcher(self, space: Space, mode: str) -> Any:
+        """The searcher handed to the scheduler; ``None`` (the scheduler samples the space
+        itself, draw for draw what ``random`` does) for a scheduler that takes no searcher."""
+        if self.searcher_cls is None:
+            return None
+        if "searcher" not in inspect.signature(self.scheduler_cls.__init__).parameters:
+            if self.searcher_name != "random" or self.searcher_params.get("pending", "none") != "none":
+                raise ConfigError(f"scheduler {self.scheduler_name!r} takes no searcher; leave out searcher {self.searcher_name!r}")
+            return None
+        return self._make("searcher", self.searcher_cls, {"seed": self.seed, "mode": mode, **self.searcher_params}, space)
 
     def _make(self, kind: str, cls: type, params: dict[str, Any], *args: Any) -> Any:
         try:
@@ -115,6 +137,7 @@ class Experiment:
             "seed": self.seed,
             "workload": {"name": self.workload_name, **self.workload_params},
             "scheduler": {"name": self.scheduler_name, **self.scheduler_params},
+            "searcher": {"name": self.searcher_name, **self.searcher_params},
             "executor": {"name": self.executor_name, **self.executor_params},
             "budget": {k: getattr(self.budget, k) for k in BUDGET_KEYS},
             "space": copy.deepcopy(self.space_spec),
@@ -192,7 +215,7 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     sections: dict[str, tuple[type, dict[str, Any]]] = {}
     for kind in SECTIONS:
-        section = data.get(kind, DEFAULT_EXECUTOR if kind == "executor" else None)
+        section = data.get(kind, {"executor": DEFAULT_EXECUTOR, "searcher": DEFAULT_SEARCHER}.get(kind))
         sections[kind] = _section(kind, section, touched)
     space_spec = data.get("space")
     if space_spec is not None and not isinstance(space_spec, dict):
@@ -204,7 +227,8 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
         workload_cls=sections["workload"][0], workload_params=sections["workload"][1],
         scheduler_cls=sections["scheduler"][0], scheduler_params=sections["scheduler"][1],
         executor_cls=sections["executor"][0], executor_params=sections["executor"][1],
-        budget=budget, space_spec=space_spec, source=str(path) if path is not None else None, overrides=list(overrides),
+        budget=budget, space_spec=space_spec,
+        searcher_cls=sections["searcher"][0], searcher_params=sections["searcher"][1], source=str(path) if path is not None else None, overrides=list(overrides),
     )
     _instantiate(exp)
     return exp

@@ -18,8 +18,9 @@ KINDS = {
     "executor": "tunebench.executors",
     "workload": "tunebench.workloads",
     "peer": "tunebench.peers",
+    "searcher": "tunebench.searchers",
 }
-RESERVED = {"scheduler": ("space", "seed", "mode"), "executor": (), "workload": (), "peer": ()}
+RESERVED = {"scheduler": ("space", "seed", "mode", "searcher"), "executor": (), "workload": (), "peer": (), "searcher": ("space", "seed", "mode")}
 
 
 class RegistryError(LookupError):

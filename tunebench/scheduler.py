@@ -5,6 +5,9 @@ for the next :class:`~tunebench.trial.Job` (or ``None``: nothing to start until 
 arrive), and tells it every :class:`~tunebench.trial.Result` through :meth:`on_result`, which
 answers with a :class:`~tunebench.trial.Decision`. All randomness comes from ``self.rng``, one
 ``numpy.random.Generator`` seeded by the experiment's seed: same seed, same decisions.
+With a ``searcher`` (:mod:`tunebench.searcher`) a new trial's config is its proposal, and it
+observes every result :meth:`Scheduler.record` takes; without one, configs are drawn from the
+space with ``self.rng``, which the ``random`` searcher reproduces draw for draw.
 
 Plugins live outside the core (the top-level ``schedulers`` package, or any third party's) and
 are found by name through the ``tunebench.schedulers`` entry-point group. Their keyword
@@ -21,6 +24,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 
 from tunebench.scores import better, rank_key
+from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
 MODES = ("max", "min")
@@ -75,13 +79,18 @@ class Scheduler(abc.ABC):
 
     name: ClassVar[str] = ""
 
-    def __init__(self, space: Any, *, seed: int = 0, mode: str = "max") -> None:
+    def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", searcher: Searcher | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if searcher is not None and searcher.mode != mode:
+            raise ValueError(f"searcher {searcher.name!r} has mode {searcher.mode!r}, the scheduler {mode!r}: give both the same")
         self.space = space
         self.seed = int(seed)
         self.mode = mode
         self.rng = np.random.default_rng(self.seed)
+        self.searcher = searcher
+        if searcher is not None:
+            searcher.attach(self.rng)
         self.trials: dict[int, Trial] = {}
         self._next_trial_id = 0
         self._stopped: list[int] = []
@@ -167,7 +176,11 @@ class Scheduler(abc.ABC):
         non-finite score (:func:`tunebench.scores.rank_key`), so it ranks worst everywhere."""
         return rank_key(score, self.mode)
 
-    def sample_config(self) -> Config:
+    def sample_config(self, trial_id: int) -> Config:
+        """The config of new trial ``trial_id``: the searcher's proposal, or without one a draw
+        from the space with ``self.rng``."""
+        if self.searcher is not None:
+            return self.searcher.suggest(trial_id)
         return self.space.sample(self.rng)
 
     def new_trial(self, config: Config | None = None, *, parent: int | None = None, tags: dict[str, Any] | None = None) -> Trial:
@@ -176,7 +189,7 @@ class Scheduler(abc.ABC):
         self._next_trial_id += 1
         trial = Trial(
             trial_id=trial_id,
-            config=dict(config) if config is not None else self.sample_config(),
+            config=dict(config) if config is not None else self.sample_config(trial_id),
             seed=trial_seed(self.seed, trial_id),
             parent=parent,
             tags=dict(tags or {}),
@@ -200,6 +213,8 @@ class Scheduler(abc.ABC):
         trial.scores[result.step] = result.score
         if trial.best_score is None or better(result.score, trial.best_score, self.mode):
             trial.best_score = result.score
+        if self.searcher is not None:
+            self.searcher.observe(trial.trial_id, trial.config, result.step, result.score)
         return trial
 
     def set_status(self, trial: Trial, decision: Decision) -> Decision:

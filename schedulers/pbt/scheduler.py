@@ -43,6 +43,7 @@ from typing import Any, Mapping, Sequence
 
 from tunebench.scheduler import Scheduler, check_float, check_int
 from tunebench.scores import finite
+from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
 from schedulers.pbt.exploit import EXPLOITS, quantiles, submit_order, tournament, tournament_one, truncation, truncation_one
@@ -82,6 +83,7 @@ class PBT(Scheduler):
         *,
         seed: int = 0,
         mode: str = "max",
+        searcher: Searcher | None = None,
         n_trials: int = 8,
         max_iter: int = 27,
         perturbation_interval: int = 3,
@@ -95,7 +97,7 @@ class PBT(Scheduler):
         perturbation_factors: Sequence[float] = (0.8, 1.2),
         boundary: str = "clip",
     ) -> None:
-        super().__init__(space, seed=seed, mode=mode)
+        super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.n_trials = check_int("n_trials", n_trials, 2, "a population of at least 2")
         self.max_iter = check_int("max_iter", max_iter, 1)
         self.interval = check_int("perturbation_interval", perturbation_interval, 1)

@@ -1,0 +1,126 @@
+"""BOHB's searcher: a kernel density model per budget (Falkner, Klein and Hutter, ICML 2018).
+
+Every step a trial is observed at is a budget. At each budget with enough observations, the
+observed configs are split into the best ``top_n_percent`` and the rest, and a KDE is fit to
+each (:mod:`searchers.kde`; at least ``min_points_in_model`` points in each part, and more points
+than dimensions, as in hpbandster). A new trial's config is random with probability
+``random_fraction``; otherwise ``num_samples`` candidates are drawn around the good points of
+the model of the *largest* budget that has one, with bandwidths widened by
+``bandwidth_factor``, and the one maximising ``l(x) / g(x)`` wins. So ``scheduler: hyperband``
+with ``searcher: bohb`` is BOHB, and ``asha`` with ``bohb`` its asynchronous form.
+
+``models`` holds the fitted ``(good, bad)`` pair of each budget, to inspect; under
+``pending: constant_liar`` the pending trials join the bad side of the model used for a
+proposal (scored the worst seen at its budget), not the stored models.
+
+>>> from tunebench.space import Space
+>>> s = BOHBSearcher(Space.from_spec({"x": {"uniform": [0, 1]}}), min_points_in_model=3, random_fraction=0.0)
+>>> for t in range(8):
+...     c = s.suggest(t)
+...     s.observe(t, c, 1, -abs(c["x"] - 0.3))
+>>> sorted(s.models), s.models[1][0].n, s.models[1][1].n
+([1], 3, 5)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tunebench.scheduler import check_float, check_int
+from tunebench.searcher import Searcher
+from tunebench.trial import Config
+
+from searchers.kde import KDE, best_candidate, fit_kde, kde_sample
+from searchers.vectors import Encoding
+
+
+def split_sizes(n: int, top_n_percent: float, min_points: int) -> tuple[int, int]:
+    """hpbandster's sizes of the good and the bad part of ``n`` observations.
+
+    >>> split_sizes(20, 15, 3), split_sizes(40, 15, 3)
+    ((3, 17), (6, 34))
+    """
+    n_good = max(min_points, int(top_n_percent * n) // 100)
+    n_bad = max(min_points, int((100 - top_n_percent) * n) // 100)
+    return n_good, n_bad
+
+
+class BOHBSearcher(Searcher):
+    """BOHB's per-budget good/bad KDE model; keys as in the paper and hpbandster.
+
+    ``min_points_in_model`` defaults to the number of dimensions plus one.
+    """
+
+    name = "bohb"
+
+    def __init__(
+        self,
+        space: Any,
+        *,
+        seed: int = 0,
+        mode: str = "max",
+        pending: str = "none",
+        min_points_in_model: int | None = None,
+        top_n_percent: float = 15,
+        num_samples: int = 64,
+        random_fraction: float = 1 / 3,
+        bandwidth_factor: float = 3.0,
+        min_bandwidth: float = 1e-3,
+    ) -> None:
+        super().__init__(space, seed=seed, mode=mode, pending=pending)
+        self.encoding = Encoding(space)
+        floor = self.encoding.dims + 1
+        self.min_points_in_model = floor if min_points_in_model is None else check_int(
+            "min_points_in_model", min_points_in_model, floor, "at least the number of dimensions plus one"
+        )
+        self.top_n_percent = check_float("top_n_percent", top_n_percent, 0.0, 100.0, low_open=True)
+        if self.top_n_percent >= 100:
+            raise ValueError(f"top_n_percent must be a number in (0, 100), got {top_n_percent!r}")
+        self.num_samples = check_int("num_samples", num_samples, 1)
+        self.random_fraction = check_float("random_fraction", random_fraction, 0.0, 1.0)
+        self.bandwidth_factor = check_float("bandwidth_factor", bandwidth_factor, 0.0, float("inf"), low_open=True)
+        self.min_bandwidth = check_float("min_bandwidth", min_bandwidth, 0.0, 1.0, low_open=True)
+        self.models: dict[int, tuple[KDE, KDE]] = {}
+        self.budgets_used: list[int | None] = []  # the model's budget at each proposal
+
+    def on_observe(self, trial_id: int, step: int, score: float) -> None:
+        model = self.fit(self.at_step(step))
+        if model is not None:
+            self.models[step] = model
+
+    def fit(self, observed: list[tuple[Config, float]]) -> tuple[KDE, KDE] | None:
+        """The ``(good, bad)`` KDEs of one budget's observations, or ``None`` if too few."""
+        if len(observed) < self.min_points_in_model or not self.encoding.dims:
+            return None
+        vectors = np.array([self.encoding.encode(c) for c, _ in observed])
+        losses = np.array([-self.key(s) for _, s in observed])
+        order = np.argsort(losses, kind="stable")
+        n_good, n_bad = split_sizes(len(observed), self.top_n_percent, self.min_points_in_model)
+        good, bad = vectors[order[:n_good]], vectors[order[n_good : n_good + n_bad]]
+        if len(good) <= self.encoding.dims or len(bad) <= self.encoding.dims:
+            return None
+        nv = self.encoding.n_values
+        return fit_kde(good, nv, self.min_bandwidth), fit_kde(bad, nv, self.min_bandwidth)
+
+    def model_for_proposal(self) -> tuple[int, tuple[KDE, KDE]] | None:
+        """The largest budget's model, refit with the pending trials as lies if asked to."""
+        if not self.models:
+            return None
+        budget = max(self.models)
+        lies = self.lies(budget)
+        if not lies:
+            return budget, self.models[budget]
+        model = self.fit(self.at_step(budget) + lies)
+        return budget, model if model is not None else self.models[budget]
+
+    def propose(self, trial_id: int) -> Config:
+        chosen = self.model_for_proposal()
+        if chosen is None or self.rng.random() < self.random_fraction:
+            self.budgets_used.append(None)
+            return self.space.sample(self.rng)
+        budget, (good, bad) = chosen
+        self.budgets_used.append(budget)
+        candidates = kde_sample(good, self.rng, self.num_samples, self.bandwidth_factor, self.min_bandwidth)
+        return self.encoding.decode(best_candidate(good, bad, candidates))

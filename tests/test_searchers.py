@@ -1,0 +1,210 @@
+"""Searchers: random reproduces the searcher-less decisions; TPE and BOHB are seeded, beat random
+on a clear optimum, fit per budget, and plug into every scheduler and into the config."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tunebench.config import ConfigError, load_experiment
+from tunebench.registry import load
+from tunebench.searcher import Searcher
+from tunebench.space import Space
+from tunebench.synthetic import play, seeded_curve
+from tunebench.trial import Job
+from tests.conftest import tiny_config
+
+from searchers.bohb import BOHBSearcher
+from searchers.random_search import RandomSearcher
+from searchers.tpe import TPESearcher
+
+SPACE = Space.from_spec({
+    "x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-5, 1]},
+    "c": {"choice": ["a", "b", "c"]}, "loss": "log_loss",
+})
+SCHEDULERS: dict[str, dict[str, Any]] = {
+    "random": {"n_trials": 8, "max_iter": 9, "report_every": 3},
+    "successive_halving": {"n_trials": 9, "max_iter": 9},
+    "hyperband": {"max_iter": 9},
+    "asha": {"max_iter": 9, "n_trials": 14, "brackets": 2},
+    "pbt": {"n_trials": 4, "max_iter": 12, "perturbation_interval": 3},
+}
+SEEDS = range(10)
+
+
+def quality(config: dict[str, Any]) -> float:
+    """One clear optimum at x=0.73, y=0.21, lr=10**-1.5, c='b'."""
+    d = (config["x"] - 0.73) ** 2 + (config["y"] - 0.21) ** 2 + ((math.log10(config["lr"]) + 1.5) / 5) ** 2
+    return math.exp(-8 * d) + (0.1 if config["c"] == "b" else 0.0)
+
+
+def objective(job: Job) -> float:
+    return quality(job.config) * job.stop_step / (job.stop_step + 2)
+
+
+def make(scheduler: str, searcher: str | None, seed: int = 0, space: Space = SPACE, **kw: Any) -> Any:
+    s = load("searcher", searcher)(space, seed=seed, **kw) if searcher else None
+    return load("scheduler", scheduler)(space, seed=seed, searcher=s, **SCHEDULERS[scheduler])
+
+
+def jobs_of(trace: Any) -> list[tuple[Any, ...]]:
+    return [(j.trial_id, j.config, j.start_step, j.stop_step, j.clone_from) for j in trace.jobs]
+
+
+def best_score(scheduler: str, searcher: str, seed: int, **params: Any) -> float:
+    s = load("searcher", searcher)(SPACE, seed=seed)
+    sch = load("scheduler", scheduler)(SPACE, seed=seed, searcher=s, **params)
+    return max(r.score for r in play(sch, objective).results)
+
+
+# -- random: today's decisions, bit for bit ---------------------------------------------
+
+
+@pytest.mark.parametrize("scheduler", list(SCHEDULERS))
+def test_random_searcher_reproduces_the_searcherless_job_sequence(scheduler: str) -> None:
+    before = play(make(scheduler, None, seed=5), seeded_curve, concurrency=3)
+    after = play(make(scheduler, "random", seed=5), seeded_curve, concurrency=3)
+    assert jobs_of(after) == jobs_of(before)
+    assert after.decisions == before.decisions and after.rows == before.rows
+
+
+def test_the_config_default_is_the_random_searcher_on_the_schedulers_rng() -> None:
+    exp = load_experiment(raw=tiny_config({"name": "asha", "max_iter": 9, "n_trials": 12, "brackets": 2}))
+    sch = exp.build().scheduler
+    assert isinstance(sch.searcher, RandomSearcher) and sch.searcher.rng is sch.rng
+    assert exp.resolved()["searcher"] == {"name": "random", "pending": "none"}
+    plain = load("scheduler", "asha")(sch.space, seed=0, **exp.scheduler_params)
+    assert jobs_of(play(sch, seeded_curve, 2)) == jobs_of(play(plain, seeded_curve, 2))
+
+
+# -- determinism -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+@pytest.mark.parametrize("pending", ["none", "constant_liar"])
+def test_model_searchers_are_deterministic_per_seed(searcher: str, pending: str) -> None:
+    kw = {"pending": pending, "min_points": 4} if searcher == "tpe" else {"pending": pending}
+    runs = [jobs_of(play(make("hyperband", searcher, seed, **kw), objective, concurrency=3)) for seed in (1, 1, 2)]
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_constant_liar_changes_concurrent_proposals() -> None:
+    runs = {p: jobs_of(play(make("asha", "tpe", 0, pending=p, min_points=4), objective, concurrency=4)) for p in ("none", "constant_liar")}
+    assert runs["none"] != runs["constant_liar"]
+
+
+def test_lies_are_the_worst_score_at_the_step() -> None:
+    s = RandomSearcher(SPACE, seed=0, pending="constant_liar")
+    configs = [s.suggest(t) for t in range(3)]
+    s.observe(0, configs[0], 1, 0.4)
+    s.observe(1, configs[1], 1, float("nan"))
+    lies = s.lies(1)
+    assert [c for c, _ in lies] == [configs[2]] and math.isnan(lies[0][1])
+    assert RandomSearcher(SPACE, seed=0).lies(1) == []
+
+
+# -- model-based beats random on a clear optimum -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "params", "searcher"),
+    [
+        ("hyperband", {"max_iter": 27}, "bohb"),
+        ("hyperband", {"max_iter": 27}, "tpe"),
+        ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "tpe"),
+    ],
+)
+def test_model_searchers_beat_random_on_the_median_of_best_scores(scheduler: str, params: dict[str, Any], searcher: str) -> None:
+    ours = statistics.median(best_score(scheduler, searcher, seed, **params) for seed in SEEDS)
+    baseline = statistics.median(best_score(scheduler, "random", seed, **params) for seed in SEEDS)
+    assert ours > baseline
+
+
+# -- BOHB's model is per budget ----------------------------------------------------------
+
+
+def test_bohb_fits_one_model_per_budget_from_that_budgets_observations() -> None:
+    bohb = BOHBSearcher(SPACE, seed=0, min_points_in_model=5)
+    play(load("scheduler", "hyperband")(SPACE, seed=0, searcher=bohb, max_iter=27), objective)
+    assert len(bohb.models) >= 2 and set(bohb.models) <= {1, 3, 9, 27}
+    for budget, (good, bad) in bohb.models.items():
+        observed = bohb.at_step(budget)
+        ranked = sorted(observed, key=lambda cs: -cs[1])
+        assert good.n + bad.n <= len(observed)
+        best = np.array([bohb.encoding.encode(c) for c, _ in ranked[: good.n]])
+        assert np.allclose(np.sort(good.data, axis=0), np.sort(best, axis=0))
+    used = [b for b in bohb.budgets_used if b is not None]
+    assert used and used == sorted(used)
+
+
+def test_bohb_proposes_from_the_largest_budget_with_a_model() -> None:
+    space = Space.from_spec({"x": {"uniform": [0, 1]}})
+    s = BOHBSearcher(space, seed=0, min_points_in_model=3, random_fraction=0.0)
+    configs = [s.suggest(t) for t in range(10)]
+    for t, c in enumerate(configs):
+        s.observe(t, c, 1, -abs(c["x"] - 0.2))
+    assert sorted(s.models) == [1]
+    for t, c in enumerate(configs[:5]):
+        s.observe(t, c, 3, -abs(c["x"] - 0.8))
+    assert sorted(s.models) == [1, 3]
+    s.suggest(10)
+    assert s.budgets_used[-1] == 3
+    closest = sorted((c["x"] for c in configs[:5]), key=lambda x: abs(x - 0.8))[:3]
+    assert sorted(s.models[3][0].data[:, 0].tolist()) == pytest.approx(sorted(closest))
+
+
+# -- every scheduler, every searcher -----------------------------------------------------
+
+
+@pytest.mark.parametrize("searcher", ["random", "tpe", "bohb"])
+@pytest.mark.parametrize("scheduler", list(SCHEDULERS))
+def test_searchers_work_with_every_scheduler(scheduler: str, searcher: str) -> None:
+    kw = {"min_points": 3} if searcher == "tpe" else {}
+    sch = make(scheduler, searcher, 3, **kw)
+    trace = play(sch, objective, concurrency=2)
+    s: Searcher = sch.searcher
+    proposed = [t for t, trial in sch.trials.items() if trial.parent is None]
+    assert s.pending_trials() == [] and sorted(s.configs) == sorted(sch.trials)
+    assert all(SPACE.contains(sch.trials[t].config) for t in proposed)
+    assert sum(len(v) for v in s.scores.values()) == len({(r.trial_id, r.step) for r in trace.results})
+    if scheduler == "pbt":  # the initial population is the searcher's
+        assert proposed == list(range(SCHEDULERS["pbt"]["n_trials"]))
+
+
+# -- config and errors -------------------------------------------------------------------
+
+
+def test_config_builds_the_named_searcher_into_the_scheduler() -> None:
+    raw = {**tiny_config({"name": "hyperband", "max_iter": 9}), "searcher": {"name": "bohb", "top_n_percent": 20}}
+    exp = load_experiment(raw=raw, overrides=["searcher.pending=constant_liar"])
+    sch = exp.build().scheduler
+    assert isinstance(sch.searcher, BOHBSearcher) and sch.searcher.top_n_percent == 20 and sch.searcher.pending == "constant_liar"
+    assert exp.resolved()["searcher"]["name"] == "bohb"
+
+
+@pytest.mark.parametrize(
+    ("searcher", "message"),
+    [
+        ({"name": "nope"}, r"unknown searcher 'nope'; registered: bohb, random, tpe"),
+        ({"name": "tpe", "gamma": 1}, r"unknown key searcher.gamma .*allowed: pending"),
+        ({"name": "bohb", "pending": "always"}, r"searcher 'bohb': pending must be one of none, constant_liar, got 'always'"),
+        ({"name": "bohb", "top_n_percent": 100}, r"top_n_percent must be a number in \(0, 100\), got 100"),
+    ],
+)
+def test_searcher_config_errors_name_the_key(searcher: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_experiment(raw={**tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}), "searcher": searcher})
+
+
+def test_spaces_a_model_cannot_hold_are_refused_naming_the_parameter() -> None:
+    space = Space.from_spec({"opt": {"choice": ["a", "b"]}, "lr": {"depends_on": "opt", "cases": {"a": {"uniform": [0, 1]}, "b": {"uniform": [1, 2]}}}})
+    with pytest.raises(ValueError, match=r"space.lr: a conditional domain"):
+        BOHBSearcher(space)
+    with pytest.raises(ValueError, match=r"searcher tpe: space.lr"):
+        TPESearcher(space)
+    with pytest.raises(ValueError, match="has mode 'min', the scheduler 'max'"):
+        load("scheduler", "hyperband")(SPACE, searcher=TPESearcher(SPACE, mode="min"))
