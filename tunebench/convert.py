@@ -1,7 +1,28 @@
 """Search spaces in other libraries' forms, and back.
 
 ``to_spec`` gives our own YAML form of a :class:`~tunebench.space.Space` (the inverse of
-:meth:`Space.from_spec`).
+:meth:`Space.from_spec`). ``to_optuna`` / ``from_optuna``, ``to_ray_tune`` / ``from_ray_tune``
+and ``to_scipy`` / ``from_scipy`` translate a space into Optuna distributions, a Ray Tune
+``param_space`` and the ``param_distributions`` scikit-learn's and Dask-ML's searches take
+(scipy.stats distributions and lists), and read those forms back as a :class:`Space`.
+
+What each form can hold:
+
+============== ========= ========= ===================================================
+kind           Optuna    Ray Tune  scipy.stats / scikit-learn
+============== ========= ========= ===================================================
+constant       value     value     ``[value]``
+uniform        yes       yes       ``uniform(low, high - low)``
+loguniform     yes       yes       ``loguniform(low, high)``
+randint        yes       yes       ``randint(low, high + 1)``
+lograndint     yes       yes       ``rv_discrete`` with :func:`log_int_probabilities`
+choice         yes       yes       a list of the values
+weighted       no        no        :class:`WeightedChoice` (an ``rvs`` object)
+mixture        no        no        :class:`MixtureDistribution` (an ``rvs`` object)
+depends_on     no        no        no: ``ParameterSampler`` draws each parameter alone
+============== ========= ========= ===================================================
+
+A form that has no place for a kind raises one ``ValueError`` naming the parameter.
 
 >>> from tunebench.space import Space
 >>> spec = {"alpha": {"loguniform": [1e-6, 0.1]}, "loss": "log_loss"}
@@ -11,9 +32,24 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
-from tunebench.space import Choice, Conditional, Constant, Domain, IntUniform, Mixture, Space, Uniform
+import numpy as np
+
+from tunebench.space import (
+    Choice,
+    Conditional,
+    Constant,
+    Domain,
+    IntUniform,
+    Mixture,
+    Space,
+    Uniform,
+    log_int_probabilities,
+    to_python,
+)
 
 
 def domain_spec(dom: Domain) -> Any:
@@ -85,3 +121,211 @@ def to_ray_tune(space: Space) -> dict[str, Any]:
         else:
             raise ValueError(f"space.{name}: {domain_spec(dom)} has no Ray Tune domain (weighted choice, mixture and depends_on do not)")
     return out
+
+
+def from_optuna(distributions: Mapping[str, Any]) -> Space:
+    """Optuna distributions (and plain values, as constants) as a Space: the inverse of :func:`to_optuna`.
+
+    >>> from optuna.distributions import FloatDistribution
+    >>> from_optuna({"alpha": FloatDistribution(1e-6, 0.1, log=True), "loss": "log_loss"})["alpha"]
+    Uniform(low=1e-06, high=0.1, log=True)
+    """
+    from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out: dict[str, Domain] = {}
+    for name, dist in distributions.items():
+        if not isinstance(dist, BaseDistribution):
+            out[name] = Constant(dist)
+        elif isinstance(dist, FloatDistribution) and dist.step is None:
+            out[name] = Uniform(float(dist.low), float(dist.high), log=bool(dist.log))
+        elif isinstance(dist, IntDistribution) and dist.step == 1:
+            out[name] = IntUniform(int(dist.low), int(dist.high), log=bool(dist.log))
+        elif isinstance(dist, CategoricalDistribution):
+            out[name] = Choice(tuple(dist.choices))
+        else:
+            raise ValueError(f"{name}: {dist!r} has no domain here (a step other than 1 has no kind in tunebench.space)")
+    return Space(out)
+
+
+def from_ray_tune(param_space: Mapping[str, Any]) -> Space:
+    """A Ray Tune ``param_space`` as a Space: the inverse of :func:`to_ray_tune`.
+
+    >>> from ray import tune
+    >>> from_ray_tune({"k": tune.randint(1, 5)})["k"]
+    IntUniform(low=1, high=4, log=False)
+    """
+    from ray.tune.search.sample import Categorical, Domain as RayDomain, Float, Integer, LogUniform
+    from ray.tune.search.sample import Uniform as RayUniform
+
+    out: dict[str, Domain] = {}
+    for name, dom in param_space.items():
+        if not isinstance(dom, RayDomain):
+            out[name] = Constant(dom)
+            continue
+        sampler = dom.get_sampler()
+        log = isinstance(sampler, LogUniform)
+        if not (log or isinstance(sampler, RayUniform)):
+            raise ValueError(f"{name}: Ray Tune {type(dom).__name__} with a {type(sampler).__name__} sampler has no domain here")
+        if isinstance(dom, Float):
+            out[name] = Uniform(float(dom.lower), float(dom.upper), log=log)
+        elif isinstance(dom, Integer):  # Ray's upper bound is exclusive
+            out[name] = IntUniform(int(dom.lower), int(dom.upper) - 1, log=log)
+        elif isinstance(dom, Categorical) and not log:
+            out[name] = Choice(tuple(dom.categories))
+        else:
+            raise ValueError(f"{name}: Ray Tune domain {dom!r} has no domain here")
+    return Space(out)
+
+
+def generator(random_state: Any) -> Any:
+    """Something to draw from: a numpy ``Generator`` or ``RandomState`` as it is, else a new seeded one."""
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    return np.random.default_rng(random_state)
+
+
+@dataclass(frozen=True)
+class WeightedChoice:
+    """A weighted choice among any values, in the form ``ParameterSampler`` takes (an ``rvs`` method).
+
+    >>> WeightedChoice(("SGD", "Adam"), (1.0, 0.0)).rvs(random_state=0)
+    'SGD'
+    """
+
+    values: tuple[Any, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
+        rng = generator(random_state)
+        if size is None:
+            return self.values[int(rng.choice(len(self.values), p=self.probabilities))]
+        return [self.values[int(k)] for k in rng.choice(len(self.values), size=size, p=self.probabilities)]
+
+
+@dataclass(frozen=True)
+class MixtureDistribution:
+    """Draw a component with probability proportional to its weight, then draw from it (an ``rvs`` object).
+
+    Each component is a scipy.stats distribution or another ``rvs`` object, a list (a uniform
+    choice) or a plain value.
+    """
+
+    components: tuple[tuple[float, Any], ...]
+
+    def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
+        rng = generator(random_state)
+        if size is not None:
+            return [self.rvs(random_state=rng) for _ in range(size)]
+        w = np.asarray([c[0] for c in self.components], dtype=float)
+        part = self.components[int(rng.choice(len(w), p=w / w.sum()))][1]
+        if hasattr(part, "rvs"):
+            return to_python(part.rvs(random_state=rng))
+        if isinstance(part, list):
+            return part[int(rng.choice(len(part)))]
+        return part
+
+
+def scipy_form(name: str, dom: Domain) -> Any:
+    """One domain as scikit-learn's ``param_distributions`` take it."""
+    from scipy import stats
+
+    if isinstance(dom, Constant):
+        return [dom.value]
+    if isinstance(dom, Uniform):
+        return stats.loguniform(dom.low, dom.high) if dom.log else stats.uniform(dom.low, dom.high - dom.low)
+    if isinstance(dom, IntUniform) and dom.log:
+        return stats.rv_discrete(values=(np.arange(dom.low, dom.high + 1), log_int_probabilities(dom.low, dom.high)))
+    if isinstance(dom, IntUniform):
+        return stats.randint(dom.low, dom.high + 1)
+    if isinstance(dom, Choice):
+        return list(dom.values) if dom.weights is None else WeightedChoice(tuple(dom.values), tuple(dom.weights))
+    if isinstance(dom, Mixture):
+        return MixtureDistribution(tuple((w, scipy_form(name, d)) for w, d in dom.components))
+    raise ValueError(
+        f"space.{name}: {domain_spec(dom)} has no scipy.stats form: scikit-learn's and Dask-ML's ParameterSampler "
+        "draws every parameter on its own, so depends_on cannot be expressed"
+    )
+
+
+def to_scipy(space: Space) -> dict[str, Any]:
+    """``param_distributions`` for scikit-learn's and Dask-ML's searches (see the module table).
+
+    >>> from tunebench.space import Space
+    >>> d = to_scipy(Space.from_spec({"alpha": {"loguniform": [1e-6, 0.1]}, "k": {"randint": [1, 4]}, "loss": "log_loss"}))
+    >>> d["alpha"].dist.name, d["k"].support(), d["loss"]
+    ('loguniform', (np.int64(1), np.int64(4)), ['log_loss'])
+    """
+    return {name: scipy_form(name, dom) for name, dom in space.domains.items()}
+
+
+def discrete_domain(xk: Sequence[Any], pk: Sequence[float]) -> Domain:
+    """An ``rv_discrete``'s support and probabilities as the domain they are: ``randint`` when
+    uniform over consecutive integers, ``lograndint`` when they follow :func:`log_int_probabilities`,
+    else a weighted choice."""
+    values = [to_python(v) for v in xk]
+    probs = [float(p) for p in pk]
+    consecutive = all(isinstance(v, int) for v in values) and values == list(range(values[0], values[0] + len(values)))
+    if consecutive and len(values) > 1:
+        low, high = values[0], values[-1]
+        if np.allclose(probs, 1.0 / len(values), rtol=1e-9, atol=0.0):
+            return IntUniform(low, high)
+        if low > 0 and np.allclose(probs, log_int_probabilities(low, high), rtol=1e-9, atol=0.0):
+            return IntUniform(low, high, log=True)
+    return Choice(tuple(values), tuple(probs))
+
+
+def scipy_domain_of(name: str, value: Any) -> Domain:
+    """One ``param_distributions`` entry as a domain: the inverse of :func:`scipy_form`."""
+    from scipy import stats
+
+    from tunebench.integrations.sklearn_space import scipy_domain
+
+    if isinstance(value, WeightedChoice):
+        return Choice(tuple(value.values), tuple(float(w) for w in value.weights))
+    if isinstance(value, MixtureDistribution):
+        return Mixture(tuple((float(w), scipy_domain_of(name, part) if hasattr(part, "rvs") or isinstance(part, list) else Constant(part))
+                             for w, part in value.components))
+    if isinstance(value, stats.rv_discrete) and hasattr(value, "xk"):
+        return discrete_domain(value.xk, value.pk)
+    if hasattr(value, "rvs"):
+        return scipy_domain(value)
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) > 0:
+        values = tuple(to_python(v) for v in value)
+        return Constant(values[0]) if len(values) == 1 else Choice(values)
+    raise ValueError(f"{name}: {value!r} is neither a distribution with rvs nor a non-empty list of values")
+
+
+def from_scipy(param_distributions: Mapping[str, Any]) -> Space:
+    """scikit-learn's ``param_distributions`` as a Space: the inverse of :func:`to_scipy`.
+
+    A one-value list comes back as a constant; a scipy.stats distribution with no kind here
+    stays itself, sampled through its own ``rvs``.
+
+    >>> from scipy import stats
+    >>> s = from_scipy({"alpha": stats.loguniform(1e-6, 0.1), "k": stats.randint(1, 5), "loss": ["log_loss"]})
+    >>> s["alpha"], s["k"], s["loss"]
+    (Uniform(low=1e-06, high=0.1, log=True), IntUniform(low=1, high=4, log=False), Constant(value='log_loss'))
+    """
+    return Space({str(name): scipy_domain_of(str(name), value) for name, value in param_distributions.items()})
+
+
+def same_domain(a: Domain, b: Domain) -> bool:
+    """Equal up to floating-point rounding of the bounds (``uniform`` goes through ``loc + scale``).
+
+    >>> same_domain(Uniform(0.1, 0.7), Uniform(0.1, 0.1 + (0.7 - 0.1)))
+    True
+    """
+    if isinstance(a, Uniform) and isinstance(b, Uniform):
+        return a.log == b.log and math.isclose(a.low, b.low, rel_tol=1e-12) and math.isclose(a.high, b.high, rel_tol=1e-12)
+    if isinstance(a, Choice) and isinstance(b, Choice) and a.values == b.values:
+        if a.weights is None or b.weights is None:
+            return a.weights is None and b.weights is None
+        return bool(np.allclose(Choice(a.values, a.weights).probabilities, Choice(b.values, b.weights).probabilities, rtol=1e-12))
+    if isinstance(a, Mixture) and isinstance(b, Mixture) and len(a.components) == len(b.components):
+        return all(math.isclose(wa, wb) and same_domain(da, db) for (wa, da), (wb, db) in zip(a.components, b.components))
+    return a == b
