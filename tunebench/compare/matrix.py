@@ -4,7 +4,7 @@ Shape (``configs/bench-*.yaml``)::
 
     name: bench-sgd
     seeds: [0, 1, 2, 3, 4]
-    workers: 2                      # every contender gets this many workers
+    workers: 2                      # every contender gets this many workers; a list is an axis
     max_iter: 81                    # the most partial_fit calls any trial may get, for everyone
     budget: {total_steps: null, wall_time_s: null}   # the same for every cell
     target_score: 0.92              # optional: time and calls to reach it
@@ -13,6 +13,8 @@ Shape (``configs/bench-*.yaml``)::
     executors: [{name: dask}]       # ours only; peers bring their own engine
     schedulers:                     # ours: a scheduler section plus a label
       - {label: hyperband, name: hyperband, eta: 3}
+      - {label: bohb, name: hyperband, searcher: {name: bohb}}   # a searcher of its own
+    searchers: [random, {name: tpe, pending: constant_liar}]   # optional: an axis over ours
     peers:                          # other systems: a peer section plus a label
       - {label: dask-ml, name: dask-ml-hyperband}
 
@@ -21,6 +23,13 @@ value is refused: the comparison would not be fair); ``workers`` becomes every e
 ``n_workers``. Each cell is one ordinary run directory ``DIR/<workload>/<label>@<executor>/seed<k>``
 (peers: ``<label>@<peer name>``). Every problem is one :class:`~tunebench.config.ConfigError`
 naming the key, the value and what is allowed, raised before any cell runs.
+
+Two axes multiply our contenders. ``searchers`` (searcher sections with an optional ``label``)
+crosses every scheduler entry that has no ``searcher:`` of its own; the cell's label is then
+``<scheduler label>+<searcher label>``, and so is an entry's own searcher's unless the entry
+gives a ``label``. Peers bring their own sampling and are not crossed. ``workers: [1, 8, 64]``
+runs every contender, peers too, at each count, labelled ``<label>/<k>w``: a scaling study is
+one matrix. The report treats each label as one contender.
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from typing import Any, Mapping, Sequence
 from tunebench import registry
 from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
 
-TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "workloads", "executors", "schedulers", "peers")
+TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "workloads", "executors", "schedulers",
+            "searchers", "peers")
 BUDGET_KEYS = ("total_steps", "wall_time_s")
 
 
@@ -51,6 +61,9 @@ class Cell:
     section: dict[str, Any]
     workload_section: dict[str, Any]
     executor_section: dict[str, Any] | None
+    workers: int = 1
+    searcher: str | None = None  # the searcher's label (ours; None: the default, random)
+    searcher_section: dict[str, Any] | None = None
 
     @property
     def dir(self) -> str:
@@ -91,8 +104,9 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
         raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
     workers = data.get("workers", 2)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    counts = workers if isinstance(workers, list) else [workers]
+    if not counts or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in counts) or len(set(counts)) < len(counts):
+        raise ConfigError(f"workers must be an integer >= 1 or a non-empty list of distinct ones, got {workers!r}")
     max_iter = data.get("max_iter", 81)
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ConfigError(f"max_iter must be an integer >= 1, got {max_iter!r}")
@@ -106,21 +120,69 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     peers = labelled(data, "peers", required=False)
     if not schedulers and not peers:
         raise ConfigError("a matrix needs at least one entry under schedulers or peers")
+    contenders = [(c, k) for s, given in zip(schedulers, data.get("schedulers") or []) for c in with_searchers(s, given, data) for k in counts]
     matrix = Matrix(str(data.get("name") or (Path(path).stem if path is not None else "comparison")), data)
+    axis = len(counts) > 1
     for seed in seeds:
         for w in workloads:
-            for s in schedulers:
+            for (s, searcher), k in contenders:
                 for e in executors:
-                    matrix.cells.append(our_cell(data, w, s, e, seed))
+                    matrix.cells.append(our_cell(data, w, s, e, seed, k, searcher, axis))
             for p in peers:
-                matrix.cells.append(peer_cell(data, w, p, seed))
+                for k in counts:
+                    matrix.cells.append(peer_cell(data, w, p, seed, k, axis))
     ids = [c.cell_id for c in matrix.cells]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise ConfigError(f"two cells share the directory {duplicated[0]!r}: give the contenders distinct labels")
-    for cell in matrix.cells:
-        validate(cell, data)
+    checked: set[str] = set()
+    for cell in matrix.cells:  # the seed only seeds the plugins: one seed checks a contender
+        key = cell.cell_id.rsplit("/seed", 1)[0]
+        if key not in checked:
+            checked.add(key)
+            validate(cell, data)
     return matrix
+
+
+def searcher_section(entry: Any, where: str) -> dict[str, Any]:
+    """A searcher section (a name, or a mapping with a ``name`` and an optional ``label``)
+    whose searcher is registered; else one error naming ``where``."""
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise ConfigError(f"{where} must be a searcher name or a mapping with a 'name' (one of {', '.join(registry.names('searcher'))}), got {entry!r}")
+    try:
+        registry.load("searcher", str(entry["name"]))
+    except registry.RegistryError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return {"label": str(entry.get("label") or entry["name"]), **entry}
+
+
+def with_searchers(s: dict[str, Any], given: Any, data: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """One scheduler entry crossed with its searchers: its own ``searcher:``, else the matrix's
+    ``searchers`` axis, else none (the default); each with the cell label it makes."""
+    axis = data.get("searchers")
+    if axis is not None and (not isinstance(axis, list) or not axis):
+        raise ConfigError(f"searchers must be a non-empty list of searcher sections, got {axis!r}")
+    own = s.get("searcher")
+    base = {k: v for k, v in s.items() if k != "searcher"}
+    if own is not None:
+        sec = searcher_section(own, f"schedulers[{s['label']}].searcher")
+        label = s["label"] if isinstance(given, dict) and given.get("label") else f"{s['label']}+{sec['label']}"
+        return [({**base, "label": label}, sec)]
+    if axis is None:
+        return [(base, None)]
+    sections = [searcher_section(e, f"searchers[{i}]") for i, e in enumerate(axis)]
+    return [({**base, "label": f"{s['label']}+{sec['label']}"}, sec) for sec in sections]
+
+
+def at_workers(label: str, k: int, axis: bool) -> str:
+    """A contender's label at ``k`` workers when the matrix's ``workers`` is an axis.
+
+    >>> at_workers("asha", 8, True), at_workers("asha", 8, False)
+    ('asha/8w', 'asha')
+    """
+    return f"{label}/{k}w" if axis else label
 
 
 def labelled(data: Mapping[str, Any], key: str, *, required: bool) -> list[dict[str, Any]]:
@@ -160,24 +222,28 @@ def with_max_iter(kind: str, section: dict[str, Any], max_iter: int, label: str)
     return out
 
 
-def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict[str, Any], seed: int) -> Cell:
+def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict[str, Any], seed: int, k: int,
+             searcher: dict[str, Any] | None, axis: bool) -> Cell:
     try:
         scheduler = with_max_iter("scheduler", plain(s), data["max_iter"], s["label"])
     except registry.RegistryError as exc:
         raise ConfigError(str(exc)) from None
-    executor = {**plain(e), "n_workers": data["workers"]} if e["name"] != "local" else plain(e)
-    cell_id = f"{safe(w['label'])}/{safe(s['label'])}@{safe(e['label'])}/seed{seed}"
-    return Cell(cell_id, "scheduler", s["label"], w["label"], e["label"], seed, scheduler, plain(w), executor)
+    executor = {**plain(e), "n_workers": k} if e["name"] != "local" else plain(e)
+    label = at_workers(s["label"], k, axis)
+    cell_id = f"{safe(w['label'])}/{safe(label)}@{safe(e['label'])}/seed{seed}"
+    return Cell(cell_id, "scheduler", label, w["label"], e["label"], seed, scheduler, plain(w), executor, k,
+                searcher["label"] if searcher else None, plain(searcher) if searcher else None)
 
 
-def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: int) -> Cell:
+def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: int, k: int, axis: bool) -> Cell:
     try:
         section = plain(p)
         registry.load("peer", str(section["name"]))
     except registry.RegistryError as exc:
         raise ConfigError(str(exc)) from None
-    cell_id = f"{safe(w['label'])}/{safe(p['label'])}@{safe(str(section['name']))}/seed{seed}"
-    return Cell(cell_id, "peer", p["label"], w["label"], str(section["name"]), seed, section, plain(w), None)
+    label = at_workers(p["label"], k, axis)
+    cell_id = f"{safe(w['label'])}/{safe(label)}@{safe(str(section['name']))}/seed{seed}"
+    return Cell(cell_id, "peer", label, w["label"], str(section["name"]), seed, section, plain(w), None, k)
 
 
 def experiment_raw(cell: Cell, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,6 +252,8 @@ def experiment_raw(cell: Cell, data: Mapping[str, Any]) -> dict[str, Any]:
         "name": cell.label, "seed": cell.seed, "workload": cell.workload_section, "scheduler": cell.section,
         "executor": cell.executor_section, "budget": {**data.get("budget", {}), "target_score": None},
     }
+    if cell.searcher_section is not None:
+        raw["searcher"] = cell.searcher_section
     if data.get("space") is not None:
         raw["space"] = data["space"]
     return raw

@@ -72,7 +72,7 @@ def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
     budget = data.get("budget") or {}
     return PeerTask(
         workload=built.workload, data=built.workload.load(cell.seed), space=built.space, seed=cell.seed,
-        n_workers=int(data["workers"]), max_iter=int(data["max_iter"]), total_steps=budget.get("total_steps"),
+        n_workers=cell.workers, max_iter=int(data["max_iter"]), total_steps=budget.get("total_steps"),
         wall_time_s=budget.get("wall_time_s"), target_score=data.get("target_score"), n_trials=cell.section.get("n_trials"),
     )
 
@@ -128,14 +128,23 @@ class Comparison:
     def write(self) -> None:
         cells = []
         for c in self.matrix.cells:
-            row = {k: v for k, v in asdict(c).items() if k not in ("section", "workload_section", "executor_section")}
+            row = {k: v for k, v in asdict(c).items() if k not in ("section", "workload_section", "executor_section", "searcher_section")}
             state = "done" if cell_state(self.out / c.dir) == "finished" else None
             row.update({"dir": c.dir, "status": state or "pending", "error": None, "reason": None, "seconds": None})
             row.update({k: v for k, v in self.status.get(c.cell_id, {}).items() if state is None or k != "status"})
             cells.append(row)
-        contenders = [{"label": s.get("label", s["name"]), "kind": "scheduler", "name": s["name"]} for s in self.matrix.raw.get("schedulers") or []]
-        contenders += [{"label": p.get("label", p["name"]), "kind": "peer", "name": p["name"]} for p in self.matrix.raw.get("peers") or []]
-        atomic_write_json(self.out / MATRIX_FILE, {"name": self.matrix.name, "matrix": self.matrix.raw, "contenders": contenders, "cells": cells})
+        atomic_write_json(self.out / MATRIX_FILE, {"name": self.matrix.name, "matrix": self.matrix.raw, "contenders": contenders(self.matrix),
+                                                   "cells": cells})
+
+
+def contenders(matrix: Matrix) -> list[dict[str, Any]]:
+    """One entry per label, in matrix order: ours (scheduler, searcher, workers) then peers."""
+    seen: dict[str, dict[str, Any]] = {}
+    for kind in ("scheduler", "peer"):
+        for c in matrix.cells:
+            if c.kind == kind and c.label not in seen:
+                seen[c.label] = {"label": c.label, "kind": kind, "name": c.section["name"], "searcher": c.searcher, "workers": c.workers}
+    return list(seen.values())
 
 
 def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:

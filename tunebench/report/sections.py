@@ -33,6 +33,8 @@ def compared(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str]) -> S
         label = mine[0].cell.label
         kind = "peer" if matrix.kind_of(label) == "peer" else "our scheduler"
         what = mine[0].summary.get("scheduler") or label
+        searcher = (_config(mine[0]).get("searcher") or {}).get("name")
+        what += f" with searcher {searcher}" if kind == "our scheduler" and searcher else ""
         seeds = len({r.seed for r in mine})
         lines.append(f"{s} ({kind} {what} on {mine[0].cell.executor}; {len(mine)} cells, {seeds} seeds): {describe_contender(mine)}")
     ran = {r.cell.label for r in runs}
