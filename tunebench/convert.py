@@ -123,6 +123,117 @@ def to_ray_tune(space: Space) -> dict[str, Any]:
     return out
 
 
+def hyperopt_expr(label: str, dom: Domain) -> Any:
+    """One plain domain (or a mixture of them) as a Hyperopt expression labelled ``label``.
+
+    Integers draw a real number on ``[low - 0.5, high + 0.5]`` (log-uniformly for ``lograndint``)
+    and round it, so every integer gets a whole cell, as :class:`~tunebench.space.IntUniform`
+    samples; TPE keeps them ordinal (``hp.randint`` would make them categorical).
+    """
+    import math
+
+    from hyperopt import hp
+    from hyperopt.pyll import scope
+
+    if isinstance(dom, Constant):
+        return dom.value
+    if isinstance(dom, Uniform):
+        if dom.low == dom.high:
+            return dom.low
+        return hp.loguniform(label, math.log(dom.low), math.log(dom.high)) if dom.log else hp.uniform(label, dom.low, dom.high)
+    if isinstance(dom, IntUniform):
+        if dom.low == dom.high:
+            return dom.low
+        if dom.log:
+            return scope.int(hp.qloguniform(label, math.log(dom.low - 0.5), math.log(dom.high + 0.5), 1))
+        return scope.int(hp.quniform(label, dom.low - 0.5, dom.high + 0.5, 1))
+    if isinstance(dom, Choice):
+        if dom.weights is None:
+            return hp.choice(label, list(dom.values))
+        return hp.pchoice(label, [(float(p), v) for p, v in zip(dom.probabilities, dom.values)])
+    if isinstance(dom, Mixture):
+        total = sum(w for w, _ in dom.components)
+        return hp.pchoice(label, [(w / total, hyperopt_expr(f"{label}/{i}", d)) for i, (w, d) in enumerate(dom.components)])
+    raise ValueError(f"{label}: {domain_spec(dom)} has no Hyperopt expression")
+
+
+def hyperopt_parents(space: Space) -> dict[str, list[str]]:
+    """Each parameter some ``depends_on`` names, with the parameters that depend on it."""
+    parents: dict[str, list[str]] = {}
+    for name, dom in space.domains.items():
+        if isinstance(dom, Conditional):
+            parents.setdefault(dom.depends_on, []).append(name)
+    return parents
+
+
+def hyperopt_branches(space: Space, parent: str, children: list[str]) -> Any:
+    """A parent parameter and its dependents as one Hyperopt choice of sub-spaces, one per value."""
+    from hyperopt import hp
+
+    dom = space.domains[parent]
+    if isinstance(dom, Conditional) or not isinstance(dom, (Choice, Constant)):
+        raise ValueError(f"space.{parent}: {domain_spec(dom)} is named by depends_on; Hyperopt needs it to be a choice or a constant")
+    values = list(dom.values) if isinstance(dom, Choice) else [dom.value]
+    branches = []
+    for value in values:
+        branch: dict[str, Any] = {parent: value}
+        for child in children:
+            try:
+                case = space.domains[child].domain_for({parent: value})
+            except ValueError as exc:
+                raise ValueError(f"space.{child}: {exc}") from None
+            branch[child] = hyperopt_expr(f"{child}|{parent}={value}", case)
+        branches.append(branch)
+    if isinstance(dom, Constant):
+        return branches[0]
+    if dom.weights is None:
+        return hp.choice(parent, branches)
+    return hp.pchoice(parent, [(float(p), b) for p, b in zip(dom.probabilities, branches)])
+
+
+def to_hyperopt(space: Space) -> dict[str, Any]:
+    """A Hyperopt search space for ``fmin``; :func:`from_hyperopt` turns a drawn point back into our config.
+
+    Every kind of :mod:`tunebench.space` converts: a constant stays a plain value, a weighted
+    choice and a mixture become ``hp.pchoice``, and a parameter named by ``depends_on`` becomes
+    a choice of sub-spaces (one per value, holding the parameters that depend on it), the
+    conditional form Hyperopt's TPE models.
+
+    >>> import numpy as np
+    >>> from hyperopt.pyll.stochastic import sample
+    >>> from tunebench.space import Space
+    >>> space = Space.from_spec({"alpha": {"loguniform": [1e-6, 0.1]}, "k": {"randint": [1, 4]}, "loss": "log_loss"})
+    >>> config = from_hyperopt(space, sample(to_hyperopt(space), rng=np.random.default_rng(0)))
+    >>> space.contains(config), sorted(config)
+    (True, ['alpha', 'k', 'loss'])
+    """
+    parents = hyperopt_parents(space)
+    out: dict[str, Any] = {}
+    for name, dom in space.domains.items():
+        if name in parents:
+            out[name] = hyperopt_branches(space, name, parents[name])
+        elif not isinstance(dom, Conditional):
+            out[name] = hyperopt_expr(name, dom)
+    return out
+
+
+def from_hyperopt(space: Space, point: Mapping[str, Any]) -> dict[str, Any]:
+    """Our config from a point Hyperopt drew from :func:`to_hyperopt`'s space (what ``fmin``
+    hands the objective): sub-spaces flattened, numbers as plain Python inside the bounds."""
+    flat: dict[str, Any] = {}
+    parents = hyperopt_parents(space)
+    for name, value in point.items():
+        flat.update(value if name in parents and isinstance(value, Mapping) else {name: value})
+    config: dict[str, Any] = {}
+    for name in space.order():
+        dom = space.domains[name].domain_for(config)
+        if isinstance(dom, Mixture):
+            dom = dom.component_for(flat[name])
+        value = to_python(flat[name])
+        config[name] = dom.clip(value) if isinstance(dom, (Uniform, IntUniform)) else value
+    return {name: config[name] for name in space.domains}
+
+
 def from_optuna(distributions: Mapping[str, Any]) -> Space:
     """Optuna distributions (and plain values, as constants) as a Space: the inverse of :func:`to_optuna`.
 
