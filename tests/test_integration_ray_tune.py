@@ -60,7 +60,7 @@ def fit(scheduler: Any, tmp_path: Path, name: str, **kwargs: Any) -> Any:
     storage = tmp_path / "ray_results"
     tuner = tune.Tuner(
         trainable,
-        tune_config=tune_config(scheduler, metric="score", mode="max", **kwargs),
+        tune_config=tune_config(scheduler, metric="score", mode="max", reuse_actors=True, **kwargs),
         run_config=tune.RunConfig(name=name, storage_path=str(storage.resolve()), verbose=0),
     )
     return tuner.fit()
@@ -85,7 +85,7 @@ def assert_agree(scheduler: Any, grid: Any) -> None:
 
 
 def test_hyperband_in_tune(tmp_path: Path) -> None:
-    hb = Hyperband(Space.from_spec(SPACE), max_iter=9, eta=3, seed=0)
+    hb = Hyperband(Space.from_spec(SPACE), max_iter=3, eta=3, seed=0)  # 5 trials, one promotion
     grid = fit(hb, tmp_path, "hb", max_concurrent_trials=2)
     assert hb.finished
     assert_agree(hb, grid)
@@ -125,12 +125,12 @@ def test_random_search_continues_between_reports(tmp_path: Path) -> None:
 def test_same_seed_same_decisions(tmp_path: Path) -> None:
     runs = []
     for i in range(2):
-        asha = ASHA(Space.from_spec(SPACE), max_iter=9, eta=3, n_trials=6, variant="promotion", seed=7)
+        asha = ASHA(Space.from_spec(SPACE), max_iter=9, eta=3, n_trials=4, variant="promotion", seed=7)
         fit(asha, tmp_path / str(i), "same-seed", max_concurrent_trials=1)
         runs.append(outcome(asha))
     assert runs[0] == runs[1]
-    assert {status for _, _, status in runs[0]} == {"stopped"}  # 6 trials: rung 3 holds 2, too few to promote
-    assert sorted(steps for _, steps, _ in runs[0]) == [1, 1, 1, 1, 3, 3]
+    assert {status for _, _, status in runs[0]} == {"stopped"}  # 4 trials: rung 3 holds 1, too few to promote
+    assert sorted(steps for _, steps, _ in runs[0]) == [1, 1, 1, 3]
 
 
 def test_pbt_is_refused_with_the_reason() -> None:
