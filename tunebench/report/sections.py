@@ -107,7 +107,27 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
                f"{fmt(target) if target is not None else 'not set'}; medians over seeds unless marked IQM; "
                "(k/n): seeds that reached the target; speedup: random search's time (calls) to the score both "
                "reached over the contender's, median over seeds; ★ winner.")
-    return Section(view.workload, (Table(FINAL_HEADERS, tuple(body), caption, frozenset(won)),), level=3)
+    table = Table(FINAL_HEADERS, tuple(body), caption, frozenset(won))
+    said = tuple(f"{r.series}: {note}" for r in rows for note in notes_of(view.of(r.series)))
+    beside = ("Notes the contenders' runs carry:", Items(said)) if said else ()
+    return Section(view.workload, (table, *beside), level=3)
+
+
+def notes_of(runs: Sequence[CellRun]) -> list[str]:
+    """The distinct ``notes`` the cells' summaries carry (a peer says there what its numbers mean:
+    what is not reproducible, what it cannot do), in cell order.
+
+    >>> from types import SimpleNamespace as R
+    >>> notes_of([R(summary={"notes": "polls once a second"}), R(summary={"notes": "polls once a second"}), R(summary={})])
+    ['polls once a second']
+    """
+    out: list[str] = []
+    for r in runs:
+        raw = r.summary.get("notes")
+        for note in [raw] if isinstance(raw, str) else list(raw or []):
+            if str(note).strip() and str(note) not in out:
+                out.append(str(note))
+    return out
 
 
 def pairwise_table(order: Sequence[str], tally: Mapping[tuple[str, str], tuple[int, int, int]]) -> Section:
