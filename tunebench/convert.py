@@ -22,7 +22,9 @@ mixture        no        no        :class:`MixtureDistribution` (an ``rvs`` obje
 depends_on     no        no        no: ``ParameterSampler`` draws each parameter alone
 ============== ========= ========= ===================================================
 
-A form that has no place for a kind raises one ``ValueError`` naming the parameter.
+``to_hyperopt`` / ``from_hyperopt`` hold every kind, ``depends_on`` included (a choice of
+sub-spaces, Hyperopt's conditional form). A form that has no place for a kind raises one
+``ValueError`` naming the parameter.
 
 >>> from tunebench.space import Space
 >>> spec = {"alpha": {"loguniform": [1e-6, 0.1]}, "loss": "log_loss"}
