@@ -12,7 +12,7 @@ import pytest
 from hyperopt.pyll.stochastic import sample
 
 from tunebench.compare.peer import PeerTask, PeerUnsupported
-from tunebench.compare.peers.hyperopt import HyperoptTPE, HyperoptTPESpark
+from tunebench.compare.peers.hyperopt import UNBOUNDED_EVALS, HyperoptTPE, HyperoptTPESpark
 from tunebench.convert import from_hyperopt, to_hyperopt
 from tunebench.space import Space, log_int_probabilities
 from tunebench.store import read_run
@@ -119,6 +119,22 @@ def test_step_budget_buys_whole_evaluations_and_conditional_spaces_run(tmp_path:
     assert summary["partial_fit_calls"] == 12 <= 14 and summary["max_evals"] == 4
     assert set(trials["config.learning_rate"]) <= {"optimal", "constant"}
     assert all(r["config.eta0"] == 0.01 for _, r in trials.iterrows() if r["config.learning_rate"] == "optimal")
+
+
+def test_a_wall_time_budget_alone_is_fmins_timeout(tmp_path: Path) -> None:
+    summary = HyperoptTPE(n_startup_jobs=2).run(make_task(wall_time_s=0.5), tmp_path / "run")
+    _, results, trials, _ = read_run(tmp_path / "run")
+    assert summary["status"] == "completed" and summary["max_evals"] == UNBOUNDED_EVALS > summary["n_trials"] >= 1
+    assert results.groupby("trial_id")["step"].max().le(3).all() and set(trials["status"]) <= {"completed", "stopped"}
+
+
+def test_failing_trials_keep_their_error_and_the_search_goes_on(tmp_path: Path) -> None:
+    space = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "penalty": {"choice": ["elasticnet", "no-such-penalty"]}})
+    summary = HyperoptTPE(n_startup_jobs=2).run(make_task(space=space, n_trials=6), tmp_path / "run")
+    _, _, trials, _ = read_run(tmp_path / "run")
+    bad = trials[trials["config.penalty"] == "no-such-penalty"]
+    assert summary["n_trials"] == 6 and len(bad) and (bad["status"] == "failed").all() and bad["error"].str.contains("penalty").all()
+    assert (trials[trials["config.penalty"] == "elasticnet"]["status"] == "completed").all()
 
 
 def test_bad_options_and_tasks_it_cannot_run() -> None:

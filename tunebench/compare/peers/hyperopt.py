@@ -129,13 +129,21 @@ def journal_trials(log: PeerLog, trials: Any, hp_space: dict[str, Any], space: S
         log.result(tid, row["step"], row["score"], 1, decision=decision, worker=f"pid:{trial['result']['pid']}",
                    compute_s=row["compute_s"], score_s=row["score_s"], elapsed_s=log.since_begin(wall))
     for tid, trial in sorted(by_tid.items()):
-        result = trial.get("result") or {}
         if tid not in seen:
             log.trial(tid, trial_config(trial, hp_space, space))
-        if result.get("error") or (not result.get("rows") and trial.get("misc", {}).get("error")):
-            log.fail(tid, str(result.get("error") or trial["misc"]["error"]))
-        elif not result.get("rows"):
-            log.journal.log("status", trial_id=tid, status="stopped", error=None)
+        end_trial(log, tid, trial)
+
+
+def end_trial(log: PeerLog, tid: int, trial: dict[str, Any]) -> None:
+    """A trial that raised is failed (its error kept); one cancelled by the timeout or with no step done is stopped."""
+    from hyperopt.base import JOB_STATE_CANCEL
+
+    result = trial.get("result") or {}
+    cancelled = trial.get("state") == JOB_STATE_CANCEL
+    if result.get("error") or (not cancelled and not result.get("rows") and trial.get("misc", {}).get("error")):
+        log.fail(tid, str(result.get("error") or trial["misc"]["error"]))
+    elif not result.get("rows"):
+        log.journal.log("status", trial_id=tid, status="stopped", error=None)
 
 
 class HyperoptPeer(Peer):
@@ -243,7 +251,10 @@ class HyperoptTPESpark(HyperoptPeer):
         return self.parallelism or task.n_workers
 
     def check(self, task: PeerTask) -> None:
+        from tunebench.compare.peers.spark import require_spark
+
         super().check(task)
+        require_spark()
         if self.parallelism_for(task) > task.n_workers:
             raise PeerUnsupported(f"parallelism={self.parallelism} is more than the matrix's workers={task.n_workers} "
                                   f"(Spark gets local[{task.n_workers}]); allowed: 1 to {task.n_workers}")

