@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.scheduler import check_float, check_int
+from tunebench.checks import Float, Int, check
 from tunebench.searcher import Searcher
 from tunebench.trial import Config
 
@@ -54,6 +54,14 @@ class BOHBSearcher(Searcher):
     """
 
     name = "bohb"
+    params = {
+        "min_points_in_model": Int(2, optional=True, note="null: the number of dimensions plus one, the least allowed"),
+        "top_n_percent": Float(0, 100, low_open=True, high_open=True),
+        "num_samples": Int(1),
+        "random_fraction": Float(0, 1),
+        "bandwidth_factor": Float(0, low_open=True),
+        "min_bandwidth": Float(0, 1, low_open=True),
+    }
 
     def __init__(
         self,
@@ -72,16 +80,14 @@ class BOHBSearcher(Searcher):
         super().__init__(space, seed=seed, mode=mode, pending=pending)
         self.encoding = Encoding(space)
         floor = self.encoding.dims + 1
-        self.min_points_in_model = floor if min_points_in_model is None else check_int(
-            "min_points_in_model", min_points_in_model, floor, "at least the number of dimensions plus one"
-        )
-        self.top_n_percent = check_float("top_n_percent", top_n_percent, 0.0, 100.0, low_open=True)
-        if self.top_n_percent >= 100:
-            raise ValueError(f"top_n_percent must be a number in (0, 100), got {top_n_percent!r}")
-        self.num_samples = check_int("num_samples", num_samples, 1)
-        self.random_fraction = check_float("random_fraction", random_fraction, 0.0, 1.0)
-        self.bandwidth_factor = check_float("bandwidth_factor", bandwidth_factor, 0.0, float("inf"), low_open=True)
-        self.min_bandwidth = check_float("min_bandwidth", min_bandwidth, 0.0, 1.0, low_open=True)
+        points = check(self, "min_points_in_model", min_points_in_model)
+        note = "at least the number of dimensions plus one"
+        self.min_points_in_model: int = floor if points is None else Int(floor, note=note).check("min_points_in_model", points)
+        self.top_n_percent: float = check(self, "top_n_percent", top_n_percent)
+        self.num_samples: int = check(self, "num_samples", num_samples)
+        self.random_fraction: float = check(self, "random_fraction", random_fraction)
+        self.bandwidth_factor: float = check(self, "bandwidth_factor", bandwidth_factor)
+        self.min_bandwidth: float = check(self, "min_bandwidth", min_bandwidth)
         self.models: dict[int, tuple[KDE, KDE]] = {}
         self.budgets_used: list[int | None] = []  # the model's budget at each proposal
 

@@ -65,7 +65,7 @@ def test_save_restore_round_trip() -> None:
 def test_bad_options_name_the_key() -> None:
     with pytest.raises(ValueError, match="RandomForestClassifier has no partial_fit"):
         EstimatorWorkload(RandomForestClassifier(), *data())
-    with pytest.raises(ValueError, match="max_iter must be an integer >= 1 with resource 'n_samples'"):
+    with pytest.raises(ValueError, match=r"max_iter must be an integer >= 1 \(with resource 'n_samples', the step that uses every row\), got None"):
         EstimatorWorkload(RandomForestClassifier(), *data(), resource="n_samples")
     with pytest.raises(ValueError, match="resource must be one of partial_fit, n_samples"):
         EstimatorWorkload(SGDClassifier(), *data(), resource="rows")

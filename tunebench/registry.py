@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from tunebench.checks import specs
+
 KINDS = {
     "scheduler": "tunebench.schedulers",
     "executor": "tunebench.executors",
@@ -51,28 +53,39 @@ def load(kind: str, name: str) -> type:
 
 @dataclass(frozen=True)
 class Param:
+    """One config key: its default, and what it allows (the plugin's declared check, if any)."""
+
     name: str
     default: Any
     required: bool
+    allowed: str = ""
 
 
 def params(kind: str, cls: type) -> dict[str, Param]:
-    """The config keys a plugin takes: its ``__init__`` keyword arguments, with defaults."""
+    """The config keys a plugin takes: its ``__init__`` keyword arguments, with defaults, and
+    the allowed values from the checks it declares (:func:`tunebench.checks.specs`)."""
+    declared = specs(cls)
     out: dict[str, Param] = {}
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in RESERVED[kind]:
             continue
         required = p.default is inspect.Parameter.empty
-        out[p.name] = Param(p.name, None if required else p.default, required)
+        allowed = declared[p.name].allowed() if p.name in declared else ""
+        out[p.name] = Param(p.name, None if required else p.default, required, allowed)
     return out
 
 
 def describe(kind: str, name: str) -> str:
-    """One line for ``tunebench list``: the name, its keys and defaults, and its summary."""
+    """What ``tunebench list`` prints of a plugin: its name and summary, then a line per key
+    with its default and what it allows."""
     try:
         cls = load(kind, name)
     except RegistryError as exc:
         return f"{name}  (unavailable: {exc})"
-    keys = ", ".join(f"{p.name}={p.default!r}" if not p.required else p.name for p in params(kind, cls).values())
     doc = (inspect.getdoc(cls) or "").splitlines()
-    return f"{name:<20} {doc[0] if doc else ''}\n{'':<20} keys: {keys or '-'}"
+    lines = [f"{name:<20} {doc[0] if doc else ''}"]
+    for p in params(kind, cls).values():
+        key = p.name if p.required else f"{p.name}={p.default!r}"
+        allowed = p.allowed or ("(required)" if p.required else "")
+        lines.append(f"    {key:<28} {allowed}".rstrip())
+    return "\n".join(lines)

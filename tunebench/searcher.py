@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tunebench.checks import Check, OneOf, check
 from tunebench.scores import rank_key
 from tunebench.trial import Config
 
@@ -69,12 +70,11 @@ class Searcher(abc.ABC):
     """Base class of every searcher plugin; subclasses implement :meth:`propose`."""
 
     name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Check]] = {"mode": OneOf(MODES), "pending": OneOf(PENDING)}
 
     def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", pending: str = "none") -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if pending not in PENDING:
-            raise ValueError(f"pending must be one of {', '.join(PENDING)}, got {pending!r}")
+        check(self, "mode", mode)
+        check(self, "pending", pending)
         self.space = space
         self.seed = int(seed)
         self.mode = mode

@@ -10,8 +10,9 @@ of :mod:`tunebench.store` (one row per reported score, one row per trial), so on
 serves ours and theirs. Its own overheads (start-up, scheduling, scoring) are inside the wall
 time it reports.
 
-Keyword arguments of ``__init__`` are a peer's config keys, validated there with a
-``ValueError`` naming the key, the value and what is allowed.
+Keyword arguments of ``__init__`` are a peer's config keys, validated there by the checks it
+declares in ``params`` (:mod:`tunebench.checks`), whose error names the key, the value and
+what is allowed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tunebench.checks import Check
 from tunebench.space import Space
 from tunebench.workloads.base import Dataset, Workload
 
@@ -63,6 +65,7 @@ class Peer(abc.ABC):
     """Base class of peers; found by name in the ``tunebench.peers`` entry-point group."""
 
     name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Check]] = {}
     family: ClassVar[str] = ""  # the library: dask-ml, ray-tune, optuna, sklearn, hyperopt
     scheduler_label: ClassVar[str] = ""  # what it runs, e.g. "HyperbandSearchCV"
 

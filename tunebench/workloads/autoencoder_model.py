@@ -21,6 +21,8 @@ import torch
 from skorch import NeuralNetRegressor
 from torch import nn
 
+from tunebench.checks import check_choice, check_float, check_int
+
 ACTIVATIONS = ("ReLU", "LeakyReLU", "PReLU", "ELU")
 INITS = ("xavier", "kaiming")
 OPTIMIZERS = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}
@@ -71,20 +73,13 @@ class HyperParams:
         return hp
 
     def check(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"module__activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
-        if self.init not in INITS:
-            raise ValueError(f"module__init must be one of {', '.join(INITS)}, got {self.init!r}")
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
-        for key, value, low in (("optimizer__lr", self.lr, 0.0), ("optimizer__momentum", self.momentum, 0.0),
-                                ("optimizer__weight_decay", self.weight_decay, 0.0)):
-            ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
-            if not ok or value < low or (key == "optimizer__lr" and value <= 0) or (key == "optimizer__momentum" and value > 1):
-                allowed = {"optimizer__lr": "> 0", "optimizer__momentum": "in [0, 1]", "optimizer__weight_decay": ">= 0"}[key]
-                raise ValueError(f"{key} must be a number {allowed}, got {value!r}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("module__activation", self.activation, ACTIVATIONS)
+        check_choice("module__init", self.init, INITS)
+        check_int("batch_size", self.batch_size, 1)
+        check_float("optimizer__lr", self.lr, 0, low_open=True)
+        check_float("optimizer__momentum", self.momentum, 0, 1)
+        check_float("optimizer__weight_decay", self.weight_decay, 0)
 
     def architecture(self) -> tuple[str, str]:
         """What cannot change in place: the activation (module) and the optimizer class."""

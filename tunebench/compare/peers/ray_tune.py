@@ -37,7 +37,8 @@ from typing import Any, ClassVar
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.optuna import hyperband_n_trials
-from tunebench.scheduler import check_float, check_int, trial_seed
+from tunebench.checks import Bool, Float, Int, check
+from tunebench.scheduler import trial_seed
 from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
 
@@ -177,10 +178,11 @@ class RayTunePeer(Peer):
 
     family: ClassVar[str] = "ray-tune"
     checkpoints: ClassVar[bool] = False
+    params = {"eta": Int(2, note="the reduction_factor"), "n_trials": Int(1, optional=True, note="null: as many as Hyperband plans")}
 
     def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
-        self.eta = check_int("eta", eta, 2)
-        self.n_trials = None if n_trials is None else check_int("n_trials", n_trials, 1)
+        self.eta: int = check(self, "eta", eta)
+        self.n_trials: int | None = check(self, "n_trials", n_trials)
 
     def make_scheduler(self, task: PeerTask) -> Any:
         raise NotImplementedError
@@ -307,16 +309,21 @@ class RayTunePBT(RayTunePeer):
     name = "ray-tune-pbt"
     scheduler_label = "PopulationBasedTraining"
     checkpoints = True
+    params = {
+        "n_trials": Int(1, optional=True, note="the population; null: 8"),
+        "perturbation_interval": Int(1),
+        "quantile_fraction": Float(0, 0.5, low_open=True),
+        "resample_probability": Float(0, 1),
+        "synch": Bool(),
+    }
 
     def __init__(self, n_trials: int | None = None, perturbation_interval: int = 3, quantile_fraction: float = 0.25,
                  resample_probability: float = 0.25, synch: bool = False) -> None:
         super().__init__(n_trials=n_trials)
-        self.perturbation_interval = check_int("perturbation_interval", perturbation_interval, 1)
-        self.quantile_fraction = check_float("quantile_fraction", quantile_fraction, 0.0, 0.5, low_open=True)
-        self.resample_probability = check_float("resample_probability", resample_probability, 0.0, 1.0)
-        if not isinstance(synch, bool):
-            raise ValueError(f"synch must be true or false, got {synch!r}")
-        self.synch = synch
+        self.perturbation_interval: int = check(self, "perturbation_interval", perturbation_interval)
+        self.quantile_fraction: float = check(self, "quantile_fraction", quantile_fraction)
+        self.resample_probability: float = check(self, "resample_probability", resample_probability)
+        self.synch: bool = check(self, "synch", synch)
 
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or 8
