@@ -295,6 +295,19 @@ class ASHA(Scheduler):
                 decision = Decision.STOP
         return decision
 
+    def on_failure(self, trial_id: int, error: str) -> Decision:
+        """A failed trial leaves the run; it was on its way to a rung, so no rung holds it
+        waiting (one it was promoted from still counts it, as promoted). A bounded run then
+        ends as it would after a result."""
+        trial = self.trials[trial_id]
+        if trial.status is not TrialStatus.RUNNING:
+            raise ValueError(f"failure of trial {trial_id}, which has no Job out")
+        self._running -= 1
+        decision = super().on_failure(trial_id, error)
+        if self._promotion and not self._closed and self.finished:
+            self._stop_paused()
+        return decision
+
     def _stop_paused(self) -> None:
         """At the end of a bounded run, trials left paused at a rung will never resume."""
         self._closed = True

@@ -94,3 +94,10 @@ class RandomSearch(Scheduler):
             return self.set_status(trial, Decision.COMPLETE)
         self._ready.append(trial.trial_id)
         return self.set_status(trial, Decision.CONTINUE)
+
+    def on_failure(self, trial_id: int, error: str) -> Decision:
+        """A failed trial is done: it counts towards ``n_trials`` (no new trial takes its place)."""
+        if self.trials[trial_id].status is not TrialStatus.RUNNING:
+            raise ValueError(f"failure of trial {trial_id}, which has no Job out")
+        self._completed += 1
+        return super().on_failure(trial_id, error)

@@ -168,7 +168,8 @@ class BracketScheduler(Scheduler):
     (:func:`schedulers.rungs.plateaued`). A trial stopped that way drops out of its rung: the
     rung closes once the remaining trials have reported and promotes the top ``n_{i+1}`` of
     those (all of them if fewer remain); a rung left with no trials ends its bracket. Trials
-    reaching the bracket's last rung complete without a plateau check.
+    reaching the bracket's last rung complete without a plateau check. A trial that fails
+    (:meth:`on_failure`: it raised or ran out of time) drops out of its rung the same way.
     """
 
     def __init__(
@@ -261,6 +262,19 @@ class BracketScheduler(Scheduler):
             if decision == Decision.PAUSE:
                 decision = Decision.CONTINUE if trial.trial_id in promoted else Decision.STOP
                 self.set_status(trial, decision)
+        return decision
+
+    def on_failure(self, trial_id: int, error: str) -> Decision:
+        """A failed trial drops out of its rung, as a plateaued one does: the rung no longer
+        waits for it, and closes (promoting the top of those that reported) once the rest are in."""
+        trial = self.trials[trial_id]
+        if trial.status is not TrialStatus.RUNNING:
+            raise ValueError(f"failure of trial {trial_id}, which has no Job out")
+        bracket = self._bracket_of[trial_id]
+        decision = super().on_failure(trial_id, error)
+        bracket.due -= 1
+        if bracket.due == 0:
+            self._close_rung(bracket)
         return decision
 
     def _close_rung(self, bracket: Bracket) -> set[int]:

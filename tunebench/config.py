@@ -9,6 +9,7 @@ Shape::
     searcher:  {name: tpe, pending: constant_liar}   # optional; random by default
     executor:  {name: dask, n_workers: 2}
     budget:    {total_steps: null, wall_time_s: null, target_score: null}
+    failures:  {max_failures: 0, timeout_s: null}     # optional; retries per trial, seconds per Job
     space:     {alpha: {loguniform: [1.0e-6, 1.0e-1]}}   # optional; else the workload's default
 
 The keys of ``workload``, ``scheduler``, ``searcher`` and ``executor`` (besides ``name``) are
@@ -28,12 +29,13 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from tunebench import registry
-from tunebench.loop import Budget
+from tunebench.loop import Budget, Failures
 from tunebench.space import Space, SpaceError
 
 SECTIONS = ("workload", "scheduler", "searcher", "executor")
-TOP_KEYS = ("name", "seed", "budget", "space", *SECTIONS)
+TOP_KEYS = ("name", "seed", "budget", "failures", "space", *SECTIONS)
 BUDGET_KEYS = ("total_steps", "wall_time_s", "target_score")
+FAILURE_KEYS = ("max_failures", "timeout_s")
 DEFAULT_EXECUTOR = {"name": "local"}
 DEFAULT_SEARCHER = {"name": "random"}
 
@@ -70,6 +72,7 @@ class Experiment:
     searcher_params: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     overrides: list[str] = field(default_factory=list)
+    failures: Failures = field(default_factory=Failures)
     _validated: Built | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -140,6 +143,7 @@ class Experiment:
             "searcher": {"name": self.searcher_name, **self.searcher_params},
             "executor": {"name": self.executor_name, **self.executor_params},
             "budget": {k: getattr(self.budget, k) for k in BUDGET_KEYS},
+            "failures": {k: getattr(self.failures, k) for k in FAILURE_KEYS},
             "space": copy.deepcopy(self.space_spec),
         }
 
@@ -221,6 +225,7 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
     if space_spec is not None and not isinstance(space_spec, dict):
         raise ConfigError(f"space must be a mapping of parameter -> distribution, got {space_spec!r}")
     budget = _budget(data.get("budget") or {})
+    failures = _failures(data.get("failures") or {})
     name = str(data.get("name") or (Path(path).stem if path is not None else "experiment"))
     exp = Experiment(
         name=name, seed=seed,
@@ -229,6 +234,7 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
         executor_cls=sections["executor"][0], executor_params=sections["executor"][1],
         budget=budget, space_spec=space_spec,
         searcher_cls=sections["searcher"][0], searcher_params=sections["searcher"][1], source=str(path) if path is not None else None, overrides=list(overrides),
+        failures=failures,
     )
     _instantiate(exp)
     return exp
@@ -275,6 +281,20 @@ def _budget(section: Any) -> Budget:
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or not math.isfinite(target)):
         raise ConfigError(f"budget.target_score must be a finite number or null, got {target!r}")
     return Budget(steps, float(wall) if wall is not None else None, float(target) if target is not None else None)
+
+
+def _failures(section: Any) -> Failures:
+    if not isinstance(section, dict):
+        raise ConfigError(f"failures must be a mapping with keys {', '.join(FAILURE_KEYS)}, got {section!r}")
+    unknown = sorted(set(section) - set(FAILURE_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key(s) failures.{', failures.'.join(unknown)}; allowed: {', '.join(FAILURE_KEYS)}")
+    retries, timeout = section.get("max_failures", 0), section.get("timeout_s")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigError(f"failures.max_failures must be an integer >= 0 (retries of a failed Job per trial), got {retries!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 or not math.isfinite(timeout)):
+        raise ConfigError(f"failures.timeout_s must be a number of seconds > 0 or null (no limit), got {timeout!r}")
+    return Failures(retries, float(timeout) if timeout is not None else None)
 
 
 def _instantiate(exp: Experiment) -> None:

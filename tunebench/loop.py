@@ -8,8 +8,19 @@ final test-score retrain all share its budgets, best-trial tracking and checkpoi
 Budgets stop the run between Jobs and are never overshot: a Job that would take the run past
 ``total_steps`` is not submitted (the run ends when the Jobs out are in); ``wall_time_s`` and
 ``target_score`` stop new Jobs from going out once reached. The best trial is the one with the
-best last score (a non-finite score ranks worst; ties to the lower id); its checkpoint is kept,
-a stopped trial's is released.
+best last score (a non-finite score ranks worst; ties to the lower id; a failed trial is never
+the best); its checkpoint is kept, a stopped trial's is released.
+
+A Job that comes back with an ``error`` (its trial raised or ran past ``Failures.timeout_s``;
+a NaN score is not an error) is sent again, from the checkpoint it started from, while its
+trial has failed at most ``Failures.max_failures`` times; after that the trial is ``failed``:
+the scheduler is told (:meth:`~tunebench.scheduler.Scheduler.on_failure`), its checkpoint is
+released and the run goes on. Every failed attempt is a ``failure`` event for the sinks.
+
+On an executor that :attr:`~tunebench.executors.base.Executor.keeps` snapshots, the scheduler
+may ask for them (asynchronous PBT's donors): :meth:`Loop.drain` passes each
+``scheduler.pop_kept()`` to ``executor.keep`` before anything else goes out, and each
+``pop_unkept()`` to ``executor.drop_kept`` after the stopped trials are released.
 
 >>> from tunebench.synthetic import play, seeded_curve
 >>> from tunebench.space import Space
@@ -45,6 +56,16 @@ class Budget:
         return self.total_steps is not None or self.wall_time_s is not None
 
 
+@dataclass(frozen=True)
+class Failures:
+    """What a failed Job costs its trial: ``max_failures`` retries (Ray Tune's
+    ``FailureConfig(max_failures)``) before the trial is failed, and ``timeout_s``, the most
+    seconds one Job may train and score (``None``: no limit)."""
+
+    max_failures: int = 0
+    timeout_s: float | None = None
+
+
 @dataclass
 class Outcome:
     """How a loop ended: why, the best trial, the steps trained and the clock's span."""
@@ -67,11 +88,20 @@ class Loop:
         sinks: Sequence[Sink] = (),
         budget: Budget = Budget(),
         offset_s: float = 0.0,
+        failures: Failures = Failures(),
     ) -> None:
         self.scheduler, self.executor, self.clock = scheduler, executor, clock
         self.sinks = list(sinks)
         self.budget = budget
+        self.failures = failures
         scheduler.set_budget(budget.total_steps)
+        if getattr(executor, "keeps", False):
+            scheduler.enable_keeping()
+        if failures.max_failures > 0:
+            executor.enable_retries()
+        self.out: dict[int, Job] = {}
+        self.attempts: dict[int, int] = {}
+        self.failed: dict[int, str] = {}
         self.mode: str = scheduler.mode
         self.steps_done = self.steps_out = 0
         self.announced: set[int] = set()
@@ -126,12 +156,19 @@ class Loop:
             self.announced.add(job.trial_id)
             self.emit("on_trial", self.scheduler.trials[job.trial_id])
         self.emit("on_job", job)
+        if self.failures.timeout_s is not None and job.timeout_s is None:
+            job = replace(job, timeout_s=self.failures.timeout_s)
+        self.out[job.trial_id] = job
         self.executor.submit(job)
         self.steps_out += job.n_steps
 
     def absorb(self, result: Result) -> None:
         """Hand one result to the scheduler and the sinks; track the best; check budgets."""
         result = result.at(self.elapsed())
+        if result.error is not None:
+            self.fail(result)
+            return
+        self.out.pop(result.trial_id, None)
         decision = self.scheduler.on_result(result)
         self.steps_done += result.n_steps
         self.steps_out -= result.n_steps
@@ -139,6 +176,26 @@ class Loop:
         self.track_best(result.trial_id)
         self.drain()
         self.check_budget(result)
+
+    def fail(self, result: Result) -> None:
+        """A Job failed: send it again while its trial has retries left, else fail the trial."""
+        tid, error = result.trial_id, str(result.error)
+        job = self.out[tid]
+        attempt = self.attempts[tid] = self.attempts.get(tid, 0) + 1
+        if attempt <= self.failures.max_failures:
+            self.emit("on_failure", job, error, attempt, None)
+            self.executor.submit(job)
+            return
+        del self.out[tid]
+        self.steps_out -= job.n_steps
+        decision = self.scheduler.on_failure(tid, error)
+        self.failed[tid] = error
+        self.emit("on_failure", job, error, attempt, decision)
+        if self.best == tid:
+            best = max(self.scored(), key=self.key, default=None)
+            self.best = None if best is None else best.trial_id
+        self.release(tid)
+        self.drain()
 
     def check_budget(self, result: Result) -> None:
         if self.stop_reason is not None:
@@ -156,7 +213,10 @@ class Loop:
     # -- what the scheduler says besides decisions -------------------------------------------
 
     def drain(self) -> None:
-        """Pass on the scheduler's table rows; release trials it stopped (unless best)."""
+        """Pass on the scheduler's snapshot requests and table rows; release trials it stopped
+        (unless best); then the snapshots it no longer needs."""
+        for trial_id, step in self.scheduler.pop_kept():
+            self.executor.keep(trial_id, step)
         for table, row in self.scheduler.pop_rows():
             self.emit("on_row", table, row)
         for tid in self.scheduler.pop_stopped():
@@ -164,6 +224,8 @@ class Loop:
                 self.emit("on_status", tid, TrialStatus.STOPPED.value, None)
             if tid != self.best:
                 self.release(tid)
+        for trial_id, step in self.scheduler.pop_unkept():
+            self.executor.drop_kept(trial_id, step)
 
     def release(self, trial_id: int) -> None:
         if trial_id not in self.released and trial_id in self.announced:
@@ -187,7 +249,7 @@ class Loop:
             self.release(previous)
 
     def scored(self) -> Iterable[Trial]:
-        return (t for t in self.scheduler.trials.values() if t.last_score is not None)
+        return (t for t in self.scheduler.trials.values() if t.last_score is not None and t.status != TrialStatus.FAILED)
 
 
 def lineage(jobs: Sequence[Job], trial_id: int, step: int) -> list[Job]:
@@ -235,4 +297,4 @@ def same_score(a: float, b: float | None) -> bool:
     return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
 
 
-__all__ = ["Budget", "Decision", "Loop", "Outcome", "lineage", "renumbered", "same_score"]
+__all__ = ["Budget", "Decision", "Failures", "Loop", "Outcome", "lineage", "renumbered", "same_score"]

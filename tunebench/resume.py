@@ -7,7 +7,9 @@ the one it had (checked, not assumed). The Jobs that were out go out again, and 
 checkpoints of trials that were paused or running are rebuilt on demand from their Job chains
 (:class:`tunebench.executors.rebuild.Rebuilding`). With the same seed, the finished tables
 equal those of a run that was never interrupted (timing columns aside). A torn last journal
-line is skipped.
+line is skipped. A ``failure`` event replays as it happened: one that was sent again leaves its
+Job out (and counts against the trial's ``max_failures``); a final one tells the fresh
+scheduler ``on_failure``, whose decision must match the journal's.
 
     tunebench resume runs/hb
 """
@@ -56,6 +58,8 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
     jobs: list[Job] = []
     scores: dict[tuple[int, int], float] = {}
     announced: set[int] = set()
+    attempts: dict[int, int] = {}
+    failed: dict[int, str] = {}
     steps = 0
     elapsed = 0.0
     for n, e in enumerate(events):
@@ -87,11 +91,26 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
             scores[(result.trial_id, result.step)] = result.score
             steps += result.n_steps
             elapsed = max(elapsed, float(e.get("elapsed_s") or 0.0))
+        elif kind == "failure":
+            tid = int(e["trial_id"])
+            attempts[tid] = int(e.get("attempt") or attempts.get(tid, 0) + 1)
+            if e.get("final"):
+                error = str(e.get("error"))
+                decision = scheduler.on_failure(tid, error)
+                if decision.value != e.get("decision"):
+                    raise ResumeError(
+                        f"cannot resume: journal line {n + 1}: trial {tid} failed and was decided "
+                        f"{e.get('decision')!r}, the scheduler now decides {decision.value!r}"
+                    )
+                out.pop(tid, None)
+                failed[tid] = error
         elif kind == "end":
             elapsed = max(elapsed, float(e.get("wall_time_s") or 0.0))
         scheduler.pop_rows()
         scheduler.pop_stopped()
-    return Prior(jobs, list(out.values()), steps, announced, elapsed), scores
+        scheduler.pop_kept()  # snapshots of the run so far are gone; a clone of one is rebuilt
+        scheduler.pop_unkept()
+    return Prior(jobs, list(out.values()), steps, announced, elapsed, attempts, failed), scores
 
 
 def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
@@ -108,6 +127,8 @@ def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
     exp = load_experiment(raw=start["config"])
     built = exp.build()
     built.scheduler.set_budget(exp.budget.total_steps)
+    if built.executor.keeps:
+        built.scheduler.enable_keeping()
     prior, scores = feed(built.scheduler, events)
     data = load_data(exp, built)
     with built.executor as ex:

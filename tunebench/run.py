@@ -16,7 +16,7 @@ injection point for tests and for the scikit-learn and Ray Tune integrations.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,17 @@ def run(
         return Session(exp, built, data, rundir, journal).go(progress)
 
 
+class TrialsFailed(RuntimeError):
+    """Every trial of a run failed; its journal and tables are written (``tunebench run`` exits 1)."""
+
+    def __init__(self, out_dir: Path, failed: dict[int, str]) -> None:
+        first = failed[min(failed)]
+        super().__init__(
+            f"all {len(failed)} trial(s) failed (first: trial {min(failed)}: {first}); see {out_dir / 'journal.jsonl'}"
+        )
+        self.out_dir = out_dir
+
+
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped a run; its tables so far are written and it can be resumed."""
 
@@ -98,14 +109,17 @@ class RunInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Prior:
-    """What a resumed run had done: Jobs that reported, Jobs that were out, steps, trials seen
-    and the clock's span so far (see :mod:`tunebench.resume`)."""
+    """What a resumed run had done: Jobs that reported, Jobs that were out, steps, trials seen,
+    the clock's span so far, each trial's failed attempts and the failed trials' errors (see
+    :mod:`tunebench.resume`)."""
 
     jobs: list[Any]
     outstanding: list[Any]
     steps_done: int
     announced: set[int]
     elapsed_s: float
+    attempts: dict[int, int] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
 
 
 class Session:
@@ -135,12 +149,14 @@ class Session:
         status, error, test_score = "completed", None, None
         real0 = time.monotonic()
         loop = Loop(b.scheduler, b.executor, b.executor.clock, self.sinks(progress), exp.budget,
-                    offset_s=self.prior.elapsed_s if self.prior else 0.0)
+                    offset_s=self.prior.elapsed_s if self.prior else 0.0, failures=exp.failures)
         try:
             if self.prior is not None:
                 self.journal.log("resume", time=now, version=__version__, outstanding=len(self.prior.outstanding))
                 self.prime(loop, self.prior)
             self.outcome = loop.run()
+            if loop.failed and set(loop.failed) == loop.announced:
+                raise TrialsFailed(self.rundir.dir, loop.failed)
             test_score = self.test_score(self.outcome)
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted by the user"
@@ -161,6 +177,8 @@ class Session:
         """Give a fresh loop the state of the run so far, and send the Jobs that were out again."""
         loop.steps_done = prior.steps_done
         loop.announced = set(prior.announced)
+        loop.attempts = dict(prior.attempts)
+        loop.failed = dict(prior.failed)
         scored = list(loop.scored())
         loop.best = max(scored, key=loop.key).trial_id if scored else None
         for job in prior.outstanding:

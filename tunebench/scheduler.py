@@ -224,6 +224,16 @@ class Scheduler(abc.ABC):
             self._stopped.append(trial.trial_id)
         return decision
 
+    def on_failure(self, trial_id: int, error: str) -> Decision:
+        """Told that ``trial_id``'s Job failed for good (it raised or ran out of time, and any
+        retries failed too): the trial is ``failed`` and its Job is no longer out; the answer
+        is ``STOP``. A subclass first frees what the trial held, so the run goes on (a rung
+        no longer waits for it, a population seat is refilled), then calls this. ``error`` is
+        ``"Type: message"``. A NaN score is not a failure: it comes through :meth:`on_result`."""
+        trial = self.trials[trial_id]
+        trial.status = TrialStatus.FAILED
+        return Decision.STOP
+
     def pop_stopped(self) -> list[int]:
         """Trials stopped since the last call (also those stopped while paused at a rung), so
         the loop can free their checkpoints."""

@@ -28,7 +28,12 @@ class Sink:
         """A Job came back and the scheduler decided."""
 
     def on_status(self, trial_id: int, status: str, error: str | None = None) -> None:
-        """A trial changed status without a result of its own (stopped at a rung, failed)."""
+        """A trial changed status without a result of its own (stopped at a rung)."""
+
+    def on_failure(self, job: Job, error: str, attempt: int, decision: Decision | None) -> None:
+        """``job`` failed with ``error`` (``"Type: message"``), its trial's ``attempt``-th
+        failure; ``decision`` is the scheduler's once the trial is failed for good, ``None``
+        when the Job is sent again."""
 
     def on_row(self, table: str, row: dict[str, Any]) -> None:
         """A row of a scheduler's own table (PBT's lineage)."""
@@ -56,6 +61,11 @@ class JournalSink(Sink):
 
     def on_status(self, trial_id: int, status: str, error: str | None = None) -> None:
         self.journal.log(self.prefix + "status", trial_id=trial_id, status=status, error=error)
+
+    def on_failure(self, job: Job, error: str, attempt: int, decision: Decision | None) -> None:
+        self.journal.log(self.prefix + "failure", trial_id=job.trial_id, start_step=job.start_step, stop_step=job.stop_step,
+                         clone_from=job.clone_from, error=error, attempt=attempt, final=decision is not None,
+                         decision=None if decision is None else decision.value)
 
     def on_row(self, table: str, row: dict[str, Any]) -> None:
         self.journal.log(self.prefix + "table", name=table, row=row)
@@ -88,6 +98,7 @@ class Trace(Sink):
     results: list[Result] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     statuses: list[tuple[int, str, str | None]] = field(default_factory=list)
+    failures: list[tuple[Job, str, int, Decision | None]] = field(default_factory=list)
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def on_job(self, job: Job) -> None:
@@ -100,6 +111,9 @@ class Trace(Sink):
 
     def on_status(self, trial_id: int, status: str, error: str | None = None) -> None:
         self.statuses.append((trial_id, status, error))
+
+    def on_failure(self, job: Job, error: str, attempt: int, decision: Decision | None) -> None:
+        self.failures.append((job, error, attempt, decision))
 
     def on_row(self, table: str, row: dict[str, Any]) -> None:
         self.rows.append((table, row))

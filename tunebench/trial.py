@@ -24,6 +24,7 @@ class TrialStatus(str, enum.Enum):
     PAUSED = "paused"  # waiting for a scheduler to resume it
     STOPPED = "stopped"  # cut early by the scheduler
     COMPLETED = "completed"  # reached the most steps it may get
+    FAILED = "failed"  # its training or scoring raised, or a Job ran out of time
 
 
 class Decision(str, enum.Enum):
@@ -62,7 +63,8 @@ class Job:
     ``clone_from`` names a ``(trial_id, step)`` checkpoint to load before training (PBT's
     exploit); ``start_step`` then equals that step. ``priority`` is a hint for executors that
     queue Jobs (higher runs first). ``score_test`` asks for the test score too (recording
-    learning curves).
+    learning curves). ``timeout_s`` bounds the Job's training and scoring: past it the Job
+    fails with a ``TimeoutError``.
     """
 
     trial_id: int
@@ -73,6 +75,7 @@ class Job:
     clone_from: tuple[int, int] | None = None
     priority: float = 0.0
     score_test: bool = False
+    timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_step < self.stop_step:

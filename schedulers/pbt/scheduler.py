@@ -46,7 +46,7 @@ from tunebench.scores import finite
 from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
-from schedulers.pbt.exploit import EXPLOITS, quantiles, submit_order, tournament, tournament_one, truncation, truncation_one
+from schedulers.pbt.exploit import EXPLOITS, quantiles, ranked, submit_order, tournament, tournament_one, truncation, truncation_one
 from schedulers.pbt.explore import BOUNDARIES, explore_config
 from schedulers.pbt.explore_spec import check_arg, parse_explore
 from schedulers.pbt.lineage import LineageLog
@@ -194,14 +194,23 @@ class PBT(Scheduler):
     def arrive(self, trial: Trial) -> None:
         """Count a member in at the barrier; when all are in, plan the next round."""
         self.arrived.add(trial.trial_id)
+        self.close_barrier()
+
+    def close_barrier(self) -> None:
+        """Once every member is in (a failed one counts as in), refill the failed members'
+        seats and plan the next round."""
         if not set(self.members) <= self.arrived:
             return
         self.arrived.clear()
-        live = [t for t in self.members if self.trials[t].status != TrialStatus.COMPLETED]
+        failed = [t for t in self.members if self.trials[t].status == TrialStatus.FAILED]
+        live = [t for t in self.members if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.FAILED)]
         if not live:
+            self.members = [t for t in self.members if t not in failed]
             return
         step = self.trials[live[0]].steps
         keys = {t: self.key(self.trials[t].last_score) for t in live}  # type: ignore[arg-type]
+        for t in failed:
+            self.refill(self.trials[t], keys, {d: self.trials[d].steps for d in live})
         pairs: dict[int, int] = {}
         if step >= self.burn_in:
             pairs = truncation(keys, self.quantile_fraction, self.rng) if self.exploit == "truncation" else tournament(keys, self.rng)
@@ -210,6 +219,39 @@ class PBT(Scheduler):
                 self.replace(self.trials[member], self.trials[pairs[member]])
             else:
                 self.planned.append(Planned(member))
+
+    # -- failed members ----------------------------------------------------------------------
+
+    def on_failure(self, trial_id: int, error: str) -> Decision:
+        """A failed member's seat goes to a clone of a top-quantile member whose checkpoint can
+        be copied now (the failed member ranks below everyone), else the population shrinks by
+        one. Synchronously the seat is refilled at the barrier, where the failed member counts
+        as arrived."""
+        trial = self.trials[trial_id]
+        if trial_id not in self.members or trial.status is not TrialStatus.RUNNING:
+            raise ValueError(f"failure of trial {trial_id}, which has no Job out")
+        decision = super().on_failure(trial_id, error)
+        self.deferred.discard(trial_id)
+        self.snapshots.pop(trial_id, None)
+        if self.synch:
+            self.arrived.add(trial_id)
+            self.close_barrier()
+            return decision
+        self.refill(trial, self.scored(), self.copyable(0))
+        self.release_snapshots()
+        return decision
+
+    def refill(self, failed: Trial, keys: Mapping[int, float], available: Mapping[int, int]) -> None:
+        """Give ``failed``'s seat to a clone of a finite-scoring top-quantile member in
+        ``available`` (``{member: step}``; with a population too small for quantiles, the
+        best), or drop the seat if there is none."""
+        top = quantiles(keys, self.quantile_fraction)[1] or ranked(keys)[:1]
+        donors = [t for t in top if t in available and t != failed.trial_id and finite(keys[t])]
+        if not donors:
+            self.members.remove(failed.trial_id)
+            return
+        donor = donors[int(self.rng.integers(len(donors)))]
+        self.replace(failed, self.trials[donor], available[donor])
 
     # -- asynchronous: one member at a time -------------------------------------------------
 
@@ -251,7 +293,7 @@ class PBT(Scheduler):
 
     def release_snapshots(self) -> None:
         """Release every snapshot that is no member's latest and no planned clone's start."""
-        live = {t for t in self.members if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED)}
+        live = {t for t in self.members if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)}
         needed = {(t, s) for t, s in self.snapshots.items() if t in live}
         needed |= {p.clone_from for p in self.planned if p.clone_from is not None}
         for key in sorted(self.held - needed):
@@ -344,7 +386,8 @@ class PBT(Scheduler):
         """Stop replaced members once no planned clone still needs their checkpoint."""
         needed = {p.clone_from[0] for p in self.planned if p.clone_from is not None}
         for t in sorted(self.replaced - needed):
-            self.set_status(self.trials[t], Decision.STOP)
+            if self.trials[t].status != TrialStatus.FAILED:
+                self.set_status(self.trials[t], Decision.STOP)
             self.replaced.discard(t)
 
     def scored(self) -> dict[int, float]:
@@ -352,7 +395,7 @@ class PBT(Scheduler):
         return {
             t: self.key(self.trials[t].last_score)  # type: ignore[arg-type]
             for t in self.members
-            if self.trials[t].last_score is not None and self.trials[t].status != TrialStatus.COMPLETED
+            if self.trials[t].last_score is not None and self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.FAILED)
         }
 
     def quantiles(self) -> tuple[list[int], list[int]]:

@@ -1,7 +1,9 @@
 """``tunebench``: one module per command, each registering itself the same way.
 
 Every user error (a bad config, an unknown name, an unreachable cluster, an unusable output
-directory, bad data) ends as one line on stderr and exit status 2, with no traceback.
+directory, bad data) ends as one line on stderr and exit status 2, with no traceback. A run in
+which every trial failed ends as one line on stderr and exit status 1, its journal and tables
+written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Sequence
 
 from tunebench import __version__
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 COMMANDS = ("run", "resume", "list", "replay", "compare", "report", "record")
@@ -28,6 +31,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from tunebench.store import StoreError
 
     return (ConfigError, ExecutorError, RegistryError, SpaceError, StoreError)
+
+
+def _run_failures() -> tuple[type[BaseException], ...]:
+    from tunebench.run import TrialsFailed
+
+    return (TrialsFailed,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _user_errors() as exc:
         print(f"tunebench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _run_failures() as exc:
+        print(f"tunebench: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGTERM, previous)
 

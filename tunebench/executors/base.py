@@ -25,6 +25,7 @@ class Executor(abc.ABC):
 
     name: ClassVar[str] = ""
     needs_data: ClassVar[bool] = True  # False: runs without the workload's data (simulated)
+    keeps: ClassVar[bool] = False  # True: keep / drop_kept hold snapshots (asynchronous PBT's donors)
 
     def __init__(self, n_workers: int = 2) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
@@ -48,11 +49,28 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def wait(self) -> list[Result]:
-        """Block until at least one Job finishes; return the Results of all finished Jobs."""
+        """Block until at least one Job finishes; return the Results of all finished Jobs. A
+        Job whose training or scoring raised, or that ran past ``job.timeout_s``, comes back
+        as a Result with ``error`` set and writes no checkpoint."""
 
     @abc.abstractmethod
     def release(self, trial_id: int) -> None:
         """Drop a trial's checkpoint: it will never run again."""
+
+    def keep(self, trial_id: int, step: int) -> None:
+        """Hold a snapshot of ``trial_id`` at ``step`` (its latest checkpoint, or one held
+        already), so a clone Job may name ``clone_from=(trial_id, step)`` after the trial has
+        trained on. The loop calls it only on an executor that :attr:`keeps`."""
+        raise NotImplementedError(f"executor {self.name!r} keeps no snapshots")
+
+    def drop_kept(self, trial_id: int, step: int) -> None:
+        """Release a snapshot taken by :meth:`keep` (a no-op if none is held)."""
+
+    def enable_retries(self) -> None:
+        """Told by the loop, before the first Job, that a Job which failed may be sent again
+        (``max_failures``): it must then start from the checkpoint the failed attempt started
+        from. A Job's Result with ``error`` set writes no checkpoint on any executor; one that
+        trains its live state in place (local) saves that state first from now on."""
 
     @abc.abstractmethod
     def test_score(self, trial_id: int) -> float:

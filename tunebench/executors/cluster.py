@@ -103,6 +103,8 @@ class ClusterExecutor(Executor):
         self._ledger = Ledger(max_retries=self.max_retries)
         self._scope = uuid.uuid4().hex[:12]
 
+    keeps = True
+
     @property
     def capacity(self) -> int:
         return self.n_workers + self.queue
@@ -110,6 +112,13 @@ class ClusterExecutor(Executor):
     @property
     def pending(self) -> int:
         return self._ledger.pending
+
+    def keep(self, trial_id: int, step: int) -> None:
+        """The ledger holds the checkpoint's state or reference by ``(trial, step)``."""
+        self._ledger.keep(trial_id, step)
+
+    def drop_kept(self, trial_id: int, step: int) -> None:
+        self._ledger.drop_kept(trial_id, step)
 
     def stats(self) -> dict[str, Any]:
         return {**super().stats(), "queue": self.queue, **self._ledger.counts()}

@@ -12,6 +12,11 @@ trial trains on (asynchronous PBT's donors, see ``Scheduler.keep``): a clone Job
 from it until it is dropped. It holds the state or reference itself, so releasing the trial
 does not free it, and a clone Job out keeps its own reference after it is dropped.
 
+A Job that *failed* (its Result carries an ``error``: the trial raised or ran out of time)
+writes nothing: the trial's checkpoint stays where the Job started, and the checkpoint the Job
+started from is held for the trial, so the same Job sent again (a retry, ``max_failures``)
+starts from exactly there, a clone from its donor's state even after the donor trained on.
+
 >>> from tunebench.trial import Job, Result
 >>> book = Ledger(max_retries=1)
 >>> t = book.open(Job(0, {}, 7, 0, 3), now=0.0)
@@ -25,10 +30,15 @@ False
 b's3'
 >>> book.close(t, Result(0, 9, 0.7), state=b"s9")
 True
->>> book.open(Job(1, {}, 8, 3, 6, clone_from=(0, 3)), now=2.0).start.state
+>>> t = book.open(Job(1, {}, 8, 3, 6, clone_from=(0, 3)), now=2.0)
+>>> t.start.state
 b's3'
+>>> book.close(t, Result(1, 6, float("nan"), error="ValueError: bad"), state=None)
+True
 >>> book.drop_kept(0, 3).step
 3
+>>> book.open(Job(1, {}, 8, 3, 6, clone_from=(0, 3)), now=3.0).start.state
+b's3'
 """
 
 from __future__ import annotations
@@ -86,12 +96,17 @@ class Ledger:
     out: dict[int, Ticket] = field(default_factory=dict)
     recorded: set[tuple[int, int]] = field(default_factory=set)
     kept: dict[tuple[int, int], Checkpoint] = field(default_factory=dict)
+    failed: dict[int, Ticket] = field(default_factory=dict)
     retries: int = 0
     duplicates: int = 0
     _tokens: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def start_of(self, job: Job) -> Checkpoint | None:
-        """The checkpoint ``job`` starts from: the donor's for a clone, else its trial's own."""
+        """The checkpoint ``job`` starts from: the donor's for a clone, else its trial's own;
+        for the same Job again after it failed, the one the failed attempt started from."""
+        before = self.failed.pop(job.trial_id, None)
+        if before is not None and (before.job.start_step, before.job.clone_from) == (job.start_step, job.clone_from):
+            return before.start
         if job.clone_from is not None:
             donor_id, donor_step = job.clone_from
             donor = self.checkpoints.get(donor_id)
@@ -121,8 +136,12 @@ class Ledger:
         return ticket
 
     def close(self, ticket: Ticket, result: Result, state: Any, where: Any = None) -> bool:
-        """Record a finished Job; False (and nothing changes) if its ``(trial, step)`` is already in."""
+        """Record a finished Job; False (and nothing changes) if its ``(trial, step)`` is already in.
+        A failed Job's Result is passed on (True) and writes no checkpoint."""
         self.out.pop(ticket.token, None)
+        if result.error is not None:
+            self.failed[result.trial_id] = ticket
+            return True
         key = (result.trial_id, result.step)
         if key in self.recorded:
             self.duplicates += 1
@@ -154,7 +173,10 @@ class Ledger:
         return ck
 
     def keep(self, trial_id: int, step: int) -> None:
-        """Hold a snapshot of ``trial_id``'s checkpoint at ``step``, which must be its latest."""
+        """Hold a snapshot of ``trial_id``'s checkpoint at ``step``, which must be its latest
+        (or be held already)."""
+        if (trial_id, step) in self.kept:
+            return
         ck = self.checkpoints.get(trial_id)
         if ck is None or ck.step != step:
             have = None if ck is None else ck.step
@@ -167,6 +189,7 @@ class Ledger:
 
     def release(self, trial_id: int) -> Checkpoint | None:
         """Forget a trial's checkpoint (a Job out that clones it keeps its own reference)."""
+        self.failed.pop(trial_id, None)
         return self.checkpoints.pop(trial_id, None)
 
     @property
@@ -176,6 +199,7 @@ class Ledger:
     def clear(self) -> None:
         self.checkpoints.clear()
         self.kept.clear()
+        self.failed.clear()
         self.out.clear()
 
     def counts(self) -> dict[str, int]:

@@ -79,7 +79,8 @@ class LiveCache:
         token: int,
         submitted_at: float,
     ) -> tuple[Result, Any]:
-        """Run one Job; return its Result and the checkpoint it writes.
+        """Run one Job; return its Result and the checkpoint it writes (``None`` for a Job that
+        failed, whose Result carries the error).
 
         ``load_state`` fetches the start checkpoint's state, called only when this worker has no
         live Trainable at that checkpoint. Saving the checkpoint is part of the Job's compute.
@@ -89,6 +90,8 @@ class LiveCache:
         state = None if live is not None or start_token is None else load_state()
         fetch_s = time.time() - t0
         trainable, result = run_job(workload, data, job, trainable=live, state=state, submitted_at=submitted_at)
+        if trainable is None:
+            return result, None  # the Job failed: nothing to save, nothing live to keep
         t1 = time.time()
         saved = trainable.save()
         save_s = time.time() - t1

@@ -97,7 +97,8 @@ class Rebuilding:
             )
 
     def note(self, result: Result) -> None:
-        self.have[result.trial_id] = result.step
+        if result.error is None:  # a failed Job wrote no checkpoint
+            self.have[result.trial_id] = result.step
 
     def wait(self) -> list[Result]:
         if self.held:

@@ -72,6 +72,7 @@ class SimulatedExecutor(Executor):
 
     name = "simulated"
     needs_data = False
+    keeps = True
 
     def __init__(
         self,

@@ -7,7 +7,11 @@ It is the one write path of a run. Events (``kind`` and its fields):
 - ``job``: ``trial_id``, ``start_step``, ``stop_step``, ``clone_from``, ``config``;
 - ``result``: the :class:`~tunebench.trial.Result` fields plus the scheduler's ``decision``;
 - ``status``: ``trial_id``, ``status``: a change no result carries (a paused trial stopped
-  when its rung closed, a trial that failed);
+  when its rung closed);
+- ``failure``: a Job that raised or ran out of time: ``trial_id``, ``start_step``,
+  ``stop_step``, ``clone_from``, ``error`` (``"Type: message"``), ``attempt`` (the trial's
+  how-manyth failure), ``final`` (false: the Job was sent again; true: the trial is
+  ``failed``) and the scheduler's ``decision`` when final;
 - ``table``: ``name``, ``row``: a row of a scheduler's own table (PBT's lineage);
 - ``end``: ``status``, ``error``, ``wall_time_s``, and whatever the run adds.
 

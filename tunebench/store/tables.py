@@ -3,7 +3,8 @@
 :func:`derive` folds the events of :mod:`tunebench.store.journal` into :class:`Tables`; the
 run writes exactly these, and replay, resume, compare and the report read them back the same
 way. A trial's status follows its last event: ``running`` after a Job, then the decision of
-its last result (``continue`` and ``pause`` leave it ``paused``), or a ``status`` event.
+its last result (``continue`` and ``pause`` leave it ``paused``), a ``status`` event, or a
+final ``failure`` event (``failed``, with the error). A failed trial is never the best one.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Tables:
     start: dict[str, Any] | None
     end: dict[str, Any] | None
     mode: str
+    failures: list[dict[str, Any]] = field(default_factory=list)
 
     def best(self) -> pd.Series | None:
         """The best trial's row: best last score (non-finite ranks worst), ties to the lower id."""
@@ -81,6 +83,9 @@ def fold_trials(events: Iterable[dict[str, Any]]) -> dict[int, TrialRow]:
             row = trials[int(e["trial_id"])]
             row.status = str(e["status"])
             row.error = e.get("error", row.error)
+        elif kind == "failure" and e.get("final"):
+            row = trials[int(e["trial_id"])]
+            row.status, row.error = "failed", e.get("error")
     return trials
 
 
@@ -117,8 +122,9 @@ def results_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def best_trial(trials: pd.DataFrame, mode: str) -> pd.Series | None:
-    """The trial with the best last score; a non-finite score ranks worst; ties to the lower id."""
-    scored = trials[trials["last_score"].notna()] if len(trials) else trials
+    """The trial with the best last score; a non-finite score ranks worst; ties to the lower id;
+    a failed trial is not a candidate."""
+    scored = trials[trials["last_score"].notna() & (trials["status"] != "failed")] if len(trials) else trials
     if scored.empty:
         return None
     keys = [(rank_key(s, mode), -int(t)) for s, t in zip(scored["last_score"], scored["trial_id"])]
@@ -137,13 +143,15 @@ def derive(events: Iterable[dict[str, Any]]) -> Tables:
     for e in events:
         if e["kind"] == "table":
             extra.setdefault(str(e["name"]), []).append(e["row"])
-    return Tables(results, trials, {k: pd.DataFrame(v) for k, v in extra.items()}, start, end, mode)
+    failures = [e for e in events if e["kind"] == "failure"]
+    return Tables(results, trials, {k: pd.DataFrame(v) for k, v in extra.items()}, start, end, mode, failures)
 
 
 def counts(tables: Tables) -> dict[str, Any]:
-    """The summary's numbers that follow from the journal alone."""
+    """The summary's numbers that follow from the journal alone: ``failures`` counts failed
+    trials, ``failed_jobs`` every failed attempt, ``retries`` the attempts sent again."""
     best = tables.best()
-    res, trials = tables.results, tables.trials
+    res, trials, failures = tables.results, tables.trials, tables.failures
     return {
         "n_trials": int(len(trials)),
         "n_results": int(len(res)),
@@ -152,4 +160,6 @@ def counts(tables: Tables) -> dict[str, Any]:
         "best_score": None if best is None else float(best["last_score"]),
         "best_config": None if best is None else json.loads(best["config"]),
         "failures": int((trials["status"] == "failed").sum()) if len(trials) else 0,
+        "failed_jobs": sum(1 for _ in failures),
+        "retries": sum(1 for e in failures if not e.get("final")),
     }
