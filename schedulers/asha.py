@@ -45,11 +45,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tunebench.scheduler import Scheduler, check_int
+from tunebench.checks import Int, OneOf, check
+from tunebench.scheduler import Scheduler
 from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
 
-from schedulers.rungs import VARIANTS, check_eta, check_n_trials
+from schedulers.rungs import ETA, MAX_ITER, VARIANTS
 
 Entry = tuple[float, int]  # (-key, trial_id): ascending order is best first, ties to the lower id
 
@@ -178,6 +179,14 @@ class ASHA(Scheduler):
     """
 
     name = "asha"
+    params = {
+        "max_iter": MAX_ITER,
+        "grace": Int(1, note="steps before the first rung"),
+        "eta": ETA,
+        "brackets": Int(1, note="at most the number of rungs"),
+        "variant": OneOf(VARIANTS),
+        "n_trials": Int(1, optional=True, note="null: no limit"),
+    }
 
     def __init__(
         self,
@@ -194,20 +203,16 @@ class ASHA(Scheduler):
         n_trials: int | None = None,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
-        self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
-        self.grace = check_int("grace", grace, 1, "steps before the first rung")
-        self.eta = check_eta(eta)
-        if self.grace > self.max_iter:
-            raise ValueError(f"grace must be <= max_iter ({self.max_iter}), got {self.grace}")
+        self.max_iter: int = check(self, "max_iter", max_iter)
+        self.grace: int = check(self, "grace", grace)
+        self.eta: int = check(self, "eta", eta)
+        Int(1, self.max_iter, note="at most max_iter").check("grace", self.grace)
+        self.n_brackets: int = check(self, "brackets", brackets)
         n_levels = len(rung_levels(self.grace, self.eta, self.max_iter))
-        self.n_brackets = check_int("brackets", brackets, 1, f"at most {n_levels} for these rungs")
-        if self.n_brackets > n_levels:
-            raise ValueError(f"brackets must be an integer in [1, {n_levels}] for these rungs, got {brackets!r}")
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
-        self.variant = variant
+        Int(1, n_levels, note="the number of rungs for these grace, eta and max_iter").check("brackets", self.n_brackets)
+        self.variant: str = check(self, "variant", variant)
         self._promotion = variant == "promotion"
-        self.n_trials = check_n_trials(n_trials, allow_none=True)
+        self.n_trials: int | None = check(self, "n_trials", n_trials)
         self.levels = [rung_levels(self.grace, self.eta, self.max_iter, b) for b in range(self.n_brackets)]
         rung_type = PromotionRung if variant == "promotion" else StoppingRung
         self.rungs: list[list[Any]] = [[rung_type(level) for level in levels[:-1]] for levels in self.levels]

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunebench.scheduler import check_int
+from tunebench.checks import check
 from tunebench.searcher import Searcher
 
-from schedulers.rungs import ceil_div, check_eta, planned_steps
+from schedulers.rungs import ETA, MAX_ITER, ceil_div, planned_steps
 from schedulers.successive_halving import BracketScheduler
 
 
@@ -85,6 +85,7 @@ class Hyperband(BracketScheduler):
     """
 
     name = "hyperband"
+    params = {"max_iter": MAX_ITER, "eta": ETA}
 
     def __init__(
         self,
@@ -100,7 +101,7 @@ class Hyperband(BracketScheduler):
         bracket_order: str = "auto",
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol, bracket_order=bracket_order)
-        self.max_iter = check_int("max_iter", max_iter, 1, "the most steps any trial may get")
-        self.eta = check_eta(eta)
+        self.max_iter: int = check(self, "max_iter", max_iter)
+        self.eta: int = check(self, "eta", eta)
         for s, rungs in hyperband_brackets(self.max_iter, self.eta):
             self.add_bracket(s, rungs)

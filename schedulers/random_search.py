@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from tunebench.scheduler import Scheduler, check_int
+from tunebench.checks import Int, check
+from tunebench.scheduler import Scheduler
 from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
-from schedulers.rungs import check_n_trials
+from schedulers.rungs import N_TRIALS
 
 
 def report_steps(max_iter: int, report_every: int) -> list[int]:
@@ -45,6 +46,7 @@ class RandomSearch(Scheduler):
     """
 
     name = "random"
+    params = {"n_trials": N_TRIALS, "max_iter": Int(1, note="the steps every trial trains"), "report_every": Int(1, note="steps per Job")}
 
     def __init__(
         self,
@@ -58,9 +60,9 @@ class RandomSearch(Scheduler):
         report_every: int = 1,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
-        self.n_trials: int = check_n_trials(n_trials)  # type: ignore[assignment]
-        self.max_iter = check_int("max_iter", max_iter, 1, "the steps every trial trains")
-        self.report_every = check_int("report_every", report_every, 1, "steps per Job")
+        self.n_trials: int = check(self, "n_trials", n_trials)
+        self.max_iter: int = check(self, "max_iter", max_iter)
+        self.report_every: int = check(self, "report_every", report_every)
         self._ready: deque[int] = deque()
         self._completed = 0
 

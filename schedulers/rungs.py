@@ -1,4 +1,4 @@
-"""Pure helpers shared by the rung-based schedulers: validation, step plans, plateaus.
+"""Pure helpers shared by the rung-based schedulers: their parameter checks, step plans, plateaus.
 
 Nothing here holds state; every function can be tested alone.
 
@@ -10,10 +10,9 @@ Nothing here holds state; every function can be tested alone.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
-from tunebench.scheduler import check_int
+from tunebench.checks import Float, Int
 from tunebench.scores import rank_key
 
 VARIANTS = ("promotion", "stopping")
@@ -24,31 +23,11 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def check_eta(value: Any) -> int:
-    """``eta`` (the cut rate) must be an integer >= 2."""
-    return check_int("eta", value, 2, "the cut rate: each rung keeps 1/eta of the trials")
-
-
-def check_patience(value: Any) -> int | None:
-    """``patience`` is ``None`` (off) or an integer number of steps >= 1."""
-    if value is None:
-        return None
-    return check_int("patience", value, 1, "or null to turn early stopping off")
-
-
-def check_tol(value: Any) -> float:
-    """``tol`` is a finite number >= 0: the least improvement that counts as progress."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    if not ok:
-        raise ValueError(f"tol must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def check_n_trials(value: Any, *, allow_none: bool = False) -> int | None:
-    """``n_trials`` is an integer >= 1 (or ``None`` = unbounded, where allowed)."""
-    if value is None and allow_none:
-        return None
-    return check_int("n_trials", value, 1, "or null for no limit" if allow_none else None)
+ETA = Int(2, note="the cut rate: each rung keeps 1/eta of the trials")
+MAX_ITER = Int(1, note="the most steps any trial may get")
+N_TRIALS = Int(1)
+PATIENCE = Int(1, optional=True, note="steps without progress before a trial stops; null: never")
+TOL = Float(0, note="the least improvement that counts as progress")
 
 
 def planned_steps(rungs: Sequence[tuple[int, int]]) -> int:

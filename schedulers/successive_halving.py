@@ -17,13 +17,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from tunebench.scheduler import Scheduler, check_int
+from tunebench.checks import Int, OneOf, check
+from tunebench.scheduler import Scheduler
 from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
-from schedulers.rungs import (
-    check_eta, check_n_trials, check_patience, check_tol, planned_steps, plateaued, steps_after,
-)
+from schedulers.rungs import ETA, MAX_ITER, N_TRIALS, PATIENCE, TOL, planned_steps, plateaued, steps_after
 
 
 BRACKET_ORDERS = ("auto", "longest_first", "aggressive_first", "balanced")
@@ -172,6 +171,8 @@ class BracketScheduler(Scheduler):
     (:meth:`on_failure`: it raised or ran out of time) drops out of its rung the same way.
     """
 
+    params = {"patience": PATIENCE, "tol": TOL, "bracket_order": OneOf(BRACKET_ORDERS)}
+
     def __init__(
         self,
         space: Any,
@@ -184,11 +185,9 @@ class BracketScheduler(Scheduler):
         bracket_order: str = "auto",
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
-        self.patience = check_patience(patience)
-        self.tol = check_tol(tol)
-        if bracket_order not in BRACKET_ORDERS:
-            raise ValueError(f"bracket_order must be one of {', '.join(BRACKET_ORDERS)}, got {bracket_order!r}")
-        self.bracket_order = bracket_order
+        self.patience: int | None = check(self, "patience", patience)
+        self.tol: float = check(self, "tol", tol)
+        self.bracket_order: str = check(self, "bracket_order", bracket_order)
         self.total_steps: int | None = None
         self.brackets: list[Bracket] = []
         self._bracket_of: dict[int, Bracket] = {}
@@ -305,6 +304,7 @@ class SuccessiveHalving(BracketScheduler):
     """
 
     name = "successive_halving"
+    params = {"n_trials": N_TRIALS, "min_iter": Int(1, note="steps at the first rung"), "max_iter": MAX_ITER, "eta": ETA}
 
     def __init__(
         self,
@@ -321,10 +321,9 @@ class SuccessiveHalving(BracketScheduler):
         tol: float = 0.001,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol)
-        self.n_trials = check_n_trials(n_trials)
-        self.min_iter = check_int("min_iter", min_iter, 1)
-        self.max_iter = check_int("max_iter", max_iter, 1)
-        self.eta = check_eta(eta)
-        if self.min_iter > self.max_iter:
-            raise ValueError(f"min_iter must be <= max_iter ({self.max_iter}), got {self.min_iter}")
+        self.n_trials: int = check(self, "n_trials", n_trials)
+        self.min_iter: int = check(self, "min_iter", min_iter)
+        self.max_iter: int = check(self, "max_iter", max_iter)
+        self.eta: int = check(self, "eta", eta)
+        Int(1, self.max_iter, note="at most max_iter").check("min_iter", self.min_iter)
         self.add_bracket(0, sh_rungs(self.n_trials, self.min_iter, self.max_iter, self.eta))  # type: ignore[arg-type]

@@ -196,7 +196,7 @@ def test_conditional_parameter_follows_its_case() -> None:
     [
         ({"nope": ["perturb"]}, ["explore.nope", "not a parameter"]),
         ({"x": [{"perturbb": 1}]}, ["explore.x[0]", "unknown operator", "perturb"]),
-        ({"x": [{"perturb": [0.8, -1]}]}, ["explore.x[0].perturb", "factors > 0"]),
+        ({"x": [{"perturb": [0.8, -1]}]}, ["explore.x[0].perturb", "each a number > 0"]),
         ({"x": [{"resample": 2}]}, ["explore.x[0].resample", "[0, 1]"]),
         ({"c": [{"perturb": [0.8]}]}, ["explore.c[0]", "does not apply to Choice"]),
         ({"x": [{"neighbour": 1}]}, ["explore.x[0]", "does not apply to Uniform"]),

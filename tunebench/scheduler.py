@@ -11,7 +11,8 @@ space with ``self.rng``, which the ``random`` searcher reproduces draw for draw.
 
 Plugins live outside the core (the top-level ``schedulers`` package, or any third party's) and
 are found by name through the ``tunebench.schedulers`` entry-point group. Their keyword
-arguments are their config keys; ``__init__`` validates them and raises ``ValueError`` naming
+arguments are their config keys; a class declares the check of each in ``params`` and
+``__init__`` validates them with :func:`tunebench.checks.check`, whose ``ParamError`` names
 the key, the value and what is allowed.
 """
 
@@ -23,6 +24,7 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
+from tunebench.checks import Check, OneOf, check
 from tunebench.scores import better, rank_key
 from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
@@ -50,25 +52,6 @@ _STATUS_AFTER = {
 }
 
 
-def check_int(name: str, value: Any, low: int, allowed: str | None = None) -> int:
-    """Validate an integer parameter ``>= low``; raise a ValueError that names it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}{' (' + allowed + ')' if allowed else ''}, got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    """Validate a number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be a number in {bracket}{low}, {high}], got {value!r}")
-    return float(value)
-
-
 class Scheduler(abc.ABC):
     """Base class of every scheduler plugin.
 
@@ -78,10 +61,10 @@ class Scheduler(abc.ABC):
     """
 
     name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Check]] = {"mode": OneOf(MODES)}
 
     def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", searcher: Searcher | None = None) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        check(self, "mode", mode)
         if searcher is not None and searcher.mode != mode:
             raise ValueError(f"searcher {searcher.name!r} has mode {searcher.mode!r}, the scheduler {mode!r}: give both the same")
         self.space = space

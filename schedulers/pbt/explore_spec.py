@@ -6,9 +6,9 @@ ValueError naming the key (``explore.<param>[i].<operator>``), the value and wha
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
+from tunebench.checks import Check, Each, Float, Int
 from tunebench.space import Choice, Conditional, Constant, Domain, IntUniform, Mixture, Space, Uniform
 
 from schedulers.pbt.explore import OPERATORS, SUPPORTS, Chain, Op, import_callable
@@ -51,26 +51,18 @@ def parse_op(where: str, entry: Any, defaults: Mapping[str, Any]) -> Op:
     return Op(kind, check_arg(f"{where}.{kind}", kind, arg))
 
 
+ARGS: dict[str, Check] = {
+    "resample": Float(0, 1, note="a probability"),
+    "perturb": Each(Float(0, low_open=True), note="factors"),
+    "gaussian": Float(0, 10, low_open=True, note="a sigma, on the unit-space scale"),
+    "neighbour": Int(1, note="how many places to move at most"),
+}
+
+
 def check_arg(where: str, kind: str, arg: Any) -> Any:
     """Validate one operator's argument; return it in canonical (hashable) form."""
-    number = (int, float)
-    if kind == "resample":
-        if isinstance(arg, bool) or not isinstance(arg, number) or not 0 <= arg <= 1:
-            raise ValueError(f"{where} must be a probability in [0, 1], got {arg!r}")
-        return float(arg)
-    if kind == "perturb":
-        ok = isinstance(arg, Sequence) and not isinstance(arg, str) and len(arg) > 0
-        if not ok or any(isinstance(f, bool) or not isinstance(f, number) or not f > 0 or not math.isfinite(f) for f in arg):
-            raise ValueError(f"{where} must be a non-empty list of factors > 0, got {arg!r}")
-        return tuple(float(f) for f in arg)
-    if kind == "gaussian":
-        if isinstance(arg, bool) or not isinstance(arg, number) or not 0 < arg <= 10:
-            raise ValueError(f"{where} must be a sigma in (0, 10] (unit-space scale), got {arg!r}")
-        return float(arg)
-    if kind == "neighbour":
-        if isinstance(arg, bool) or not isinstance(arg, int) or arg < 1:
-            raise ValueError(f"{where} must be an integer >= 1 (how many places to move at most), got {arg!r}")
-        return int(arg)
+    if kind in ARGS:
+        return ARGS[kind].check(where, arg)
     try:
         import_callable(arg)
     except ValueError as exc:

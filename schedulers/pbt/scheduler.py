@@ -41,14 +41,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from tunebench.scheduler import Scheduler, check_float, check_int
+from tunebench.checks import Bool, Float, Int, OneOf, check
+from tunebench.scheduler import Scheduler
 from tunebench.scores import finite
 from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
 from schedulers.pbt.exploit import EXPLOITS, quantiles, ranked, submit_order, tournament, tournament_one, truncation, truncation_one
 from schedulers.pbt.explore import BOUNDARIES, explore_config
-from schedulers.pbt.explore_spec import check_arg, parse_explore
+from schedulers.pbt.explore_spec import ARGS, parse_explore
 from schedulers.pbt.lineage import LineageLog
 from schedulers.pbt.pb2 import PB2Explorer
 
@@ -76,6 +77,19 @@ class PBT(Scheduler):
     """Population Based Training: truncation or tournament exploit, composable explore, PB2."""
 
     name = "pbt"
+    params = {
+        "n_trials": Int(2, note="the population"),
+        "max_iter": Int(1),
+        "perturbation_interval": Int(1, note="steps between exploits"),
+        "burn_in": Int(0, note="steps before the first exploit"),
+        "quantile_fraction": Float(0, 0.5, low_open=True),
+        "synch": Bool(),
+        "exploit": OneOf(EXPLOITS),
+        "strategy": OneOf(STRATEGIES),
+        "resample_probability": ARGS["resample"],
+        "perturbation_factors": ARGS["perturb"],
+        "boundary": OneOf(BOUNDARIES),
+    }
 
     def __init__(
         self,
@@ -98,20 +112,17 @@ class PBT(Scheduler):
         boundary: str = "clip",
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
-        self.n_trials = check_int("n_trials", n_trials, 2, "a population of at least 2")
-        self.max_iter = check_int("max_iter", max_iter, 1)
-        self.interval = check_int("perturbation_interval", perturbation_interval, 1)
-        self.burn_in = check_int("burn_in", burn_in, 0)
-        self.quantile_fraction = check_float("quantile_fraction", quantile_fraction, 0.0, 0.5, low_open=True)
-        if not isinstance(synch, bool):
-            raise ValueError(f"synch must be true or false, got {synch!r}")
-        self.synch = synch
-        for key, value, allowed in (("exploit", exploit, EXPLOITS), ("strategy", strategy, STRATEGIES), ("boundary", boundary, BOUNDARIES)):
-            if value not in allowed:
-                raise ValueError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
-        self.exploit, self.strategy, self.boundary = exploit, strategy, boundary
-        p = check_arg("resample_probability", "resample", resample_probability)
-        factors = check_arg("perturbation_factors", "perturb", perturbation_factors)
+        self.n_trials: int = check(self, "n_trials", n_trials)
+        self.max_iter: int = check(self, "max_iter", max_iter)
+        self.interval: int = check(self, "perturbation_interval", perturbation_interval)
+        self.burn_in: int = check(self, "burn_in", burn_in)
+        self.quantile_fraction: float = check(self, "quantile_fraction", quantile_fraction)
+        self.synch: bool = check(self, "synch", synch)
+        self.exploit: str = check(self, "exploit", exploit)
+        self.strategy: str = check(self, "strategy", strategy)
+        self.boundary: str = check(self, "boundary", boundary)
+        p = check(self, "resample_probability", resample_probability)
+        factors = check(self, "perturbation_factors", perturbation_factors)
         self.chains = parse_explore(explore, space, p, factors)
         explorable = [n for n, chain in self.chains.items() if chain]
         self.pb2 = PB2Explorer(space, self.max_iter, explorable) if strategy == "pb2" else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from typing import Any, ClassVar
 
+from tunebench.checks import Check, Int, check
 from tunebench.clock import Clock, WallClock
 from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
@@ -27,10 +28,10 @@ class Executor(abc.ABC):
     needs_data: ClassVar[bool] = True  # False: runs without the workload's data (simulated)
     keeps: ClassVar[bool] = False  # True: keep / drop_kept hold snapshots (asynchronous PBT's donors)
 
+    params: ClassVar[dict[str, Check]] = {"n_workers": Int(1)}
+
     def __init__(self, n_workers: int = 2) -> None:
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-            raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
-        self.n_workers = n_workers
+        self.n_workers: int = check(self, "n_workers", n_workers)
         self._clock: Clock = WallClock()
 
     @property

@@ -1,4 +1,4 @@
-"""Cluster executors' common ground: addresses checked fast, option checks, a Ray session, and
+"""Cluster executors' common ground: addresses checked fast, a Ray session, and
 the base class of the ray, dask and dask-on-ray executors.
 
 An unreachable ``address`` must fail within seconds with a message that names it and says how
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from tunebench.checks import Int, Text, check
 from tunebench.executors.base import Executor, ExecutorError
 from tunebench.executors.ledger import Ledger
 
@@ -53,15 +54,6 @@ def parse_address(address: str, default_port: int) -> tuple[str, int]:
     return host, port if port is not None else default_port
 
 
-def check_address(key: str, address: object) -> str | None:
-    """Validate an ``address`` config value (``None`` or a non-empty string)."""
-    if address is None:
-        return None
-    if not isinstance(address, str) or not address.strip():
-        raise ValueError(f"{key} must be a cluster address such as host:port, or null to start a local cluster; got {address!r}")
-    return address.strip()
-
-
 def check_reachable(address: str, *, what: str, howto: str, default_port: int, timeout: float = 3.0) -> None:
     """Raise :class:`ExecutorError` unless a TCP connection to ``address`` opens within ``timeout``."""
     try:
@@ -76,30 +68,22 @@ def check_reachable(address: str, *, what: str, howto: str, default_port: int, t
         raise ExecutorError(f"cannot reach the {what} at {address!r} ({host}:{port}: {reason}); {howto}") from None
 
 
-def check_int(key: str, value: object, low: int) -> int:
-    """Validate an integer option ``>= low``; the ValueError names the key and the value."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
-    return value
-
-
-def check_seconds(key: str, value: object) -> float:
-    """Validate a duration in seconds ``> 0``; the ValueError names the key and the value."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{key} must be a number > 0, got {value!r}")
-    return float(value)
-
-
 class ClusterExecutor(Executor):
     """What the ray, dask and dask-on-ray executors share: the ``address``, ``queue`` and
     ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of checkpoints, and a
     scope that keeps this run's trials apart on long-lived workers."""
 
+    params = {
+        "address": Text("a cluster address such as host:port", optional=True, note="null: start a local cluster"),
+        "queue": Int(0, note="Jobs that wait unplaced beyond those the workers hold"),
+        "max_retries": Int(0, note="reruns of a Job that lost its worker"),
+    }
+
     def __init__(self, n_workers: int, address: str | None, queue: int, max_retries: int) -> None:
         super().__init__(n_workers)
-        self.address = check_address("address", address)
-        self.queue = check_int("queue", queue, 0)
-        self.max_retries = check_int("max_retries", max_retries, 0)
+        self.address: str | None = check(self, "address", address)
+        self.queue: int = check(self, "queue", queue)
+        self.max_retries: int = check(self, "max_retries", max_retries)
         self._ledger = Ledger(max_retries=self.max_retries)
         self._scope = uuid.uuid4().hex[:12]
 

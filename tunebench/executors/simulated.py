@@ -38,6 +38,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from tunebench.checks import Float, Int, OneOf, check
 from tunebench.clock import VirtualClock
 from tunebench.executors.base import Executor, ExecutorError
 from tunebench.trial import Job, Result
@@ -47,31 +48,19 @@ PRIORITIES = ("fifo", "score")
 ARRIVALS = ("finish", "shuffled")
 
 
-def _check_cost(key: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{key} must be a number of seconds >= 0 or null (the recording's median), got {value!r}")
-    return float(value)
-
-
-def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
-
-
-def _check_count(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} must be an integer >= 0, got {value!r}")
-    return value
-
-
 class SimulatedExecutor(Executor):
     """Replays recorded learning curves on virtual workers with a virtual clock."""
 
     name = "simulated"
     needs_data = False
+    params = {
+        "step_s": Float(0, optional=True, note="virtual seconds per step; null: the recording's median"),
+        "score_s": Float(0, optional=True, note="virtual seconds per score; null: the recording's median"),
+        "queue": Int(0, note="Jobs that wait beyond one per worker"),
+        "priority": OneOf(PRIORITIES),
+        "arrival": OneOf(ARRIVALS),
+        "arrival_seed": Int(0),
+    }
     keeps = True
 
     def __init__(
@@ -91,13 +80,13 @@ class SimulatedExecutor(Executor):
         except CurvesError as exc:
             raise ValueError(str(exc)) from None
         self.source = curves if isinstance(curves, str) else type(curves).__name__
-        costs = (_check_cost("step_s", step_s), _check_cost("score_s", score_s))
+        costs = (check(self, "step_s", step_s), check(self, "score_s", score_s))
         self.step_s = self.curves.step_s if costs[0] is None else costs[0]
         self.score_s = self.curves.score_s if costs[1] is None else costs[1]
-        self.queue = _check_count("queue", queue)
-        self.priority = _check_choice("priority", priority, PRIORITIES)
-        self.arrival = _check_choice("arrival", arrival, ARRIVALS)
-        self.arrival_seed = _check_count("arrival_seed", arrival_seed)
+        self.queue: int = check(self, "queue", queue)
+        self.priority: str = check(self, "priority", priority)
+        self.arrival: str = check(self, "arrival", arrival)
+        self.arrival_seed: int = check(self, "arrival_seed", arrival_seed)
         self._reset()
 
     def _reset(self) -> None:
