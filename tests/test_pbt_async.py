@@ -1,22 +1,28 @@
 """Asynchronous PBT at full concurrency: donors are kept snapshots, so exploits happen at any
 worker count, and every clone copies a checkpoint that was really written.
 
-The loop here forwards the scheduler's snapshot requests (``pop_kept`` / ``pop_unkept``) to
-the executor's ``keep`` / ``drop_kept``, right after each result and each submitted Job; the
-executor is a virtual one that records every checkpoint written and refuses a clone of any
-other.
+The real loop forwards the scheduler's snapshot requests (``pop_kept`` / ``pop_unkept``) to
+the executor's ``keep`` / ``drop_kept``. Here the executor is first a virtual one whose
+checkpoints live in the cluster executors' ledger, which records every checkpoint written and
+refuses a clone of any other; then the simulated and local executors through ``run()``.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from schedulers.pbt import PBT
+from tests.conftest import tiny_config
+from tunebench.config import load_experiment
 from tunebench.executors.ledger import Ledger
+from tunebench.executors.local import LocalExecutor
 from tunebench.loop import Budget, Loop
+from tunebench.run import run as run_experiment
 from tunebench.sinks import Trace
+from tunebench.store import read_journal
 from tunebench.space import Space
 from tunebench.synthetic import ScoreFnExecutor
 from tunebench.trial import Job, Result
@@ -74,25 +80,10 @@ class SnapshotExecutor(ScoreFnExecutor):
         self.ledger.release(trial_id)
 
 
-class SnapshotLoop(Loop):
-    """The loop with snapshot forwarding: keep right after a result, drop after a submit."""
-
-    def __init__(self, scheduler, executor, *args, **kwargs) -> None:
-        super().__init__(scheduler, executor, *args, **kwargs)
-        scheduler.enable_keeping()
-
-    def drain(self) -> None:
-        for trial_id, step in self.scheduler.pop_kept():
-            self.executor.keep(trial_id, step)
-        super().drain()
-        for trial_id, step in self.scheduler.pop_unkept():
-            self.executor.drop_kept(trial_id, step)
-
-
 def run(pbt: PBT, score_fn, workers: int) -> tuple[Trace, SnapshotExecutor]:
     executor = SnapshotExecutor(score_fn, workers)
     trace = Trace()
-    SnapshotLoop(pbt, executor, executor.clock, [trace], Budget()).run()
+    Loop(pbt, executor, executor.clock, [trace], Budget()).run()
     return trace, executor
 
 
@@ -146,3 +137,61 @@ def test_without_keeping_no_snapshot_is_asked_for() -> None:
     trace = play(pbt, rising, 8)
     assert pbt.pop_kept() == [] and pbt.held == set() and pbt.finished
     assert sum(j.n_steps for j in trace.jobs) <= 8 * 12
+
+
+PBT_ASYNC = {"name": "pbt", "n_trials": 8, "max_iter": 27, "perturbation_interval": 3, "synch": False}
+
+
+@pytest.mark.parametrize("workers", [8, 16])
+def test_run_on_simulated_exploits_with_as_many_workers_as_members(tmp_path: Path, workers: int) -> None:
+    raw = tiny_config(PBT_ASYNC)
+    raw["executor"] = {"name": "simulated", "curves": "sgd-circles", "n_workers": workers}
+    out = run_experiment(load_experiment(raw=raw), tmp_path / "sim", progress=False)
+    log = out.extra["pbt_log"]
+    clones = log[log["strategy"] != "init"]
+    assert out.summary["status"] == "completed" and len(clones) > 0
+    assert (out.trials["parent"].notna()).sum() == len(clones)
+    assert from_snapshots(tmp_path / "sim") > 0
+
+
+def from_snapshots(run_dir: Path) -> int:
+    """Clone Jobs whose donor had already trained past the clone step when they went out:
+    they could only start from a kept snapshot."""
+    out_from: dict[int, int] = {}  # trial -> start step of its latest Job out
+    n = 0
+    for e in read_journal(run_dir):
+        if e["kind"] != "job":
+            continue
+        if e["clone_from"] is not None:
+            donor, step = e["clone_from"]
+            n += out_from.get(donor, -1) >= step
+        out_from[e["trial_id"]] = e["start_step"]
+    return n
+
+
+class CountingLocal(LocalExecutor):
+    """The local executor, counting the snapshots it is asked to keep and to drop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept_calls: list[tuple[int, int]] = []
+        self.dropped: list[tuple[int, int]] = []
+
+    def keep(self, trial_id: int, step: int) -> None:
+        self.kept_calls.append((trial_id, step))
+        super().keep(trial_id, step)
+
+    def drop_kept(self, trial_id: int, step: int) -> None:
+        self.dropped.append((trial_id, step))
+        super().drop_kept(trial_id, step)
+
+
+def test_run_on_local_keeps_snapshots_and_exploits(tmp_path: Path) -> None:
+    """The local executor runs one Job at a time, so a donor is always paused when a member
+    loses; the loop still passes every snapshot request on and every release back."""
+    raw = tiny_config({**PBT_ASYNC, "n_trials": 4, "max_iter": 12})
+    executor = CountingLocal()
+    out = run_experiment(load_experiment(raw=raw), tmp_path / "local", progress=False, executor=executor)
+    log = out.extra["pbt_log"]
+    assert out.summary["status"] == "completed" and (log["strategy"] != "init").any()
+    assert executor.kept_calls and set(executor.kept_calls) == set(executor.dropped)
