@@ -24,13 +24,14 @@ COMMANDS = ("run", "resume", "list", "replay", "compare", "report", "record")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from tunebench.checks import ParamError
     from tunebench.config import ConfigError
     from tunebench.executors.base import ExecutorError
     from tunebench.registry import RegistryError
     from tunebench.space import SpaceError
     from tunebench.store import StoreError
 
-    return (ConfigError, ExecutorError, RegistryError, SpaceError, StoreError)
+    return (ConfigError, ExecutorError, ParamError, RegistryError, SpaceError, StoreError)
 
 
 def _run_failures() -> tuple[type[BaseException], ...]:

@@ -19,19 +19,17 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from tunebench.checks import check_int
     from tunebench.compare.matrix import load_matrix
     from tunebench.compare.runner import compare
-    from tunebench.config import ConfigError
 
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs must be an integer >= 1, got {args.jobs}")
+    check_int("--jobs", args.jobs, 1)
     matrix = load_matrix(args.matrix, args.set or [])
     out = compare(matrix, Path(args.out) if args.out else Path("runs") / matrix.name, jobs=args.jobs)
     if not args.no_report:
-        from tunebench.report.build import build_report
+        from tunebench.report import build_report
 
-        paths = build_report(out)
-        for path in paths.values() if isinstance(paths, dict) else paths:
+        for path in build_report(out).all:
             print(f"report: {path}")
     print(f"comparison: {out}")
     return 0

@@ -46,19 +46,18 @@ def recording_scheduler(name: str = "random") -> type:
 def record(config: str, n_configs: int, out: str | Path, overrides: list[str] = (), max_iter: int | None = None,
            run_dir: str | Path | None = None, description: str | None = None, progress: bool = True) -> Path:
     """Record ``n_configs`` curves of the experiment in ``config``; return the recording's path."""
+    from tunebench.checks import check_int
     from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
     from tunebench.run import run
     from tunebench.workloads.curves import curves_from_run, write_curves
 
     if not str(out).endswith(".parquet"):
         raise ConfigError(f"--out {str(out)!r}: a recording is a .parquet file")
-    if isinstance(n_configs, bool) or not isinstance(n_configs, int) or n_configs < 1:
-        raise ConfigError(f"--n-configs must be an integer >= 1, got {n_configs!r}")
+    check_int("--n-configs", n_configs, 1)
     raw = load_yaml(config)
     apply_overrides(raw, list(overrides))
     steps = max_iter if max_iter is not None else (raw.get("scheduler") or {}).get("max_iter")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ConfigError(f"--max-iter must be an integer >= 1 (or give the config a scheduler.max_iter), got {steps!r}")
+    check_int("--max-iter", steps, 1, note="or give the config a scheduler.max_iter")
     raw["scheduler"] = {"name": "random", "n_trials": n_configs, "max_iter": steps, "report_every": 1}
     raw["budget"] = {}
     exp = load_experiment(raw=raw)
