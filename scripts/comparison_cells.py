@@ -2,8 +2,9 @@
 
 One row per ``done`` cell of ``DIR/matrix.json``: its label, the scheduler entry it came from,
 searcher, workers, executor, workload and seed, and from its run directory the best validation
-score (at any step, and among results at ``max_iter``), trials, calls, (virtual) wall time and
-the time and calls until a score at or past ``target`` was first observed (``inf``: never).
+score (at any step, and among results at ``max_iter``), its test score, trials, calls, (virtual)
+wall time, the time and calls until a score at or past ``target`` was first observed (``inf``:
+never) and the time until the cell's own best was.
 The scripts run their matrix through :func:`tunebench.compare.runner.compare` and then read it
 back with :func:`cell_table`, so every number comes from ordinary run directories.
 """
@@ -69,6 +70,7 @@ def cell_row(root: Path, cell: dict[str, Any], target: float | None, max_iter: i
         "best_final": float(final["score"].iloc[int(np.argmax(keys))]) if keys else math.nan,
         "trials": summary.get("n_trials"), "calls": summary.get("partial_fit_calls"), "wall_s": summary.get("wall_time_s"),
         "to_target_s": first_reach(results, target, mode, "elapsed_s"), "to_target_calls": first_reach(results, target, mode, "calls"),
+        "to_best_s": first_reach(results, summary.get("best_score"), mode, "elapsed_s"), "test": summary.get("test_score"),
         "mode": mode, "dir": str(root / cell["dir"]),
     }
 

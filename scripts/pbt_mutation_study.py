@@ -1,102 +1,62 @@
-"""Compare PBT explore strategies over several seeds (configs/pbt-mutations.yaml).
+"""Compare PBT explore strategies over several seeds: the ``configs/study-pbt-mutations-*.yaml`` matrices.
 
-For every workload x strategy x seed it runs one PBT experiment through the public Python
-API, then writes
+Each matrix (one per workload: ``sgd``, ``autoencoder``) lists one PBT scheduler entry per
+strategy; ``tunebench compare`` runs every strategy x seed cell (finished cells are kept, so a
+rerun only post-processes), and this script reads the run directories back and writes
 
 - ``results/pbt_mutations.md`` and ``.json``: the best validation score per strategy (median,
   interquartile range and range over seeds; the median test score of the best trial);
 - ``results/pbt_mutations/<workload>-scores.png``: every seed's best score per strategy;
 - ``results/pbt_mutations/<workload>-<strategy>/``: the hyperparameter schedules and family
-  tree of the first seed's run;
-- ``results/pbt_mutations/runs/``: every run directory (replayable with ``tunebench replay``).
+  tree of the first seed's run.
 
+The run directories stay under ``--out`` (default ``runs/study-pbt-mutations/<workload>/``),
+replayable with ``tunebench replay``; ``tunebench report`` builds each comparison's report.
 Seeds pair the runs: a seed fixes the data split and the initial population, so strategies
 differ only in how clones explore.
 
-    python scripts/pbt_mutation_study.py [--config configs/pbt-mutations.yaml] [--seeds 3] [--jobs 2]
+    python scripts/pbt_mutation_study.py [--workloads sgd] [--seeds 3] [--jobs 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
-import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
-import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from comparison_cells import cell_table, run_matrix  # noqa: E402
+from tunebench.config import load_yaml  # noqa: E402
+from tunebench.store import read_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKLOADS = ("sgd", "autoencoder")
 
 
-@dataclass(frozen=True)
-class Task:
-    """One run of the study."""
-
-    workload: str
-    strategy: str
-    seed: int
-    raw: dict[str, Any]
-    out_dir: Path
+def matrix_path(workload: str) -> Path:
+    return ROOT / "configs" / f"study-pbt-mutations-{workload}.yaml"
 
 
-def load_study(path: Path) -> dict[str, Any]:
-    study = yaml.safe_load(path.read_text())
-    for key in ("seeds", "strategies", "workloads"):
-        if key not in study:
-            raise SystemExit(f"{path}: missing key {key!r}")
-    return study
-
-
-def experiment(study: dict[str, Any], workload: str, strategy: str, seed: int) -> dict[str, Any]:
-    """The experiment config of one run: the workload's base with the strategy's explore."""
-    spec = study["workloads"][workload]
-    raw = copy.deepcopy(spec["experiment"])
-    raw["seed"] = seed
-    raw["name"] = f"{workload}-{strategy}"
-    sched = raw["scheduler"]
-    sched["boundary"] = study.get("boundary", "clip")
-    chosen = study["strategies"][strategy]
-    if chosen.get("strategy") == "pb2":
-        sched["strategy"] = "pb2"
-    if "chain" in chosen:
-        sched["explore"] = {param: copy.deepcopy(chosen["chain"]) for param in spec["explore"]}
-    return raw
-
-
-def tasks(study: dict[str, Any], runs_dir: Path, workloads: Sequence[str], strategies: Sequence[str], seeds: Sequence[int]) -> list[Task]:
-    return [
-        Task(w, s, seed, experiment(study, w, s, seed), runs_dir / f"{w}-{s}-seed{seed}")
-        for w in workloads
-        for seed in seeds
-        for s in strategies
-    ]
-
-
-def run_task(task: Task) -> dict[str, Any]:
-    """Run one experiment (in a worker process); return its row for the table."""
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    from tunebench.config import load_experiment
-    from tunebench.run import run
-
-    t0 = time.time()
-    result = run(load_experiment(raw=task.raw), task.out_dir, progress=False)
-    s = result.summary
-    log = result.extra.get("pbt_log")
-    return {
-        "workload": task.workload, "strategy": task.strategy, "seed": task.seed,
-        "best_score": s["best_score"], "test_score": s["test_score"], "best_trial": s["best_trial"],
-        "n_trials": s["n_trials"], "exploits": int((log["strategy"] != "init").sum()) if log is not None else 0,
-        "partial_fit_calls": s["partial_fit_calls"], "wall_time_s": time.time() - t0, "run_dir": str(task.out_dir),
-    }
+def rows_of(out: Path, workload: str) -> pd.DataFrame:
+    """One row per finished cell: the strategy (its label), seed, scores, exploits, run dir."""
+    cells = cell_table(out)
+    rows = []
+    for c in cells.itertuples():
+        summary, _, _, extra = read_run(c.dir)
+        log = extra.get("pbt_log")
+        rows.append({
+            "workload": workload, "strategy": c.label, "seed": int(c.seed), "best_score": c.best, "test_score": c.test,
+            "best_trial": summary.get("best_trial"), "n_trials": c.trials,
+            "exploits": int((log["strategy"] != "init").sum()) if log is not None and "strategy" in log else 0,
+            "partial_fit_calls": c.calls, "wall_time_s": c.wall_s, "run_dir": c.dir,
+        })
+    return pd.DataFrame(rows)
 
 
 def summarise(rows: pd.DataFrame, order: Sequence[str], workloads: Sequence[str]) -> pd.DataFrame:
@@ -170,35 +130,30 @@ def score_plot(rows: pd.DataFrame, workload: str, order: Sequence[str], out: Pat
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(ROOT / "configs" / "pbt-mutations.yaml"))
-    p.add_argument("--seeds", type=int, help="use only the first N seeds of the config")
-    p.add_argument("--workloads", help="comma-separated subset, e.g. sgd")
-    p.add_argument("--strategies", help="comma-separated subset, e.g. perturb,pb2")
-    p.add_argument("--jobs", type=int, default=2, help="runs at once (processes)")
+    p.add_argument("--seeds", type=int, help="use only the first N seeds of the matrices")
+    p.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset, e.g. sgd")
+    p.add_argument("--jobs", type=int, default=2, help="cells run at once (processes)")
+    p.add_argument("--out", default=str(ROOT / "runs" / "study-pbt-mutations"), help="one comparison directory per workload under it")
     p.add_argument("--results", default=str(ROOT / "results"), help="output folder")
     args = p.parse_args(argv)
 
-    study = load_study(Path(args.config))
-    seeds = list(study["seeds"])[: args.seeds] if args.seeds else list(study["seeds"])
-    workloads = args.workloads.split(",") if args.workloads else list(study["workloads"])
-    strategies = args.strategies.split(",") if args.strategies else list(study["strategies"])
-    results = Path(args.results)
-    plots = results / "pbt_mutations"
-    runs_dir = plots / "runs"
-    shutil.rmtree(runs_dir, ignore_errors=True)
-    todo = tasks(study, runs_dir, workloads, strategies, seeds)
-    print(f"{len(todo)} runs: {', '.join(workloads)} x {', '.join(strategies)} x seeds {seeds}", file=sys.stderr)
+    workloads = args.workloads.split(",")
+    unknown = sorted(set(workloads) - set(WORKLOADS))
+    if unknown:
+        raise SystemExit(f"--workloads: unknown {', '.join(unknown)}; allowed: {', '.join(WORKLOADS)}")
+    results, plots = Path(args.results), Path(args.results) / "pbt_mutations"
+    frames, strategies, seeds = [], [], []
     t0 = time.time()
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-        rows = []
-        for row in pool.map(run_task, todo):
-            rows.append(row)
-            print(f"  {row['workload']:<12} {row['strategy']:<17} seed {row['seed']}: best {row['best_score']:.4f} "
-                  f"({row['wall_time_s']:.1f} s)", file=sys.stderr)
-    frame = pd.DataFrame(rows)
+    for workload in workloads:
+        raw = load_yaml(matrix_path(workload))
+        seeds = list(raw["seeds"])[: args.seeds] if args.seeds else list(raw["seeds"])
+        out = run_matrix(matrix_path(workload), Path(args.out) / workload, [f"seeds={seeds}"], args.jobs)
+        frames.append(rows_of(out, workload))
+        strategies += [s["label"] for s in raw["schedulers"] if s["label"] not in strategies]
+    frame = pd.concat(frames, ignore_index=True)
     table = summarise(frame, strategies, workloads)
-    meta = {"config": os.path.relpath(args.config, ROOT), "seeds": seeds, "n_runs": len(rows), "jobs": args.jobs,
-            "wall_time_s": time.time() - t0}
+    meta = {"config": ", ".join(os.path.relpath(matrix_path(w), ROOT) for w in workloads), "seeds": seeds, "n_runs": len(frame),
+            "jobs": args.jobs, "wall_time_s": time.time() - t0}
     results.mkdir(parents=True, exist_ok=True)
     (results / "pbt_mutations.md").write_text(markdown(table, meta))
     (results / "pbt_mutations.json").write_text(json.dumps(
@@ -207,9 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from schedulers.pbt.plots import plot_run
 
     for workload in workloads:
+        part = frame[frame["workload"] == workload]
         score_plot(frame, workload, strategies, plots / f"{workload}-scores.png")
         for strategy in strategies:
-            plot_run(runs_dir / f"{workload}-{strategy}-seed{seeds[0]}", plots / f"{workload}-{strategy}")
+            first = part[(part["strategy"] == strategy) & (part["seed"] == seeds[0])]
+            if len(first):
+                plot_run(Path(first["run_dir"].iloc[0]), plots / f"{workload}-{strategy}")
     print((results / "pbt_mutations.md").read_text())
     print(f"tables: {results / 'pbt_mutations.md'}, {results / 'pbt_mutations.json'}; plots: {plots}", file=sys.stderr)
     return 0
