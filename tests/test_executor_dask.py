@@ -45,12 +45,12 @@ def test_asha_promotion_runs_on_dask(tmp_path) -> None:
 
 
 def test_score_priority_runs_the_best_trial_first_when_workers_are_scarce() -> None:
-    """One worker, busy; three Jobs queue behind it. Under ``score`` they start best first;
-    under ``fifo`` in the order they came."""
+    """One worker holding one Job (``queue_depth: 1``), busy; three Jobs queue in Dask behind
+    it. Under ``score`` they start best first; under ``fifo`` in the order they came."""
     workload = SlowSGDWorkload(dataset="circles", n_samples=600)
     cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
     order = {}
-    with DaskExecutor(n_workers=1, queue=3) as ex:
+    with DaskExecutor(n_workers=1, queue=3, queue_depth=1) as ex:
         ex.start(workload, workload.load(0))
         for mode, base in (("score", 0), ("fifo", 10)):
             ex.priority = mode
@@ -87,6 +87,7 @@ def test_unreachable_address_fails_fast_and_clearly() -> None:
     [
         ({"priority": "best"}, "priority"),
         ({"queue": -2}, "queue"),
+        ({"queue_depth": 0}, "queue_depth"),
         ({"address": ""}, "address"),
         ({"connect_timeout_s": 0}, "connect_timeout_s"),
     ],

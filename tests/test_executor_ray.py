@@ -105,7 +105,7 @@ def test_unreachable_address_fails_fast_and_clearly() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"n_workers": 0}, "n_workers"), ({"queue": -1}, "queue"), ({"address": 7}, "address"), ({"max_retries": 1.5}, "max_retries")],
+    [({"n_workers": 0}, "n_workers"), ({"queue": -1}, "queue"), ({"queue_depth": 0}, "queue_depth"), ({"address": 7}, "address"), ({"max_retries": 1.5}, "max_retries")],
 )
 def test_bad_options_name_the_key(kwargs, key) -> None:
     with pytest.raises(ValueError, match=key):

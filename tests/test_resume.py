@@ -86,7 +86,10 @@ def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(tmp_path: 
     out = resume(tmp_path / "cut", progress=False)
     a, b = tables(full.out_dir), tables(out.out_dir)
     pd.testing.assert_frame_equal(a[0], b[0])
-    pd.testing.assert_frame_equal(a[1], b[1])
+    # With several Jobs out per worker, the label of a single result (pause, or stop/continue
+    # for the one that closes its rung) depends on arrival order; each trial's status does not.
+    labels = ["decision"]
+    pd.testing.assert_frame_equal(a[1].drop(columns=labels), b[1].drop(columns=labels))
 
 
 def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:

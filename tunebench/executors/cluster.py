@@ -69,20 +69,32 @@ def check_reachable(address: str, *, what: str, howto: str, default_port: int, t
 
 
 class ClusterExecutor(Executor):
-    """What the ray, dask and dask-on-ray executors share: the ``address``, ``queue`` and
-    ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of checkpoints, and a
-    scope that keeps this run's trials apart on long-lived workers."""
+    """What the ray, dask and dask-on-ray executors share: the ``address``, ``queue_depth``,
+    ``queue`` and ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of
+    checkpoints, and a scope that keeps this run's trials apart on long-lived workers.
+
+    ``queue_depth`` is how many Jobs each worker holds at once: the one it computes and
+    ``queue_depth - 1`` waiting their turn on it. A worker then starts its next Job the moment
+    the last one ends, while the driver is still taking in that Job's result and sending the
+    next one; with Jobs of a few milliseconds that round trip is otherwise idle worker time.
+    ``queue_depth: 1`` sends a worker its next Job only after its last result is in. ``queue``
+    counts further Jobs that wait unplaced beyond those (ordered by priority where the
+    executor orders them). The loop keeps :attr:`capacity` Jobs out; a scheduler's decisions
+    do not change with it when they do not depend on the order results arrive in (Hyperband's
+    and successive halving's synchronous rungs)."""
 
     params = {
         "address": Text("a cluster address such as host:port", optional=True, note="null: start a local cluster"),
         "queue": Int(0, note="Jobs that wait unplaced beyond those the workers hold"),
+        "queue_depth": Int(1, note="Jobs each worker holds at once"),
         "max_retries": Int(0, note="reruns of a Job that lost its worker"),
     }
 
-    def __init__(self, n_workers: int, address: str | None, queue: int, max_retries: int) -> None:
+    def __init__(self, n_workers: int, address: str | None, queue: int, max_retries: int, queue_depth: int = 2) -> None:
         super().__init__(n_workers)
         self.address: str | None = check(self, "address", address)
         self.queue: int = check(self, "queue", queue)
+        self.queue_depth: int = check(self, "queue_depth", queue_depth)
         self.max_retries: int = check(self, "max_retries", max_retries)
         self._ledger = Ledger(max_retries=self.max_retries)
         self._scope = uuid.uuid4().hex[:12]
@@ -91,7 +103,7 @@ class ClusterExecutor(Executor):
 
     @property
     def capacity(self) -> int:
-        return self.n_workers + self.queue
+        return self.n_workers * self.queue_depth + self.queue
 
     @property
     def pending(self) -> int:
@@ -105,7 +117,7 @@ class ClusterExecutor(Executor):
         self._ledger.drop_kept(trial_id, step)
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "queue": self.queue, **self._ledger.counts()}
+        return {**super().stats(), "queue_depth": self.queue_depth, "queue": self.queue, **self._ledger.counts()}
 
 
 @dataclass

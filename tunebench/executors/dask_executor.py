@@ -11,9 +11,16 @@ of earlier Jobs to recompute.
 so good trials run first when workers are scarce, as in Sievert et al., SciPy 2019);
 ``priority: fifo`` runs Jobs in the order they came. Workers are scarce when the cluster has
 fewer threads than ``n_workers`` (a shared cluster, lost workers) or when ``queue`` lets Jobs
-wait in Dask beyond one per worker. ``queue`` is 0 by default: the scheduler already hands out
-Jobs in the order it wants, and reordering a queue by score starves the low-scoring Jobs that a
-synchronous rung (Hyperband, successive halving) waits for before it can promote anyone.
+wait in Dask beyond those the workers hold. ``queue`` is 0 by default: the scheduler already
+hands out Jobs in the order it wants, and reordering a queue by score starves the low-scoring
+Jobs that a synchronous rung (Hyperband, successive halving) waits for before it can promote
+anyone.
+
+``queue_depth`` (2 by default) Jobs sit on each worker at once, so it starts the next one as
+soon as the last ends, without waiting for the driver (see
+:class:`~tunebench.executors.cluster.ClusterExecutor`). On a LocalCluster this executor starts
+that is Dask's ``worker-saturation``; Dask's work stealing moves a Job that waits behind a long
+one to a worker that has run dry.
 """
 
 from __future__ import annotations
@@ -82,16 +89,18 @@ busy on these, which on a small machine comes out of the trials' compute
 (``python scripts/bench_executors.py --only dask-idle``)."""
 
 
-def local_cluster_config() -> dict[str, Any]:
+def local_cluster_config(queue_depth: int = 1) -> dict[str, Any]:
     """Settings for a LocalCluster this executor starts.
 
-    Jobs beyond the free workers wait in the scheduler's queue, ordered by priority. By default
-    Dask hands each worker one extra task ahead of time (``worker-saturation: 1.1``), which
-    would jump that queue and could leave one worker holding two Jobs while another idles; at
-    1.0 a worker gets its next Job, the first one waiting, when it frees up. Diagnostics are as
-    in :data:`DIAGNOSTICS`.
+    Each single-threaded worker holds up to ``queue_depth`` Jobs (``worker-saturation``); Jobs
+    beyond those wait in the scheduler's queue, ordered by priority, and the first one waiting
+    goes to whichever worker frees a place. Dask's own default (1.1) would hand each worker a
+    second task whatever ``queue_depth`` says. Diagnostics are as in :data:`DIAGNOSTICS`.
+
+    >>> local_cluster_config(2)["distributed.scheduler.worker-saturation"]
+    2.0
     """
-    return {**DIAGNOSTICS, "distributed.scheduler.worker-saturation": 1.0}
+    return {**DIAGNOSTICS, "distributed.scheduler.worker-saturation": float(queue_depth)}
 
 
 class DaskExecutor(ClusterExecutor):
@@ -99,12 +108,14 @@ class DaskExecutor(ClusterExecutor):
 
     Keys: ``n_workers`` (LocalCluster workers; with ``address``, how many to wait for),
     ``address`` (a running scheduler, ``tcp://host:port``), ``priority`` (``score`` or
-    ``fifo``), ``queue`` (Jobs that may wait in Dask beyond one per worker; default 0), ``max_retries``
-    (reruns of a Job that Dask gives up on after losing workers), ``connect_timeout_s``.
+    ``fifo``), ``queue_depth`` (Jobs each worker holds at once; default 2, 1 for the old
+    one-at-a-time), ``queue`` (Jobs that may wait in Dask beyond those; default 0),
+    ``max_retries`` (reruns of a Job that Dask gives up on after losing workers),
+    ``connect_timeout_s``.
 
-    A running scheduler keeps its own ``worker-saturation`` (1.1 by default): each worker may
-    then take one Job ahead of its turn. Start it with
-    ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the strict order.
+    A running scheduler keeps its own ``worker-saturation`` (1.1 by default, which lets each
+    single-threaded worker hold two tasks). Start it with
+    ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=<queue_depth>`` to match.
     """
 
     name = "dask"
@@ -118,8 +129,9 @@ class DaskExecutor(ClusterExecutor):
         queue: int = 0,
         max_retries: int = 3,
         connect_timeout_s: float = 10.0,
+        queue_depth: int = 2,
     ) -> None:
-        super().__init__(n_workers, address, queue, max_retries)
+        super().__init__(n_workers, address, queue, max_retries, queue_depth)
         self.priority: str = check(self, "priority", priority)
         self.connect_timeout_s: float = check(self, "connect_timeout_s", connect_timeout_s)
         self._cluster: LocalCluster | None = None
@@ -154,7 +166,7 @@ class DaskExecutor(ClusterExecutor):
 
     def _connect(self) -> Client:
         if self.address is None:
-            with dask.config.set(local_cluster_config()):
+            with dask.config.set(local_cluster_config(self.queue_depth)):
                 self._cluster = LocalCluster(
                     n_workers=self.n_workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR,

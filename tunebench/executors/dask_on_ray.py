@@ -51,14 +51,17 @@ class DaskOnRayExecutor(ClusterExecutor):
     """Dask graphs computed by Ray (``ray_dask_get``); the dataset is one Ray object.
 
     Keys: ``n_workers`` (CPUs of a local Ray), ``address`` (a running Ray cluster; unset starts
-    a local one), ``queue`` (Jobs out beyond one per CPU), ``max_retries`` (reruns of a Job whose
-    Ray worker died, on top of Ray's own task retries).
+    a local one), ``queue_depth`` (Jobs out per CPU, so Ray starts the next task while the driver
+    takes in the last result; default 2), ``queue`` (Jobs out beyond those), ``max_retries``
+    (reruns of a Job whose Ray worker died, on top of Ray's own task retries).
     """
 
     name = "dask-on-ray"
 
-    def __init__(self, n_workers: int = 2, address: str | None = None, queue: int = 0, max_retries: int = 3) -> None:
-        super().__init__(n_workers, address, queue, max_retries)
+    def __init__(
+        self, n_workers: int = 2, address: str | None = None, queue: int = 0, max_retries: int = 3, queue_depth: int = 2
+    ) -> None:
+        super().__init__(n_workers, address, queue, max_retries, queue_depth)
         self._session: RaySession | None = None
         self._by_ref: dict[Any, Ticket] = {}
         self._workload: Workload | None = None

@@ -4,8 +4,11 @@ The dataset goes into the object store once (``ray.put``) and every actor maps i
 An actor keeps live Trainables of the trials it ran; each finished Job also returns its
 checkpoint as a second object reference, which the driver keeps. A trial's next Job goes to the
 actor that holds it live when that actor is free, and to any free actor otherwise (which
-restores the checkpoint). An actor that dies costs only the Jobs it had: a new actor takes its
-slot and they run again from the checkpoints they started from.
+restores the checkpoint). Each actor holds up to ``queue_depth`` Jobs in its queue, so it starts
+the next one while the driver takes in the last result; a Job goes to the actor with the fewest
+Jobs, then the fewest steps, queued on it, so it waits behind the least work. An actor that
+dies costs only the Jobs it had: a new actor takes its slot and they run again from the
+checkpoints they started from.
 
 By default a local Ray starts with ``num_cpus=n_workers`` (and is shut down at the end); with
 ``address`` the executor joins a running cluster and leaves it running.
@@ -88,9 +91,10 @@ class RayExecutor(ClusterExecutor):
     """Ray actors, one per worker slot; the dataset in the object store once.
 
     Keys: ``n_workers`` (actors, and the CPUs of a local Ray), ``address`` (a running cluster:
-    ``host:port``, ``ray://host:port`` or ``auto``; unset starts a local Ray), ``queue`` (Jobs
-    that may wait in actor queues beyond one per actor), ``max_retries`` (times a Job is rerun
-    after losing its actor), ``start_timeout_s`` (how long actors may take to come up).
+    ``host:port``, ``ray://host:port`` or ``auto``; unset starts a local Ray), ``queue_depth``
+    (Jobs each actor holds at once; default 2, 1 for the old one-at-a-time), ``queue`` (further
+    Jobs in actor queues beyond those), ``max_retries`` (times a Job is rerun after losing its
+    actor), ``start_timeout_s`` (how long actors may take to come up).
     """
 
     name = "ray"
@@ -103,8 +107,9 @@ class RayExecutor(ClusterExecutor):
         queue: int = 0,
         max_retries: int = 3,
         start_timeout_s: float = 120.0,
+        queue_depth: int = 2,
     ) -> None:
-        super().__init__(n_workers, address, queue, max_retries)
+        super().__init__(n_workers, address, queue, max_retries, queue_depth)
         self.start_timeout_s: float = check(self, "start_timeout_s", start_timeout_s)
         self._session: RaySession | None = None
         self._slots: list[Slot] = []
@@ -168,11 +173,15 @@ class RayExecutor(ClusterExecutor):
         self._dispatch(self._ledger.open(job, time.time()))
 
     def _pick(self, ticket: Ticket) -> Slot:
-        """The least loaded slot, preferring the one that holds the start checkpoint live."""
+        """The slot with the fewest Jobs queued, preferring the one that holds the start
+        checkpoint live, else the one with the fewest steps queued (it frees up soonest)."""
         load = min(len(s.running) for s in self._slots)
         free = [s for s in self._slots if len(s.running) == load]
         where = None if ticket.start is None else ticket.start.where
-        return next((s for s in free if s.index == where), free[0])
+        return next((s for s in free if s.index == where), None) or min(free, key=self._queued_steps)
+
+    def _queued_steps(self, slot: Slot) -> int:
+        return sum(self._ledger.out[token].job.n_steps for token in slot.running if token in self._ledger.out)
 
     def _dispatch(self, ticket: Ticket) -> None:
         slot = self._pick(ticket)
