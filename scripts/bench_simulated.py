@@ -1,6 +1,6 @@
 """Time the simulated executor through the full ``run()``: journal on disk, tables written.
 
-Two cases, each the median of ``--repeat`` runs (default 5):
+Two cases, each the median of ``--repeat`` runs (default 3):
 
 - ASHA (promotion, ``n_trials=10000``, ``max_iter=81``, eta 3) on 1,000 virtual workers;
 - Hyperband (``max_iter=243``, eta 3) on 32 virtual workers.
@@ -9,7 +9,7 @@ Beside each, the bare :func:`tunebench.synthetic.play` of the same scheduler (no
 tables, a score function instead of recorded curves), so the loop's and the store's share of
 the time shows. Writes ``results/bench_simulated.md`` and ``.json`` and prints the table::
 
-    python scripts/bench_simulated.py [--curves sgd-circles] [--repeat 5]
+    python scripts/bench_simulated.py [--curves sgd-circles] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def table(rows: list[dict[str, Any]], curves: str, repeat: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", default="sgd-circles", help="recording to replay (default sgd-circles)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     rows = [bench_case(args.curves, name, args.repeat) for name in CASES]
     text = table(rows, args.curves, args.repeat)

@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
@@ -107,6 +108,7 @@ class Loop:
         self.announced: set[int] = set()
         self.released: set[int] = set()
         self.best: int | None = None
+        self._ranked: list[tuple[float, int]] | None = None  # see track_best
         self.stop_reason: str | None = None
         self.t0 = clock.now() - offset_s
 
@@ -124,6 +126,7 @@ class Loop:
                     raise RuntimeError(
                         f"scheduler {type(self.scheduler).__name__} suggested nothing while no Job is out and it is not finished"
                     )
+                self.emit("on_wait")
                 for result in self.executor.wait():
                     self.absorb(result)
         finally:
@@ -237,16 +240,46 @@ class Loop:
     def key(self, trial: Trial) -> tuple[float, int]:
         return rank_key(trial.last_score, self.mode), -trial.trial_id
 
+    @property
+    def best(self) -> int | None:
+        """The best trial; setting it also notes its key at that moment (see :meth:`track_best`)."""
+        return self._best
+
+    @best.setter
+    def best(self, trial_id: int | None) -> None:
+        self._best = trial_id
+        self._best_key = None if trial_id is None else self.key(self.scheduler.trials[trial_id])
+
     def track_best(self, trial_id: int) -> None:
-        """Keep the best trial by last score; free the previous best's checkpoint if it stopped."""
+        """Keep the best trial by last score; free the previous best's checkpoint if it stopped.
+
+        Every other trial ranks below the best, so a report compares with the best alone,
+        unless it is the best's own and its key went down: then the runner-up is the top of
+        :attr:`_ranked`, a heap of every reported key, stale entries dropped as they surface."""
         trials = self.scheduler.trials
         previous = self.best
-        if previous is None or (trial_id != previous and self.key(trials[trial_id]) > self.key(trials[previous])):
+        key = self.key(trials[trial_id])
+        if self._ranked is None:
+            self._ranked = [(-k, -tid) for k, tid in map(self.key, self.scored())]
+            heapq.heapify(self._ranked)
+        heapq.heappush(self._ranked, (-key[0], -key[1]))
+        if previous is None or (trial_id != previous and key > self._best_key):
             self.best = trial_id
         elif trial_id == previous:
-            self.best = max(self.scored(), key=self.key).trial_id
+            self.best = trial_id if key >= self._best_key else self.runner_up()
         if previous is not None and previous != self.best and trials[previous].status == TrialStatus.STOPPED:
             self.release(previous)
+
+    def runner_up(self) -> int:
+        """The top trial of :attr:`_ranked` whose entry is its current key."""
+        assert self._ranked is not None
+        trials = self.scheduler.trials
+        while True:
+            neg, trial_id = self._ranked[0]
+            trial = trials[trial_id]
+            if trial.last_score is not None and trial.status != TrialStatus.FAILED and self.key(trial)[0] == -neg:
+                return trial_id
+            heapq.heappop(self._ranked)
 
     def scored(self) -> Iterable[Trial]:
         return (t for t in self.scheduler.trials.values() if t.last_score is not None and t.status != TrialStatus.FAILED)

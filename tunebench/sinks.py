@@ -8,7 +8,7 @@ under another event name). A sink implements the methods it cares about; the res
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tunebench.store.journal import Journal
@@ -38,29 +38,42 @@ class Sink:
     def on_row(self, table: str, row: dict[str, Any]) -> None:
         """A row of a scheduler's own table (PBT's lineage)."""
 
+    def on_wait(self) -> None:
+        """The loop is about to block for results: everything decided so far has been sent."""
+
     def close(self) -> None:
         """The loop is over."""
 
 
+RESULT_FIELDS = tuple(f.name for f in fields(Result))
+
+
 class JournalSink(Sink):
-    """Every event as a journal line; ``prefix`` renames the events (``retrain_job``, ...)."""
+    """Every event as a journal line; ``prefix`` renames the events (``retrain_job``, ...).
+
+    Lines are held by the journal and flushed in one write at each :meth:`on_wait` and at
+    :meth:`close` (see :mod:`tunebench.store.journal`); failures flush at once.
+    """
 
     def __init__(self, journal: Journal, prefix: str = "") -> None:
         self.journal, self.prefix = journal, prefix
 
     def on_trial(self, trial: Trial) -> None:
-        self.journal.log(self.prefix + "trial", trial_id=trial.trial_id, config=trial.config, seed=trial.seed,
-                         parent=trial.parent, tags=trial.tags)
+        self.journal.write(self.prefix + "trial", {"trial_id": trial.trial_id, "config": trial.config, "seed": trial.seed,
+                                                   "parent": trial.parent, "tags": trial.tags})
 
     def on_job(self, job: Job) -> None:
-        self.journal.log(self.prefix + "job", trial_id=job.trial_id, start_step=job.start_step, stop_step=job.stop_step,
-                         clone_from=job.clone_from, config=dict(job.config), seed=job.seed)
+        self.journal.write(self.prefix + "job", {"trial_id": job.trial_id, "start_step": job.start_step, "stop_step": job.stop_step,
+                                                 "clone_from": job.clone_from, "config": dict(job.config), "seed": job.seed})
 
     def on_result(self, result: Result, decision: Decision) -> None:
-        self.journal.log(self.prefix + "result", decision=decision.value, **asdict(result))
+        row: dict[str, Any] = {"decision": decision.value}
+        for name in RESULT_FIELDS:
+            row[name] = getattr(result, name)
+        self.journal.write(self.prefix + "result", row)
 
     def on_status(self, trial_id: int, status: str, error: str | None = None) -> None:
-        self.journal.log(self.prefix + "status", trial_id=trial_id, status=status, error=error)
+        self.journal.write(self.prefix + "status", {"trial_id": trial_id, "status": status, "error": error})
 
     def on_failure(self, job: Job, error: str, attempt: int, decision: Decision | None) -> None:
         self.journal.log(self.prefix + "failure", trial_id=job.trial_id, start_step=job.start_step, stop_step=job.stop_step,
@@ -68,7 +81,13 @@ class JournalSink(Sink):
                          decision=None if decision is None else decision.value)
 
     def on_row(self, table: str, row: dict[str, Any]) -> None:
-        self.journal.log(self.prefix + "table", name=table, row=row)
+        self.journal.write(self.prefix + "table", {"name": table, "row": row})
+
+    def on_wait(self) -> None:
+        self.journal.flush()
+
+    def close(self) -> None:
+        self.journal.flush()
 
 
 class ProgressSink(Sink):

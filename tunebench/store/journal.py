@@ -16,12 +16,17 @@ It is the one write path of a run. Events (``kind`` and its fields):
 - ``end``: ``status``, ``error``, ``wall_time_s``, and whatever the run adds.
 
 A run that dies keeps every line it flushed; a torn last line (the kill landed mid-write) is
-skipped by :func:`read_journal`.
+skipped by :func:`read_journal`. :meth:`Journal.log` flushes at once; the loop's events go
+through :meth:`Journal.write`, which holds lines until the next :meth:`Journal.flush`, and the
+loop flushes each time it is about to wait for results (``Sink.on_wait``): every decision is on
+disk before the run waits again, and a journal cut anywhere is still a prefix of whole events,
+which is what resume replays.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,22 +36,66 @@ from tunebench.store.files import jsonable
 JOURNAL = "journal.jsonl"
 
 
+SCALARS = (str, int, bool, type(None))
+
+
+def plain(value: Any) -> Any:
+    """:func:`~tunebench.store.files.jsonable` with the plain types of a journal row handled
+    inline (a journal row is a flat dict of numbers and strings, a config or two inside).
+
+    >>> plain({"a": [1, 2.5, float("nan")], "b": None, 3: (True, "x")})
+    {'a': [1, 2.5, None], 'b': None, '3': [True, 'x']}
+    """
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                key = str(key)
+            if type(item) in SCALARS:
+                out[key] = item
+            elif type(item) is float:
+                out[key] = item if math.isfinite(item) else None
+            else:
+                out[key] = plain(item)
+        return out
+    if kind in SCALARS:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    return jsonable(value)
+
+
 class Journal:
-    """An append-only ``journal.jsonl``; ``sync`` forces lines to disk at :meth:`close`."""
+    """An append-only ``journal.jsonl``; :meth:`close` forces the lines to disk."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fh = open(self.path, "a", encoding="utf-8")
         self._dumps = json.JSONEncoder(allow_nan=False).encode
+        self._lines: list[str] = []
 
     def log(self, kind: str, **fields: Any) -> None:
-        """Append one event and flush it."""
-        self._fh.write(self._dumps(jsonable({"kind": kind, **fields})) + "\n")
-        self._fh.flush()
+        """Append one event and flush it (with any lines :meth:`write` holds, in order)."""
+        self.write(kind, fields)
+        self.flush()
+
+    def write(self, kind: str, fields: dict[str, Any]) -> None:
+        """Append one event; it reaches the file at the next :meth:`flush`."""
+        self._lines.append(self._dumps(plain({"kind": kind, **fields})) + "\n")
+
+    def flush(self) -> None:
+        """Write the lines held, whole, and flush them to the operating system."""
+        if self._lines:
+            self._fh.write("".join(self._lines))
+            self._lines.clear()
+            self._fh.flush()
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._fh.flush()
+            self.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
 
