@@ -1,0 +1,269 @@
+"""scikit-learn's ``RandomizedSearchCV`` (the passive baseline) and ``HalvingRandomSearchCV`` as peers.
+
+Both searches call ``fit`` on a clone per config, so the workload's estimator goes in a
+:class:`PartialFitCalls` around it: ``fit(X, y)`` makes ``n_calls`` ``partial_fit`` calls on
+``chunk_size``-row chunks of ``X`` in order, cycling, exactly the steps our Trainable takes, so
+"calls" mean the same for every contender. ``RandomizedSearchCV`` trains every config for
+``max_iter`` calls; ``HalvingRandomSearchCV`` uses ``n_calls`` as its resource
+(``min_resources=1``, ``max_resources=max_iter``, ``factor=eta``, ``n_candidates="exhaust"``)
+and, as scikit-learn does, refits each surviving config from scratch at every iteration, so a
+config scored at 9 calls after 3 cost 3 + 9 calls.
+
+Same rows: ``cv=PredefinedSplit`` over our training rows followed by our validation rows, so
+each config trains on exactly our training split and is scored (the workload's scorer) on
+exactly our validation split; ``refit=False`` (a refit would train on both). ``n_jobs`` is the
+worker count (joblib's process pool, started before the clock).
+
+Records. scikit-learn scores a config once per fit, so each fit is one results row: step =
+``n_calls``, ``n_steps`` = the calls that fit made, the fit and score times from
+``cv_results_``, and the time it was observed (the scorer notes when and in which process it
+ran). The test score is the best trial's (our rule) config trained again as in the search.
+
+Budgets. A step budget sets ``RandomizedSearchCV``'s ``n_iter`` to the configs it pays for
+(``total_steps // max_iter``); by default it gets the calls a whole Hyperband run makes. Neither
+search can stop on wall time, and the halving search's calls are fixed by its schedule: those
+budgets are :class:`~tunebench.compare.peer.PeerUnsupported`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from tunebench.checks import Int, check
+from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
+from tunebench.compare.peers.base import PeerLog
+from tunebench.compare.peers.dask_ml import hyperband_calls
+from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, warm
+from tunebench.store import derive, read_journal
+
+PREFIX = "estimator__"
+
+
+class PartialFitCalls(BaseEstimator):
+    """``fit`` as ``n_calls`` ``partial_fit`` calls on consecutive ``chunk_size``-row chunks, cycling.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.array([0, 1] * 5)
+    >>> m = PartialFitCalls(SGDClassifier(random_state=0), n_calls=3, chunk_size=4, fit_params={"classes": [0, 1]}).fit(X, y)
+    >>> m.chunks_
+    [(0, 4), (4, 8), (8, 10)]
+    """
+
+    def __init__(self, estimator: Any, n_calls: int = 1, chunk_size: int = 1, fit_params: dict[str, Any] | None = None) -> None:
+        self.estimator = estimator
+        self.n_calls = n_calls
+        self.chunk_size = chunk_size
+        self.fit_params = fit_params
+
+    def fit(self, X: Any, y: Any) -> PartialFitCalls:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        self.estimator_ = clone(self.estimator)
+        n_chunks = -(-len(X) // self.chunk_size)
+        self.chunks_ = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for step in range(int(self.n_calls)):
+                lo = (step % n_chunks) * self.chunk_size
+                hi = min(lo + self.chunk_size, len(X))
+                self.estimator_.partial_fit(X[lo:hi], y[lo:hi], **(self.fit_params or {}))
+                self.chunks_.append((lo, hi))
+        return self
+
+
+class TimedScorer:
+    """The workload's scorer on the inner estimator, appending when, where, what and the score to ``path``."""
+
+    def __init__(self, scorer: Callable[[Any, Any, Any], float], path: str, keys: list[str]) -> None:
+        self.scorer, self.path, self.keys = scorer, path, keys
+
+    def __call__(self, model: PartialFitCalls, X: Any, y: Any) -> float:
+        score = float(self.scorer(model.estimator_, X, y))
+        params = model.get_params()
+        line = json.dumps({"wall": time.time(), "pid": os.getpid(), "n_calls": int(model.n_calls), "score": score,
+                           "key": params_key({k: params[PREFIX + k] for k in self.keys})})
+        with open(self.path, "a") as f:
+            f.write(line + "\n")
+        return score
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """A config as a string to match a scorer's note to ``cv_results_`` (numbers as they were drawn)."""
+    return json.dumps({k: v.item() if isinstance(v, np.generic) else v for k, v in sorted(params.items())}, default=str)
+
+
+def arrays(task: PeerTask) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Our training rows then our validation rows, and the ``PredefinedSplit`` that keeps them apart."""
+    from sklearn.model_selection import PredefinedSplit
+
+    d = task.data
+    fold = np.r_[np.full(len(d.X_train), -1), np.zeros(len(d.X_val), dtype=int)]
+    return np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]), PredefinedSplit(fold)
+
+
+def stop_workers() -> None:
+    """Shut joblib's worker processes down: they were started for this search (joblib would keep them idle)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
+class SklearnPeer(Peer):
+    """A scikit-learn search over :class:`PartialFitCalls`; subclasses build it."""
+
+    family: ClassVar[str] = "sklearn"
+
+    def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
+        raise NotImplementedError
+
+    def check(self, task: PeerTask) -> None:
+        from tunebench.convert import to_scipy
+
+        estimator_parts(task, self.name)
+        try:
+            to_scipy(task.space)
+        except ValueError as exc:
+            raise PeerUnsupported(str(exc)) from None
+        if task.wall_time_s is not None:
+            raise PeerUnsupported(f"{self.name}: scikit-learn's searches cannot stop on wall time (budget wall_time_s={task.wall_time_s})")
+
+    def versions(self) -> dict[str, str]:
+        import joblib
+        import sklearn
+
+        return {"scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+
+    def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
+        from joblib import Parallel, delayed
+
+        from tunebench.convert import to_scipy
+
+        self.check(task)
+        parts = estimator_parts(task, self.name)
+        notes_dir = tempfile.mkdtemp(prefix="sklearn-scores-")
+        with PeerLog(out_dir, task, self) as log:
+            try:
+                Parallel(n_jobs=task.n_workers)(delayed(warm)(type(parts.estimator).__module__) for _ in range(task.n_workers))
+                model = PartialFitCalls(parts.estimator, n_calls=task.max_iter, chunk_size=task.data.chunk_size, fit_params=parts.fit_params)
+                space = {PREFIX + k: v for k, v in to_scipy(task.space).items()}
+                scorer = TimedScorer(parts.scorer, str(Path(notes_dir) / "scores.jsonl"), list(task.space))
+                X, y, cv = arrays(task)
+                search = self.make_search(task, model, space, cv, scorer)
+                log.begin(executor=f"joblib:{task.n_workers}", config={"search": type(search).__name__, **self.described(search)})
+                search.fit(X, y)
+                fit_s = log.elapsed()
+                self.journal(log, task, search, Path(scorer.path))
+            finally:
+                shutil.rmtree(notes_dir, ignore_errors=True)
+                stop_workers()
+            test = self.test_score(log, task, parts)
+            return log.finish(test_score=test, notes=self.notes(), fit_s=fit_s)
+
+    def described(self, search: Any) -> dict[str, Any]:
+        return {}
+
+    def journal(self, log: PeerLog, task: PeerTask, search: Any, notes: Path) -> None:
+        """One results row per fit, in the order they were scored; trial ids in candidate order."""
+        cv = search.cv_results_
+        keys = [params_key({k[len(PREFIX):]: v for k, v in p.items() if k.startswith(PREFIX)}) for p in cv["params"]]
+        calls = [int(r) for r in cv.get("n_resources", [task.max_iter] * len(keys))]
+        rows = {(key, c): i for i, (key, c) in enumerate(zip(keys, calls))}
+        ids = {key: tid for tid, key in enumerate(dict.fromkeys(keys))}
+        last = {key: max(c for k, c in rows if k == key) for key in ids}
+        lines = sorted((json.loads(x) for x in notes.read_text().splitlines()), key=lambda e: e["wall"])
+        announced: set[int] = set()
+        for e in lines:
+            key, n = e["key"], int(e["n_calls"])
+            i, tid = rows[(key, n)], ids[key]
+            if tid not in announced:
+                log.trial(tid, json.loads(key))
+                announced.add(tid)
+            decision = "complete" if n >= task.max_iter else "continue" if n < last[key] else "stop"
+            log.result(tid, n, float(cv["mean_test_score"][i]), n, decision=decision, worker=f"pid:{e['pid']}",
+                       compute_s=float(cv["mean_fit_time"][i]), score_s=float(cv["mean_score_time"][i]), elapsed_s=log.since_begin(e["wall"]))
+
+    def test_score(self, log: PeerLog, task: PeerTask, parts: EstimatorParts) -> float | None:
+        """The best trial's (our rule) config, trained again as the search trained it, on the test split."""
+        best = derive(read_journal(log.rundir.journal_path)).best()
+        if best is None:
+            return None
+        config = json.loads(best["config"])
+        model = PartialFitCalls(clone(parts.estimator).set_params(**config), n_calls=int(best["steps"]),
+                                chunk_size=task.data.chunk_size, fit_params=parts.fit_params)
+        model.fit(task.data.X_train, task.data.y_train)
+        return float(parts.scorer(model.estimator_, task.data.X_test, task.data.y_test))
+
+    def notes(self) -> str:
+        return ("scores once per fit (at the end of it), not after every partial_fit call; configs drawn by ParameterSampler "
+                "seeded by the cell seed are reproducible")
+
+
+class SklearnRandomSearch(SklearnPeer):
+    """``RandomizedSearchCV(n_iter, cv=PredefinedSplit, n_jobs=workers, refit=False)``, every config to ``max_iter`` calls."""
+
+    name = "sklearn-random"
+    scheduler_label = "RandomizedSearchCV"
+    params = {"n_trials": Int(1, optional=True, note="n_iter; null: the configs a step budget, else a whole Hyperband run's calls, pay for"),
+              "eta": Int(2, note="the eta of the Hyperband run whose calls set the default n_trials")}
+
+    def __init__(self, n_trials: int | None = None, eta: int = 3) -> None:
+        self.n_trials: int | None = check(self, "n_trials", n_trials)
+        self.eta: int = check(self, "eta", eta)
+
+    def n_iter(self, task: PeerTask) -> int:
+        if task.n_trials or self.n_trials:
+            n = int(task.n_trials or self.n_trials or 1)
+            return n if task.total_steps is None else min(n, task.total_steps // task.max_iter)
+        if task.total_steps is not None:
+            return task.total_steps // task.max_iter
+        return max(1, round(hyperband_calls(task.max_iter, self.eta) / task.max_iter))
+
+    def check(self, task: PeerTask) -> None:
+        super().check(task)
+        if task.total_steps is not None and task.total_steps < task.max_iter:
+            raise PeerUnsupported(f"{self.name}: every config trains max_iter={task.max_iter} calls; total_steps={task.total_steps} pays for none")
+
+    def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
+        from sklearn.model_selection import RandomizedSearchCV
+
+        return RandomizedSearchCV(model, space, n_iter=self.n_iter(task), scoring=scorer, n_jobs=task.n_workers, cv=cv, refit=False,
+                                  random_state=task.seed)
+
+    def described(self, search: Any) -> dict[str, Any]:
+        return {"n_iter": search.n_iter}
+
+
+class SklearnHalvingRandomSearch(SklearnPeer):
+    """``HalvingRandomSearchCV(resource="n_calls", min_resources=1, max_resources=max_iter, factor=eta)``."""
+
+    name = "sklearn-halving"
+    scheduler_label = "HalvingRandomSearchCV"
+    params = {"eta": Int(2, note="scikit-learn's factor"), "n_trials": Int(1, optional=True, note="n_candidates; null: 'exhaust'")}
+
+    def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
+        self.eta: int = check(self, "eta", eta)
+        self.n_trials: int | None = check(self, "n_trials", n_trials)
+
+    def check(self, task: PeerTask) -> None:
+        super().check(task)
+        if task.total_steps is not None:
+            raise PeerUnsupported(f"{self.name}: HalvingRandomSearchCV's calls are fixed by its schedule; it cannot keep to total_steps={task.total_steps}")
+
+    def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
+        from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+        from sklearn.model_selection import HalvingRandomSearchCV
+
+        return HalvingRandomSearchCV(model, space, n_candidates=task.n_trials or self.n_trials or "exhaust", resource="n_calls",
+                                     min_resources=1, max_resources=task.max_iter, factor=self.eta, scoring=scorer, n_jobs=task.n_workers,
+                                     cv=cv, refit=False, return_train_score=False, random_state=task.seed)
