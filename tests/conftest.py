@@ -44,7 +44,7 @@ from tunebench.workloads.sgd import SGDTrainable as _SGDTrainable
 from tunebench.workloads.sgd import SGDWorkload as _SGDWorkload
 
 EXECUTOR_HB = {"name": "hyperband", "max_iter": 9, "eta": 3}
-_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky.backend.resource_tracker")
 
 
 class SlowTrainable(_SGDTrainable):
