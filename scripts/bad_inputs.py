@@ -70,6 +70,8 @@ CASES: dict[str, Case] = {
     "single class": lambda t: ("a CSV whose `target` is all 1", file_workload(t, lambda f: f.assign(target=1))),
     "too few rows": lambda t: ("a CSV with 6 rows", file_workload(t, lambda f: f.head(6))),
     "no target column": lambda t: ("a CSV without `target`", file_workload(t, lambda f: f.rename(columns={"target": "label"}))),
+    "bad failures setting": lambda t: ("`failures: {max_failures: -1}`", [str(config(t, failures={"max_failures": -1}))]),
+    "bad Job time limit": lambda t: ("`failures: {timeout_s: 0}`", [str(config(t, failures={"timeout_s": 0}))]),
     "unreachable Dask": lambda t: ("`executor: {name: dask, address: tcp://127.0.0.1:1}`", [str(config(t, executor={"name": "dask", "address": "tcp://127.0.0.1:1"}))]),
 }
 
