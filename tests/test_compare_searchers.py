@@ -83,3 +83,18 @@ def test_a_workers_axis_runs_every_contender_at_each_count() -> None:
 def test_the_searcher_and_worker_axes_are_validated_before_anything_runs(tmp_path: Path, change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_matrix(raw={**MATRIX, **change})
+
+
+def test_with_a_workers_axis_each_count_is_held_against_random_search_at_that_count(tmp_path: Path) -> None:
+    from tunebench.report.analysis import baseline_of, baselines
+    from tunebench.report.cells import load_matrix as read_matrix
+    from tunebench.report.runs import load_runs
+
+    raw = {**MATRIX, "seeds": [0], "workers": [1, 8], "searchers": None,
+           "schedulers": [{"name": "random", "n_trials": 3}, {"name": "hyperband"}]}
+    out = compare(load_matrix(raw=raw), tmp_path / "c", say=lambda line: None)
+    matrix = read_matrix(out)
+    runs, missing = load_runs(matrix)
+    base = baselines(runs, matrix)
+    assert not missing and base == {"simulated/1": "random/1w", "simulated/8": "random/8w"}
+    assert {r.series: baseline_of(r, base) for r in runs}["hyperband/8w"] == "random/8w"

@@ -89,18 +89,25 @@ def ranks_over_time(runs: Sequence[CellRun], on_t: Mapping[int, np.ndarray], mod
     return out
 
 
+def placed(run: CellRun) -> str:
+    """Where a run ran: its executor and, from its config, how many workers (a matrix with a
+    workers axis compares each count with random search at that count)."""
+    executor = (run.summary.get("config") or {}).get("executor") or {}
+    return f"{run.cell.executor}/{executor.get('n_workers', '')}"
+
+
 def baselines(runs: Iterable[CellRun], matrix: Matrix) -> dict[str, str]:
-    """Executor -> the series of our random search on it (the passive baseline)."""
+    """Executor and workers -> the series of our random search there (the passive baseline)."""
     out: dict[str, str] = {}
     for r in runs:
         if matrix.kind_of(r.cell.label) == "scheduler" and r.summary.get("scheduler") == "random":
-            out.setdefault(r.cell.executor, r.series)
+            out.setdefault(placed(r), r.series)
     return out
 
 
 def baseline_of(run: CellRun, base: Mapping[str, str]) -> str:
-    """Random search on the run's executor, else (a peer, on its own engine) on the first one."""
-    return base.get(run.cell.executor) or next(iter(base.values()), "")
+    """Random search on the run's executor and workers, else (a peer, on its own engine) on the first one."""
+    return base.get(placed(run)) or next(iter(base.values()), "")
 
 
 def series_rows(view: WorkloadView, target: float | None, base: Mapping[str, str]) -> list[SeriesRow]:
