@@ -92,9 +92,32 @@ def test_model_searchers_are_deterministic_per_seed(searcher: str, pending: str)
     assert runs[0] == runs[1] != runs[2]
 
 
-def test_constant_liar_changes_concurrent_proposals() -> None:
-    runs = {p: jobs_of(play(make("asha", "tpe", 0, pending=p, min_points=4), objective, concurrency=4)) for p in ("none", "constant_liar")}
-    assert runs["none"] != runs["constant_liar"]
+@pytest.mark.parametrize(("searcher", "kw"), [("tpe", {"min_points": 4}), ("bohb", {"random_fraction": 0.0})])
+def test_constant_liar_changes_concurrent_proposals(searcher: str, kw: dict[str, Any]) -> None:
+    def jobs(pending: str, concurrency: int) -> list[tuple[Any, ...]]:
+        s = load("searcher", searcher)(SPACE, seed=0, pending=pending, **kw)
+        return jobs_of(play(load("scheduler", "asha")(SPACE, seed=0, searcher=s, max_iter=9, n_trials=30), objective, concurrency))
+
+    assert jobs("none", 4) != jobs("constant_liar", 4)
+    assert jobs("none", 1) == jobs("constant_liar", 1)  # one worker: nothing is pending when a trial is proposed
+
+
+class RebuiltTPE(TPESearcher):
+    """TPE that forgets its kept study before every proposal: the reference for the reuse."""
+
+    def propose(self, trial_id: int) -> dict[str, Any]:
+        self._kept = None
+        return super().propose(trial_id)
+
+
+@pytest.mark.parametrize("pending", ["none", "constant_liar"])
+@pytest.mark.parametrize("scheduler", ["hyperband", "asha", "pbt"])
+def test_tpe_reusing_its_study_proposes_what_a_rebuilt_study_would(scheduler: str, pending: str) -> None:
+    runs = []
+    for cls in (TPESearcher, RebuiltTPE):
+        s = cls(SPACE, seed=4, pending=pending, min_points=4)
+        runs.append(jobs_of(play(load("scheduler", scheduler)(SPACE, seed=4, searcher=s, **SCHEDULERS[scheduler]), objective, concurrency=3)))
+    assert runs[0] == runs[1]
 
 
 def test_lies_are_the_worst_score_at_the_step() -> None:
@@ -116,6 +139,9 @@ def test_lies_are_the_worst_score_at_the_step() -> None:
         ("hyperband", {"max_iter": 27}, "bohb"),
         ("hyperband", {"max_iter": 27}, "tpe"),
         ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "tpe"),
+        ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "bohb"),
+        ("asha", {"max_iter": 9, "n_trials": 40}, "bohb"),
+        ("asha", {"max_iter": 9, "n_trials": 40}, "tpe"),
     ],
 )
 def test_model_searchers_beat_random_on_the_median_of_best_scores(scheduler: str, params: dict[str, Any], searcher: str) -> None:
@@ -208,3 +234,26 @@ def test_spaces_a_model_cannot_hold_are_refused_naming_the_parameter() -> None:
         TPESearcher(space)
     with pytest.raises(ValueError, match="has mode 'min', the scheduler 'max'"):
         load("scheduler", "hyperband")(SPACE, searcher=TPESearcher(SPACE, mode="min"))
+
+
+def test_a_scheduler_that_takes_no_searcher_refuses_a_model_one_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunebench import registry
+
+    base = load("scheduler", "random")
+
+    class Plain(base):  # type: ignore[misc, valid-type]
+        """A third party's scheduler written before searchers: it samples the space itself."""
+
+        name = "plain"
+
+        def __init__(self, space: Any, *, seed: int = 0, mode: str = "max", n_trials: int = 2, max_iter: int = 2) -> None:
+            super().__init__(space, seed=seed, mode=mode, n_trials=n_trials, max_iter=max_iter)
+
+    real = registry.load
+    monkeypatch.setattr(registry, "load", lambda kind, name: Plain if (kind, name) == ("scheduler", "plain") else real(kind, name))
+    raw = tiny_config({"name": "plain"})
+    assert load_experiment(raw=raw).build().scheduler.searcher is None  # the default, random, is its own sampling
+    with pytest.raises(ConfigError, match="scheduler 'plain' takes no searcher; leave out searcher 'tpe'"):
+        load_experiment(raw={**raw, "searcher": {"name": "tpe"}})
+    with pytest.raises(ConfigError, match="scheduler 'plain' takes no searcher"):
+        load_experiment(raw={**raw, "searcher": {"name": "random", "pending": "constant_liar"}})
