@@ -77,3 +77,40 @@ def test_the_whole_matrix_is_validated_before_anything_runs(tmp_path: Path, chan
     with pytest.raises(ConfigError, match=message):
         load_matrix(raw={**MATRIX, **change})
     assert not (tmp_path / "c").exists()
+
+
+PEERS_MATRIX: dict[str, Any] = {
+    **MATRIX,
+    "workers": 2,
+    "max_iter": 3,
+    "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 300}],
+    "schedulers": [{"label": "hyperband", "name": "hyperband", "eta": 3}, {"label": "random", "name": "random", "n_trials": 3}],
+    "peers": [
+        {"label": "dask-ml-hyperband", "name": "dask-ml-hyperband"},
+        {"label": "ray-tune-asha", "name": "ray-tune-asha", "n_trials": 4},
+        {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random", "n_trials": 4},
+        {"label": "sklearn-random", "name": "sklearn-random", "n_trials": 3},
+    ],
+}
+
+
+def test_ours_and_a_peer_of_every_family_run_end_to_end_into_a_full_report(tmp_path: Path) -> None:
+    from tunebench.executors.cluster import start_ray
+    from tunebench.report import build_report
+    from tunebench.report.sections import TITLES
+
+    session = start_ray(None, 2)  # one Ray for both Ray Tune cells
+    try:
+        out = compare(load_matrix(raw=PEERS_MATRIX), tmp_path / "c", say=lambda line: None)
+    finally:
+        session.close()
+    rows = json.loads((out / "matrix.json").read_text())["cells"]
+    assert len(rows) == 2 * 6 and {r["status"] for r in rows} == {"done"}, [(r["cell_id"], r["error"]) for r in rows if r["error"]]
+    families = {json.loads((out / r["dir"] / "summary.json").read_text()).get("family") for r in rows if r["kind"] == "peer"}
+    assert families == {"dask-ml", "ray-tune", "optuna", "sklearn"}
+    md = build_report(out).markdown.read_text()
+    for title in TITLES.values():
+        if title != TITLES["missing"]:
+            assert f"## {title}" in md, title
+    for label in ("hyperband", "random", "dask-ml-hyperband", "ray-tune-asha", "optuna-hyperband", "sklearn-random"):
+        assert label in md
