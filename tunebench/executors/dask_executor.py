@@ -283,7 +283,7 @@ class DaskExecutor(ClusterExecutor):
             return
         now = time.monotonic()
         if now - self._released_at >= RELEASE_EVERY_S:
-            self._client.run(drop_task, self._scope, list(self._released), wait=False)
+            self._client.run(drop_task, self._scope, list(self._released), wait=False, on_error="ignore")  # a lost worker forgets all
             self._released.clear()
             self._released_at = now
 
