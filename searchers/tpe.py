@@ -3,15 +3,11 @@
 Under early stopping the trials are observed at different steps, and scores at different steps
 do not compare. The model is fit on the observations at the highest step with at least
 ``min_points`` of them (:func:`tunebench.searcher.model_step`); until some step has that many,
-configs are drawn from the space. Each proposal asks a study holding those observations
+configs are drawn from the space. Each proposal builds a fresh study from those observations
 (so the step can move up as trials get further), with the pending trials added as running
 ones when ``pending: constant_liar`` (Optuna's own ``constant_liar`` then ranks them worst),
-once, with a fresh sampler seeded from ``self.rng``: same seed, same proposals.
-
-The study is kept between proposals while the observations at the model's step stay the same
-and no pending trial has been observed (a Hyperband bracket proposes many trials in a row):
-the trial each ask leaves running is exactly the pending trial a fresh study would add, so the
-proposals are those of a study rebuilt every time, at a fraction of the cost.
+and asks it once with a sampler seed drawn from ``self.rng``: same seed, same proposals.
+Optuna's ``ask`` is most of a proposal's cost (``scripts/bench_searcher_cost.py`` measures it).
 
 >>> from tunebench.space import Space
 >>> space = Space.from_spec({"x": {"uniform": [0, 1]}, "loss": "log_loss"})
@@ -85,40 +81,17 @@ class TPESearcher(Searcher):
         self.constants = {k: v for k, v in converted.items() if not isinstance(v, BaseDistribution)}
         self.distributions = {k: v for k, v in converted.items() if k not in self.constants}
         self.steps_used: list[int | None] = []  # the model's step at each proposal
-        self._kept: tuple[Any, list[tuple[int, Config, float]], list[int]] | None = None  # study, observed, pending
 
     def propose(self, trial_id: int) -> Config:
         step = model_step(self.step_counts(), self.min_points)
         self.steps_used.append(step)
         if step is None or not self.distributions:
             return self.space.sample(self.rng)
-        study = self.reused_study(step, int(self.rng.integers(2**31)))
+        study = self.study(step, int(self.rng.integers(2**31)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             trial = study.ask(self.distributions)
-        if self._kept is not None:
-            self._kept[2].append(trial_id)  # the asked trial stays running: trial_id pending
         return self.complete(trial.params)
-
-    def observed(self, step: int) -> list[tuple[int, Config, float]]:
-        """``(trial, config, score)`` of every observation at ``step``, by trial id."""
-        return [(t, self.configs[t], by_step[step]) for t, by_step in sorted(self.scores.items()) if step in by_step]
-
-    def reused_study(self, step: int, sampler_seed: int) -> Any:
-        """The kept study with a new sampler if it still holds exactly what :meth:`study` would
-        build (the same observations at ``step``, the pending trials so far a prefix of today's);
-        else a new one, kept for the next proposal."""
-        observed, pending = self.observed(step), self.pending_trials() if self.pending == "constant_liar" else []
-        kept = self._kept
-        if kept is not None and kept[1] == observed and kept[2] == pending[: len(kept[2])]:
-            study = kept[0]
-            self.add_running(study, pending[len(kept[2]) :])
-            study.sampler = self.sampler(sampler_seed)
-            self._kept = (study, observed, pending)
-            return study
-        study = self.study(step, sampler_seed)
-        self._kept = (study, observed, pending)
-        return study
 
     def sampler(self, seed: int) -> Any:
         import optuna

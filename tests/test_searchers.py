@@ -102,24 +102,6 @@ def test_constant_liar_changes_concurrent_proposals(searcher: str, kw: dict[str,
     assert jobs("none", 1) == jobs("constant_liar", 1)  # one worker: nothing is pending when a trial is proposed
 
 
-class RebuiltTPE(TPESearcher):
-    """TPE that forgets its kept study before every proposal: the reference for the reuse."""
-
-    def propose(self, trial_id: int) -> dict[str, Any]:
-        self._kept = None
-        return super().propose(trial_id)
-
-
-@pytest.mark.parametrize("pending", ["none", "constant_liar"])
-@pytest.mark.parametrize("scheduler", ["hyperband", "asha", "pbt"])
-def test_tpe_reusing_its_study_proposes_what_a_rebuilt_study_would(scheduler: str, pending: str) -> None:
-    runs = []
-    for cls in (TPESearcher, RebuiltTPE):
-        s = cls(SPACE, seed=4, pending=pending, min_points=4)
-        runs.append(jobs_of(play(load("scheduler", scheduler)(SPACE, seed=4, searcher=s, **SCHEDULERS[scheduler]), objective, concurrency=3)))
-    assert runs[0] == runs[1]
-
-
 def test_lies_are_the_worst_score_at_the_step() -> None:
     s = RandomSearcher(SPACE, seed=0, pending="constant_liar")
     configs = [s.suggest(t) for t in range(3)]
