@@ -187,12 +187,12 @@ class RecordingExecutor(LocalExecutor):
     def submit(self, job: Job) -> None:
         super().submit(job)
         if job.clone_from is not None:
-            self.loaded[job.trial_id] = (job, copy.deepcopy(self._queue[-1][1]))
+            self.loaded[job.trial_id] = (job, copy.deepcopy(self._queue[-1].start_state))
 
     def wait(self) -> list[Result]:
         results = super().wait()
         for r in results:
-            self.reported[(r.trial_id, r.step)] = self._live[r.trial_id].save()
+            self.reported[(r.trial_id, r.step)] = self._ledger.checkpoint(r.trial_id).state
         return results
 
 

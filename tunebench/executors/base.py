@@ -70,8 +70,9 @@ class Executor(abc.ABC):
     def enable_retries(self) -> None:
         """Told by the loop, before the first Job, that a Job which failed may be sent again
         (``max_failures``): it must then start from the checkpoint the failed attempt started
-        from. A Job's Result with ``error`` set writes no checkpoint on any executor; one that
-        trains its live state in place (local) saves that state first from now on."""
+        from. A Job's Result with ``error`` set writes no checkpoint on any executor; those that
+        book their Jobs in a ledger (local and the cluster ones) hold that start checkpoint
+        already and need not be told."""
 
     @abc.abstractmethod
     def test_score(self, trial_id: int) -> float:

@@ -1,5 +1,12 @@
-"""Cluster executors' common ground: addresses checked fast, a Ray session, and
-the base class of the ray, dask and dask-on-ray executors.
+"""Cluster executors' common ground: addresses checked fast, a Ray session, the base class of
+every executor that books its Jobs in a :class:`~tunebench.executors.ledger.Ledger` (local,
+ray, dask, dask-on-ray), and the base class of the cluster ones.
+
+:class:`LedgerExecutor` owns ``submit`` and ``wait``: a Job is booked (its start checkpoint
+found, a token for the one it writes) and handed to the subclass's ``_dispatch``; ``wait``
+takes what the subclass's ``_collect`` brings back, closes each finished Job in the ledger
+(a duplicate ``(trial, step)`` is dropped) and sends a Job whose worker was lost out again from
+where it started. A subclass only dispatches and collects.
 
 An unreachable ``address`` must fail within seconds with a message that names it and says how
 to start a cluster; Ray and Dask clients on their own may retry for a minute or more. So the
@@ -16,9 +23,11 @@ the real client.
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +35,8 @@ from urllib.parse import urlsplit
 
 from tunebench.checks import Int, Text, check
 from tunebench.executors.base import Executor, ExecutorError
-from tunebench.executors.ledger import Ledger
+from tunebench.executors.ledger import Checkpoint, Ledger, Ticket
+from tunebench.trial import Job, Result
 
 RAY_HOWTO = (
     "start one with `RAY_AUTH_MODE=disabled ray start --head --port 6379` and pass its address "
@@ -68,7 +78,91 @@ def check_reachable(address: str, *, what: str, howto: str, default_port: int, t
         raise ExecutorError(f"cannot reach the {what} at {address!r} ({host}:{port}: {reason}); {howto}") from None
 
 
-class ClusterExecutor(Executor):
+@dataclass(frozen=True)
+class Finished:
+    """A Job that came back: its ticket, its Result, the checkpoint it wrote (the state or a
+    reference to it; ``None`` if it failed) and the worker that holds that checkpoint live."""
+
+    ticket: Ticket
+    result: Result
+    state: Any
+    where: Any = None
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A Job whose worker was lost before it came back; it runs again from where it started."""
+
+    ticket: Ticket
+    reason: str
+
+
+class LedgerExecutor(Executor):
+    """An executor whose Jobs and checkpoints are booked in a :class:`Ledger`; see the module
+    docstring. Subclasses implement :attr:`started`, :meth:`_dispatch` and :meth:`_collect`,
+    and :meth:`_forget` if their workers hold released trials live."""
+
+    keeps = True
+
+    def __init__(self, n_workers: int, max_retries: int = 0) -> None:
+        super().__init__(n_workers)
+        self._ledger = Ledger(max_retries=max_retries)
+        self._scope = uuid.uuid4().hex[:12]
+
+    @property
+    @abc.abstractmethod
+    def started(self) -> bool:
+        """True between :meth:`start` and :meth:`shutdown`."""
+
+    @abc.abstractmethod
+    def _dispatch(self, ticket: Ticket) -> None:
+        """Send a booked Job to a worker; it starts from ``ticket.start`` (``None``: from scratch)."""
+
+    @abc.abstractmethod
+    def _collect(self) -> list[Finished | Lost]:
+        """Block until at least one Job out is back or lost; return all that are by then."""
+
+    def _forget(self, ck: Checkpoint) -> None:
+        """A released trial's last checkpoint: tell the worker holding it live to drop it."""
+
+    def submit(self, job: Job) -> None:
+        if not self.started:
+            raise RuntimeError("submit() before start() or after shutdown()")
+        self._dispatch(self._ledger.open(job, time.time()))
+
+    def wait(self) -> list[Result]:
+        if not self._ledger.pending:
+            raise RuntimeError("wait() with no Job pending")
+        results: list[Result] = []
+        while not results and self._ledger.pending:
+            for done in self._collect():
+                if isinstance(done, Lost):
+                    self._dispatch(self._ledger.retry(done.ticket, done.reason))
+                elif self._ledger.close(done.ticket, done.result, done.state, done.where):
+                    results.append(done.result)
+        return results
+
+    def release(self, trial_id: int) -> None:
+        ck = self._ledger.release(trial_id)
+        if ck is not None:
+            self._forget(ck)
+
+    def keep(self, trial_id: int, step: int) -> None:
+        """The ledger holds the checkpoint's state or reference by ``(trial, step)``."""
+        self._ledger.keep(trial_id, step)
+
+    def drop_kept(self, trial_id: int, step: int) -> None:
+        self._ledger.drop_kept(trial_id, step)
+
+    @property
+    def pending(self) -> int:
+        return self._ledger.pending
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), **self._ledger.counts()}
+
+
+class ClusterExecutor(LedgerExecutor):
     """What the ray, dask and dask-on-ray executors share: the ``address``, ``queue_depth``,
     ``queue`` and ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of
     checkpoints, and a scope that keeps this run's trials apart on long-lived workers.
@@ -91,33 +185,18 @@ class ClusterExecutor(Executor):
     }
 
     def __init__(self, n_workers: int, address: str | None, queue: int, max_retries: int, queue_depth: int = 2) -> None:
-        super().__init__(n_workers)
+        super().__init__(n_workers, max_retries=check(self, "max_retries", max_retries))
         self.address: str | None = check(self, "address", address)
         self.queue: int = check(self, "queue", queue)
         self.queue_depth: int = check(self, "queue_depth", queue_depth)
-        self.max_retries: int = check(self, "max_retries", max_retries)
-        self._ledger = Ledger(max_retries=self.max_retries)
-        self._scope = uuid.uuid4().hex[:12]
-
-    keeps = True
+        self.max_retries: int = self._ledger.max_retries
 
     @property
     def capacity(self) -> int:
         return self.n_workers * self.queue_depth + self.queue
 
-    @property
-    def pending(self) -> int:
-        return self._ledger.pending
-
-    def keep(self, trial_id: int, step: int) -> None:
-        """The ledger holds the checkpoint's state or reference by ``(trial, step)``."""
-        self._ledger.keep(trial_id, step)
-
-    def drop_kept(self, trial_id: int, step: int) -> None:
-        self._ledger.drop_kept(trial_id, step)
-
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "queue_depth": self.queue_depth, "queue": self.queue, **self._ledger.counts()}
+        return {**super().stats(), "queue_depth": self.queue_depth, "queue": self.queue}
 
 
 @dataclass

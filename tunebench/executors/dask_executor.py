@@ -39,10 +39,10 @@ from distributed.scheduler import KilledWorker
 
 from tunebench.executors.base import ExecutorError
 from tunebench.checks import Float, OneOf, check
-from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, check_reachable
-from tunebench.executors.ledger import Ticket
+from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, Finished, Lost, check_reachable
+from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
-from tunebench.trial import Job, Result
+from tunebench.trial import Job
 from tunebench.workloads.base import Dataset, Workload
 
 PRIORITIES = ("score", "fifo")
@@ -222,10 +222,9 @@ class DaskExecutor(ClusterExecutor):
         """Jobs that can compute at once: the cluster's threads, at most :attr:`capacity`."""
         return min(self._threads, self.capacity)
 
-    def submit(self, job: Job) -> None:
-        if self._client is None:
-            raise RuntimeError("submit() before start() or after shutdown()")
-        self._dispatch(self._ledger.open(job, time.time()))
+    @property
+    def started(self) -> bool:
+        return self._client is not None
 
     def _dispatch(self, ticket: Ticket) -> None:
         assert self._client is not None and self._done is not None and self._data is not None
@@ -240,40 +239,33 @@ class DaskExecutor(ClusterExecutor):
         self._by_key[future.key] = ticket
         self._done.add(future)
 
-    def wait(self) -> list[Result]:
-        if not self._by_key or self._done is None:
-            raise RuntimeError("wait() with no Job pending")
+    def _collect(self) -> list[Finished | Lost]:
+        """The futures ``as_completed`` has ready; a Job Dask gave up on (its workers kept
+        dying) or lost is :class:`Lost`, unless the dataset went with it."""
+        assert self._done is not None
         self._flush_releases()
-        results: list[Result] = []
-        while not results and self._by_key:
-            for future in self._done.next_batch(block=True):
-                ticket = self._by_key.pop(future.key, None)
-                if ticket is None:
-                    continue
-                try:
-                    result, state = future.result()
-                except LOST as exc:
-                    self._lost(ticket, exc)
-                    continue
-                finally:
-                    future.release()
-                self._processes.add(result.worker)
-                if self._ledger.close(ticket, result, state):
-                    results.append(result)
-        return results
-
-    def _lost(self, ticket: Ticket, exc: BaseException) -> None:
-        """Dask gave up on a Job (its workers kept dying) or lost it: run it again."""
-        assert self._client is not None
-        if self._data is None or self._data.status != "finished":
-            raise ExecutorError(f"the dataset scattered to the Dask workers at {self._address} was lost: {exc}")
-        self._dispatch(self._ledger.retry(ticket, f"{type(exc).__name__}: {exc}"))
+        done: list[Finished | Lost] = []
+        for future in self._done.next_batch(block=True):
+            ticket = self._by_key.pop(future.key, None)
+            if ticket is None:
+                continue
+            try:
+                result, state = future.result()
+            except LOST as exc:
+                if self._data is None or self._data.status != "finished":
+                    raise ExecutorError(f"the dataset scattered to the Dask workers at {self._address} was lost: {exc}") from None
+                done.append(Lost(ticket, f"{type(exc).__name__}: {exc}"))
+                continue
+            finally:
+                future.release()
+            self._processes.add(result.worker)
+            done.append(Finished(ticket, result, state))
+        return done
 
     # -- checkpoints -------------------------------------------------------------------------
 
-    def release(self, trial_id: int) -> None:
-        if self._ledger.release(trial_id) is not None:
-            self._released.append(trial_id)
+    def _forget(self, ck: Checkpoint) -> None:
+        self._released.append(ck.trial_id)
 
     def _flush_releases(self) -> None:
         """Tell the workers which live trials to forget, in one broadcast per :data:`RELEASE_EVERY_S`

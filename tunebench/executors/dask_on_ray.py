@@ -19,10 +19,9 @@ import dask
 import ray
 from ray.exceptions import RayError, RayTaskError
 
-from tunebench.executors.cluster import ClusterExecutor, RaySession, ray_ready, start_ray
+from tunebench.executors.cluster import ClusterExecutor, Finished, Lost, RaySession, ray_ready, start_ray
 from tunebench.executors.ledger import Ticket
 from tunebench.executors.live import run_task, score_on_test_set
-from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
 
 
@@ -102,10 +101,9 @@ class DaskOnRayExecutor(ClusterExecutor):
         """Jobs that can compute at once: the cluster's CPUs, at most :attr:`capacity`."""
         return min(self._cpus, self.capacity)
 
-    def submit(self, job: Job) -> None:
-        if self._session is None:
-            raise RuntimeError("submit() before start() or after shutdown()")
-        self._dispatch(self._ledger.open(job, time.time()))
+    @property
+    def started(self) -> bool:
+        return self._session is not None
 
     def _dispatch(self, ticket: Ticket) -> None:
         key = f"tunebench-job-{self._scope}-{ticket.token}-{ticket.attempts}"
@@ -117,26 +115,21 @@ class DaskOnRayExecutor(ClusterExecutor):
         ticket.handle = refs
         self._by_ref[refs[0]] = ticket
 
-    def wait(self) -> list[Result]:
-        if not self._by_ref:
-            raise RuntimeError("wait() with no Job pending")
-        results: list[Result] = []
-        while not results and self._by_ref:
-            for ref in ray_ready(list(self._by_ref)):
-                ticket = self._by_ref.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except RayTaskError:
-                    raise
-                except RayError as exc:
-                    self._dispatch(self._ledger.retry(ticket, f"{type(exc).__name__}: {exc}"))
-                    continue
-                if self._ledger.close(ticket, result, ticket.handle[1]):
-                    results.append(result)
-        return results
-
-    def release(self, trial_id: int) -> None:
-        self._ledger.release(trial_id)
+    def _collect(self) -> list[Finished | Lost]:
+        """The Jobs ``ray.wait`` has ready; one whose Ray worker died is :class:`Lost` (an
+        error raised by the task itself is not a lost worker and propagates)."""
+        done: list[Finished | Lost] = []
+        for ref in ray_ready(list(self._by_ref)):
+            ticket = self._by_ref.pop(ref)
+            try:
+                result = ray.get(ref)
+            except RayTaskError:
+                raise
+            except RayError as exc:
+                done.append(Lost(ticket, f"{type(exc).__name__}: {exc}"))
+                continue
+            done.append(Finished(ticket, result, ticket.handle[1]))
+        return done
 
     def test_score(self, trial_id: int) -> float:
         if self._session is None:

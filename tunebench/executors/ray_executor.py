@@ -17,7 +17,6 @@ By default a local Ray starts with ``num_cpus=n_workers`` (and is shut down at t
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,7 @@ from ray.exceptions import GetTimeoutError, RayActorError
 
 from tunebench.executors.base import ExecutorError
 from tunebench.checks import Float, check
-from tunebench.executors.cluster import ClusterExecutor, RaySession, ray_ready, start_ray
+from tunebench.executors.cluster import ClusterExecutor, Finished, Lost, RaySession, ray_ready, start_ray
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import LiveCache
 from tunebench.executors.worker import worker_name
@@ -167,10 +166,9 @@ class RayExecutor(ClusterExecutor):
 
     # -- Jobs --------------------------------------------------------------------------------
 
-    def submit(self, job: Job) -> None:
-        if not self._slots:
-            raise RuntimeError("submit() before start() or after shutdown()")
-        self._dispatch(self._ledger.open(job, time.time()))
+    @property
+    def started(self) -> bool:
+        return bool(self._slots)
 
     def _pick(self, ticket: Ticket) -> Slot:
         """The slot with the fewest Jobs queued, preferring the one that holds the start
@@ -190,35 +188,27 @@ class RayExecutor(ClusterExecutor):
         slot.running.add(ticket.token)
         self._by_ref[refs[0]] = ticket
 
-    def wait(self) -> list[Result]:
-        if not self._by_ref:
-            raise RuntimeError("wait() with no Job pending")
-        results: list[Result] = []
-        while not results and self._by_ref:
-            for ref in ray_ready(list(self._by_ref)):
-                ticket = self._by_ref.pop(ref)
-                slot = self._slots[ticket.slot]
-                current = ticket.generation == slot.generation
+    def _collect(self) -> list[Finished | Lost]:
+        """The Jobs ``ray.wait`` has ready; one whose actor died is :class:`Lost`, and its
+        slot gets a new actor (once per actor)."""
+        done: list[Finished | Lost] = []
+        for ref in ray_ready(list(self._by_ref)):
+            ticket = self._by_ref.pop(ref)
+            slot = self._slots[ticket.slot]
+            current = ticket.generation == slot.generation
+            if current:
+                slot.running.discard(ticket.token)
+            try:
+                result = ray.get(ref)
+            except RayActorError as exc:
                 if current:
-                    slot.running.discard(ticket.token)
-                try:
-                    result = ray.get(ref)
-                except RayActorError as exc:
-                    self._lost(ticket, exc)
-                    continue
-                if current:
-                    slot.pid = pid_of(result.worker)
-                if self._ledger.close(ticket, result, ticket.handle[1], where=ticket.slot):
-                    results.append(result)
-        return results
-
-    def _lost(self, ticket: Ticket, exc: BaseException) -> None:
-        """A Job's actor died: give the slot a new actor (once) and run the Job again."""
-        slot = self._slots[ticket.slot]
-        if slot.generation == ticket.generation:
-            self._replace(slot)
-        reason = f"actor {slot.index} died ({type(exc).__name__})"
-        self._dispatch(self._ledger.retry(ticket, reason))
+                    self._replace(slot)
+                done.append(Lost(ticket, f"actor {slot.index} died ({type(exc).__name__})"))
+                continue
+            if current:
+                slot.pid = pid_of(result.worker)
+            done.append(Finished(ticket, result, ticket.handle[1], where=ticket.slot))
+        return done
 
     def _replace(self, slot: Slot) -> None:
         """Put a new actor in a slot whose actor died; Jobs queued on the old one are lost."""
@@ -232,10 +222,9 @@ class RayExecutor(ClusterExecutor):
 
     # -- checkpoints -------------------------------------------------------------------------
 
-    def release(self, trial_id: int) -> None:
-        ck = self._ledger.release(trial_id)
-        if ck is not None and ck.where is not None and ck.where < len(self._slots):
-            self._slots[ck.where].actor.drop.remote([trial_id])
+    def _forget(self, ck: Checkpoint) -> None:
+        if ck.where is not None and ck.where < len(self._slots):
+            self._slots[ck.where].actor.drop.remote([ck.trial_id])
 
     def test_score(self, trial_id: int) -> float:
         ck = self._ledger.checkpoint(trial_id)
