@@ -49,15 +49,18 @@ def tables(d: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return trials, results
 
 
-def lost(reference: Path, d: Path) -> str:
-    """``nothing`` if the final tables equal the reference's, else what differs."""
+def lost(reference: Path, d: Path, ignore: tuple[str, ...] = ()) -> str:
+    """``nothing`` if the final tables equal the reference's (``ignore``: result columns left
+    out), else which columns differ."""
     (rt, rr), (t, r) = tables(reference), tables(d)
+    rr, r = rr.drop(columns=list(ignore)), r.drop(columns=list(ignore))
+    note = f", {' and '.join(ignore)} aside" if ignore else ""
     if rt.equals(t) and rr.equals(r):
-        return "nothing (tables equal the uninterrupted run's)"
-    merged = rr.merge(r, on=["trial_id", "step"], how="outer", indicator=True, suffixes=("", "_run"))
-    missing = int((merged["_merge"] == "left_only").sum())
-    changed = int(((merged["_merge"] == "both") & (merged["score"] != merged["score_run"])).sum())
-    return f"DIFFERS: {missing} results missing, {changed} scores changed, {len(t)} vs {len(rt)} trials"
+        return f"nothing (trials and results tables equal the uninterrupted run's{note})"
+    if len(rt) != len(t) or len(rr) != len(r):
+        return f"DIFFERS: {len(t)} vs {len(rt)} trials, {len(r)} vs {len(rr)} results"
+    cols = [c for c in rt.columns if not rt[c].equals(t[c])] + [c for c in rr.columns if not rr[c].equals(r[c])]
+    return f"DIFFERS in column(s) {', '.join(cols)}"
 
 
 def journal_counts(d: Path) -> dict[str, int]:
@@ -105,7 +108,8 @@ def driver_killed(tmp: Path, reference: Path, sig: int, name: str, torn: bool = 
     after = journal_counts(out)
     what = {signal.SIGKILL: "driver, SIGKILL", signal.SIGTERM: "driver, SIGTERM"}[sig] + (" + torn last journal line" if torn else "")
     when = f"after {before} results (exit {status}); then `tunebench resume`"
-    redone = f"{after['resent']} Jobs that were out resent; {after['rebuilt']} Jobs retrained to rebuild lost checkpoints; 0 reported results redone"
+    redone = (f"{after['resent']} Job(s) that were out resent; {after['rebuilt']} Job(s) retrained to rebuild lost checkpoints; "
+              f"reported results redone: {after['results'] - len(tables(reference)[1])}")
     return [what, when, redone, lost(reference, out)]
 
 
@@ -123,9 +127,13 @@ def dask_worker_killed(tmp: Path, reference: Path) -> list[str]:
     if status != 0:
         raise RuntimeError(f"the dask run failed after its worker was killed: {proc.stderr.read().decode()[-400:] if proc.stderr else ''}")
     stats = yaml.safe_load((out / "summary.json").read_text())["executor_stats"]
-    redone = (f"{stats['retries']} Job(s) resent from the checkpoint they started from "
-              f"({stats['worker_restarts']} worker restart(s)); 0 reported results redone")
-    return ["a Dask worker process, SIGKILL", f"after {at} results (of {len(tables(reference)[1])})", redone, lost(reference, out)]
+    extra = journal_counts(out)["results"] - len(tables(reference)[1])
+    redone = (f"the killed worker's Job(s) rerun by Dask from the checkpoint each carries ({stats['retries']} resent by the "
+              f"executor after Dask gave up, {stats['worker_restarts']} worker restart(s)); reported results redone: {extra}")
+    # which trial's result closes a rung depends on arrival order on Dask, and with it whether
+    # that result's decision reads stop/continue or pause (then a status change)
+    return ["a Dask worker process, SIGKILL", f"after {at} results (of {len(tables(reference)[1])})", redone,
+            lost(reference, out, ignore=("decision",))]
 
 
 class FaultyTrainable(SGDTrainable):
@@ -153,9 +161,9 @@ class FaultyWorkload(SGDWorkload):
 
 
 def faulty_trial(reference: Path) -> int:
-    """The first trial of the reference run whose Jobs train it across ``FAULTY_STEP``."""
+    """The first trial of the reference run that resumes from a checkpoint across ``FAULTY_STEP``."""
     return int(min(e["trial_id"] for e in read_journal(reference)
-                   if e["kind"] == "job" and e["start_step"] < FAULTY_STEP <= e["stop_step"]))
+                   if e["kind"] == "job" and 0 < e["start_step"] < FAULTY_STEP <= e["stop_step"]))
 
 
 def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[str]:
@@ -179,7 +187,9 @@ def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[st
         return [what, when, "nothing (the trial is failed, not retried)",
                 f"trial {trial}'s steps after {row['steps']} (status {row['status']}, error `{err}`); "
                 f"run {s['status']}, {s['failures']} failure(s), {s['n_trials']} trials"]
-    return [what, when, f"{s['retries']} Job resent from its trial's checkpoint at its start step", lost(reference, out)]
+    job = next(e for e in read_journal(out) if e["kind"] == "failure")
+    redone = f"{s['retries']} Job (steps {job['start_step']}->{job['stop_step']}) resent from trial {trial}'s checkpoint at step {job['start_step']}"
+    return [what, when, redone, lost(reference, out)]
 
 
 def main() -> None:
