@@ -201,6 +201,17 @@ def test_dask_run_writes_failed_trials_with_their_errors(tmp_path: Path) -> None
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
 
 
+@pytest.mark.parametrize("executor", ["ray", "dask-on-ray"])
+def test_ray_runs_write_failed_trials_with_their_errors(tmp_path: Path, executor: str) -> None:
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 2}, seed=3)
+    out = run(exp, tmp_path / "r", progress=False, workload=workload)
+    check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
+    assert not ray.is_initialized()  # the run shut down the Ray it started
+
+
 def test_a_run_where_every_trial_fails_exits_1_with_its_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     raw = tiny_config({"name": "random", "n_trials": 3, "max_iter": 4})
     raw["space"] = {"alpha": {"uniform": [-1.0, -0.5]}}  # SGDClassifier refuses a negative alpha
