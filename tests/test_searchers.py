@@ -123,7 +123,7 @@ def test_lies_are_the_worst_score_at_the_step() -> None:
         ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "tpe"),
         ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "bohb"),
         ("asha", {"max_iter": 9, "n_trials": 40}, "bohb"),
-        ("asha", {"max_iter": 9, "n_trials": 40}, "tpe"),
+        ("asha", {"max_iter": 9, "n_trials": 30}, "tpe"),
     ],
 )
 def test_model_searchers_beat_random_on_the_median_of_best_scores(scheduler: str, params: dict[str, Any], searcher: str) -> None:
