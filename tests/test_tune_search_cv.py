@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier
@@ -86,17 +87,19 @@ def test_several_metrics_with_refit() -> None:
         TuneSearchCV(SGDClassifier(), SPACE, scoring=["accuracy", "f1"], max_iter=3).fit(X, y)
 
 
+class TwoLayer(torch.nn.Module):
+    """A small net at module level, so that its checkpoints pickle."""
+
+    def __init__(self, hidden: int = 8) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(6, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+
+    def forward(self, X: Any) -> Any:
+        return self.net(X)
+
+
 def test_skorch_net() -> None:
-    torch = pytest.importorskip("torch")
     from skorch import NeuralNetClassifier
-
-    class TwoLayer(torch.nn.Module):
-        def __init__(self, hidden: int = 8) -> None:
-            super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Linear(6, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
-
-        def forward(self, X: Any) -> Any:
-            return self.net(X)
 
     torch.manual_seed(0)
     X, y = classification(160)

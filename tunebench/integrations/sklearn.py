@@ -137,6 +137,12 @@ class TuneSearchCV(BaseSearchCV):
     def _run_search(self, evaluate_candidates: Any, **kwargs: Any) -> None:
         raise NotImplementedError("TuneSearchCV runs its search through tunebench.run, not evaluate_candidates")
 
+    def _probe(self, workload: EstimatorWorkload, space: Any) -> None:
+        """One step of one config, here: data the estimator refuses raises its own error, as
+        in scikit-learn's searches, instead of every trial of the search failing with it."""
+        config = space.sample(np.random.default_rng(self._seed()))
+        workload.build(config, workload.load(self._seed()), self._seed()).train(1)
+
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TuneSearchCV:
         """Run the search on a validation split of ``X, y``; ``fit_params`` go to every
         ``partial_fit`` (or ``fit``) call, e.g. ``classes``."""
@@ -153,6 +159,7 @@ class TuneSearchCV(BaseSearchCV):
             max_iter=self.max_iter if self.resource == "n_samples" else None, chunk_size=self.chunk_size,
             fit_params=fit_params, space=space, seed=self._seed(),
         )
+        self._probe(workload, space)
         scheduler = self._make_scheduler(space)
         self.metadata_planned_ = scheduler.metadata()
         executor = self._make_executor()
