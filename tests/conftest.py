@@ -136,9 +136,10 @@ def executor_no_cluster_left() -> Any:
     assert not alive, f"Ray/Dask processes left after the tests: {[(p.pid, p.name()) for p in alive]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_session() -> Any:
-    """One local Ray (2 CPUs) shared by the tests that use it; executors join it, not own it."""
+    """One local Ray (2 CPUs) shared by a module's tests that use it; executors join it, not own
+    it. Shut down at the end of the module, so tests elsewhere start from no Ray."""
     from tunebench.executors.cluster import start_ray
 
     session = start_ray(None, 2)
