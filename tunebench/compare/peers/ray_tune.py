@@ -1,9 +1,8 @@
 """Ray Tune's ``ASHAScheduler``, ``HyperBandScheduler`` and ``PopulationBasedTraining`` as peers.
 
 One ``ray.tune.Tuner`` per run, on a local Ray with ``num_cpus=n_workers`` (or the Ray session
-already open in this process), at most ``n_workers`` trials running at once (each trial asks for the
-session's CPUs over ``n_workers``, see :func:`trial_cpus`; a searcher's ``max_concurrent`` or ``max_concurrent_trials`` would also
-count HyperBand's paused trials, so a bracket would never fill and never halve), ``reuse_actors=True`` and
+already open in this process), at most ``n_workers`` trials at once (the seeded
+``BasicVariantGenerator``'s ``max_concurrent``: Tune ignores ``max_concurrent_trials`` beside it), ``reuse_actors=True`` and
 an absolute ``storage_path`` inside the run directory, removed afterwards. The function
 trainable builds our workload's Trainable (the dataset goes to Ray once, through
 ``tune.with_parameters``), trains one ``partial_fit`` per step and reports the validation score
@@ -99,17 +98,6 @@ def tune_trainable(config: dict[str, Any], workload: Workload, data: Dataset, se
             (Path(d) / STATE).write_bytes(pickle.dumps(trainable.save()))
             (Path(d) / META).write_text(json.dumps({"writer": tid, "step": trainable.steps}))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(d))
-
-
-def trial_cpus(session_cpus: float, n_workers: int) -> float:
-    """The CPUs one trial asks for so that ``n_workers`` trials fill the session: its share, whole
-    above one CPU (Ray's rule for resource amounts), so then up to ``session_cpus // share`` run.
-
-    >>> trial_cpus(2.0, 2), trial_cpus(1.0, 4), trial_cpus(8.0, 3)
-    (1.0, 0.25, 2.0)
-    """
-    share = session_cpus / n_workers
-    return share if share <= 1 else float(int(share))
 
 
 class StepsSpent:
@@ -249,14 +237,13 @@ class RayTunePeer(Peer):
             budget = ray.remote(num_cpus=0)(StepBudget).remote(task.total_steps)
         trainable = tune.with_parameters(tune_trainable, workload=task.workload, data=task.data, seed=task.seed, max_iter=task.max_iter,
                                          metric=task.metric, checkpoint=self.checkpoints, budget=budget)
-        trainable = tune.with_resources(trainable, {"cpu": trial_cpus(ray.cluster_resources().get("CPU", 1.0), task.n_workers)})
         rec = recorder(log, task.metric, task.max_iter)
         tuner = tune.Tuner(
             trainable, param_space=to_ray_tune(task.space),
             tune_config=tune.TuneConfig(
                 metric=task.metric, mode=task.mode, scheduler=self.make_scheduler(task), num_samples=self.n_trials_for(task),
                 reuse_actors=True, time_budget_s=task.wall_time_s,
-                search_alg=BasicVariantGenerator(random_state=task.seed),
+                search_alg=BasicVariantGenerator(random_state=task.seed, max_concurrent=task.n_workers),  # = max_concurrent_trials
             ),
             run_config=tune.RunConfig(
                 name="tune", storage_path=str(storage), verbose=0, callbacks=[rec], stop=stopper(task.total_steps),
