@@ -32,6 +32,7 @@ tunebench.checks.ParamError: grace must be an integer in [1, 81] (at most max_it
 
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from dataclasses import dataclass
@@ -75,16 +76,18 @@ def within(v: float, low: float | None, high: float | None, low_open: bool, high
 
 
 @dataclass(frozen=True, kw_only=True)
-class Check:
+class Check(abc.ABC):
     """What one key allows. ``optional``: ``None`` is allowed too (its meaning goes in ``note``)."""
 
     optional: bool = False
     note: str = ""
 
+    @abc.abstractmethod
     def kind(self) -> str:
         """The allowed values, without ``or null`` and the note (subclasses say)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def accepts(self, value: Any) -> bool:
         """Whether a value other than ``None`` is allowed (subclasses say)."""
         raise NotImplementedError

@@ -31,6 +31,7 @@ result's ``elapsed_s`` is the time since ``begin`` at which the score was observ
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 import time
@@ -129,6 +130,19 @@ class PeerLog:
     def fail(self, trial_id: int, error: str) -> None:
         """Mark a trial failed, keeping its error."""
         self.journal.log("status", trial_id=int(trial_id), status="failed", error=error)
+
+    def best(self) -> Mapping[str, Any] | None:
+        """The best trial so far by our rule (best last validation score), from the journal."""
+        return derive(read_journal(self.rundir.journal_path)).best()
+
+    def retrained_test_score(self) -> float | None:
+        """The best trial's config retrained from scratch to its steps, scored on the test split."""
+        best = self.best()
+        if best is None:
+            return None
+        trainable = self.task.workload.build(json.loads(best["config"]), self.task.data, self.task.seed)
+        trainable.train(int(best["steps"]))
+        return float(trainable.test_score())
 
     def versions(self) -> dict[str, str]:
         return {"tunebench": __version__, "python": platform.python_version(), **self.peer.versions()}

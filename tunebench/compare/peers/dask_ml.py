@@ -33,10 +33,10 @@ budget ends each bracket at its first round after the time has passed.
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 import math
-import time
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
@@ -44,7 +44,7 @@ import numpy as np
 
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, warm
+from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, scipy_space, warm
 from tunebench.checks import Bool, Int, check
 
 
@@ -198,23 +198,21 @@ class DaskMLPeer(Peer):
         self.eta: int = check(self, "eta", eta)
         self.dask_defaults: bool = check(self, "dask_defaults", dask_defaults)
 
+    @abc.abstractmethod
     def make_search(self, task: PeerTask, parts: EstimatorParts) -> Any:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def n_models(self, task: PeerTask) -> int:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def planned_calls(self, task: PeerTask) -> int:
         raise NotImplementedError
 
     def check(self, task: PeerTask) -> None:
-        from tunebench.convert import to_scipy
-
         estimator_parts(task, self.name)
-        try:
-            to_scipy(task.space)
-        except ValueError as exc:
-            raise PeerUnsupported(str(exc)) from None
+        scipy_space(task)
         if task.total_steps is not None and task.total_steps < self.n_models(task):
             raise PeerUnsupported(
                 f"{self.name}: Dask-ML gives each of its {self.n_models(task)} models a first partial_fit call before it can stop any; "
@@ -306,10 +304,8 @@ class DaskMLHyperband(DaskMLPeer):
         return sum(sha_calls(n, r, self.eta, task.max_iter) for n, r in self.brackets(task).values())
 
     def make_search(self, task: PeerTask, parts: EstimatorParts) -> Any:
-        from tunebench.convert import to_scipy
-
         hyperband, _ = search_classes()
-        return hyperband(parts.estimator, to_scipy(task.space), max_iter=task.max_iter, aggressiveness=self.eta,
+        return hyperband(parts.estimator, scipy_space(task), max_iter=task.max_iter, aggressiveness=self.eta,
                          random_state=task.seed, scoring=parts.scorer)
 
 
@@ -344,8 +340,6 @@ class DaskMLSuccessiveHalving(DaskMLPeer):
         return sha_calls(self.n_models(task), self.n_initial_iter, self.eta, task.max_iter)
 
     def make_search(self, task: PeerTask, parts: EstimatorParts) -> Any:
-        from tunebench.convert import to_scipy
-
         _, sha = search_classes()
-        return sha(parts.estimator, to_scipy(task.space), n_initial_parameters=self.n_models(task), n_initial_iter=self.n_initial_iter,
+        return sha(parts.estimator, scipy_space(task), n_initial_parameters=self.n_models(task), n_initial_iter=self.n_initial_iter,
                    max_iter=task.max_iter, aggressiveness=self.eta, random_state=task.seed, scoring=parts.scorer)

@@ -39,6 +39,17 @@ class EstimatorParts:
     scorer: Callable[[Any, Any, Any], float]
 
 
+def scipy_space(task: PeerTask) -> dict[str, Any]:
+    """The task's space as scikit-learn / Dask-ML ``param_distributions``, or
+    :class:`PeerUnsupported` naming the parameter they cannot hold."""
+    from tunebench.convert import to_scipy
+
+    try:
+        return to_scipy(task.space)
+    except ValueError as exc:
+        raise PeerUnsupported(str(exc)) from None
+
+
 def estimator_parts(task: PeerTask, who: str) -> EstimatorParts:
     """The workload's estimator for ``task``, or :class:`PeerUnsupported` saying why not (``who``: the peer)."""
     from sklearn.base import clone

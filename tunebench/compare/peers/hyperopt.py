@@ -24,7 +24,7 @@ gives the same model.
 
 from __future__ import annotations
 
-import json
+import abc
 import logging
 import math
 import os
@@ -37,7 +37,6 @@ from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.checks import Int, check
 from tunebench.space import Space
-from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
 
 DEFAULT_EVALS = 20  # as our random search's default n_trials
@@ -198,18 +197,11 @@ class HyperoptPeer(Peer):
 
         journal_trials(log, trials, to_hyperopt(task.space), task.space, task.max_iter)
         statuses = [(t.get("result") or {}).get("status") for t in trials.trials]
-        return log.finish(test_score=self.test_score(task, log), notes=self.notes(), max_evals=self.max_evals(task),
+        return log.finish(test_score=log.retrained_test_score(), notes=self.notes(), max_evals=self.max_evals(task),
                           hyperopt_trials=len(trials.trials), hyperopt_ok=statuses.count("ok"), **extra)
 
-    def test_score(self, task: PeerTask, log: PeerLog) -> float | None:
-        """The best trial's (best last validation score, our rule) config retrained from scratch, on the test split."""
-        best = derive(read_journal(log.rundir.journal_path)).best()
-        if best is None:
-            return None
-        trainable = task.workload.build(json.loads(best["config"]), task.data, task.seed)
-        trainable.train(int(best["steps"]))
-        return float(trainable.test_score())
 
+    @abc.abstractmethod
     def notes(self) -> str:
         raise NotImplementedError
 

@@ -39,7 +39,6 @@ from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.optuna import hyperband_n_trials
 from tunebench.checks import Bool, Float, Int, check
 from tunebench.scheduler import trial_seed
-from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
 
 STATE, META = "state.pkl", "meta.json"
@@ -264,7 +263,7 @@ class RayTunePeer(Peer):
     def test_score(self, task: PeerTask, log: PeerLog, results: Any) -> tuple[float | None, dict[str, Any] | None]:
         """The best trial's (our rule) final model on the test split, and the config it ended with:
         from its last checkpoint, or (no checkpoints) retrained from scratch, which gives the same model."""
-        best = derive(read_journal(log.rundir.journal_path)).best()
+        best = log.best()
         if best is None:
             return None, None
         tid = int(best["trial_id"])

@@ -27,6 +27,7 @@ budgets are :class:`~tunebench.compare.peer.PeerUnsupported`.
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import shutil
@@ -42,8 +43,7 @@ from tunebench.checks import Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.dask_ml import hyperband_calls
-from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, warm
-from tunebench.store import derive, read_journal
+from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, scipy_space, warm
 
 PREFIX = "estimator__"
 
@@ -124,17 +124,13 @@ class SklearnPeer(Peer):
 
     family: ClassVar[str] = "sklearn"
 
+    @abc.abstractmethod
     def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
         raise NotImplementedError
 
     def check(self, task: PeerTask) -> None:
-        from tunebench.convert import to_scipy
-
         estimator_parts(task, self.name)
-        try:
-            to_scipy(task.space)
-        except ValueError as exc:
-            raise PeerUnsupported(str(exc)) from None
+        scipy_space(task)
         if task.wall_time_s is not None:
             raise PeerUnsupported(f"{self.name}: scikit-learn's searches cannot stop on wall time (budget wall_time_s={task.wall_time_s})")
 
@@ -147,8 +143,6 @@ class SklearnPeer(Peer):
     def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
         from joblib import Parallel, delayed
 
-        from tunebench.convert import to_scipy
-
         self.check(task)
         parts = estimator_parts(task, self.name)
         notes_dir = tempfile.mkdtemp(prefix="sklearn-scores-")
@@ -156,7 +150,7 @@ class SklearnPeer(Peer):
             try:
                 Parallel(n_jobs=task.n_workers)(delayed(warm)(type(parts.estimator).__module__) for _ in range(task.n_workers))
                 model = PartialFitCalls(parts.estimator, n_calls=task.max_iter, chunk_size=task.data.chunk_size, fit_params=parts.fit_params)
-                space = {PREFIX + k: v for k, v in to_scipy(task.space).items()}
+                space = {PREFIX + k: v for k, v in scipy_space(task).items()}
                 scorer = TimedScorer(parts.scorer, str(Path(notes_dir) / "scores.jsonl"), list(task.space))
                 X, y, cv = arrays(task)
                 search = self.make_search(task, model, space, cv, scorer)
@@ -195,7 +189,7 @@ class SklearnPeer(Peer):
 
     def test_score(self, log: PeerLog, task: PeerTask, parts: EstimatorParts) -> float | None:
         """The best trial's (our rule) config, trained again as the search trained it, on the test split."""
-        best = derive(read_journal(log.rundir.journal_path)).best()
+        best = log.best()
         if best is None:
             return None
         config = json.loads(best["config"])

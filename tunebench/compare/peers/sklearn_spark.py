@@ -19,7 +19,6 @@ nothing and its trial ends ``stopped``). joblibspark ships ``X`` and ``y`` with 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -31,9 +30,9 @@ from sklearn.base import BaseEstimator
 from tunebench.checks import Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
+from tunebench.compare.peers.estimators import scipy_space
 from tunebench.compare.peers.hyperopt import DEFAULT_EVALS, max_evals
 from tunebench.space import to_python
-from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
 
 FIXED = ("workload", "max_iter", "seed", "chunk_size", "classes", "deadline")
@@ -133,13 +132,9 @@ class SklearnRandomSearchSpark(Peer):
 
     def check(self, task: PeerTask) -> None:
         from tunebench.compare.peers.spark import require_spark
-        from tunebench.convert import to_scipy
 
         require_spark()
-        try:
-            to_scipy(task.space)
-        except ValueError as exc:
-            raise PeerUnsupported(str(exc)) from None
+        scipy_space(task)
         if task.total_steps is not None and task.total_steps < task.max_iter:
             raise PeerUnsupported(f"total_steps={task.total_steps} < max_iter={task.max_iter}: every candidate trains to max_iter, "
                                   "so the budget pays for none")
@@ -166,16 +161,14 @@ class SklearnRandomSearchSpark(Peer):
             finally:
                 spark.close()
             journal_candidates(log, search.cv_results_, task.max_iter)
-            return log.finish(test_score=self.test_score(task, log), notes=self.notes(), n_iter=search.n_iter, spark_slots=slots)
+            return log.finish(test_score=log.retrained_test_score(), notes=self.notes(), n_iter=search.n_iter, spark_slots=slots)
 
     def search(self, task: PeerTask) -> Any:
         from sklearn.model_selection import RandomizedSearchCV
 
-        from tunebench.convert import to_scipy
-
         deadline = None if task.wall_time_s is None else time.time() + task.wall_time_s
         estimator = WorkloadEstimator(task.workload, task.max_iter, task.seed, task.data.chunk_size, task.data.classes, deadline)
-        return RandomizedSearchCV(estimator, to_scipy(task.space), n_iter=self.n_iter(task), scoring=stamped_score,
+        return RandomizedSearchCV(estimator, scipy_space(task), n_iter=self.n_iter(task), scoring=stamped_score,
                                   refit=False, cv=search_arrays(task.data)[2], random_state=task.seed, n_jobs=task.n_workers,
                                   error_score=np.nan)
 
@@ -193,14 +186,6 @@ class SklearnRandomSearchSpark(Peer):
             with parallel_backend("spark", n_jobs=task.n_workers):
                 search.fit(X, y)
 
-    def test_score(self, task: PeerTask, log: PeerLog) -> float | None:
-        """The best candidate's (our rule) config retrained from scratch, on the test split."""
-        best = derive(read_journal(log.rundir.journal_path)).best()
-        if best is None:
-            return None
-        trainable = task.workload.build(json.loads(best["config"]), task.data, task.seed)
-        trainable.train(int(best["steps"]))
-        return float(trainable.test_score())
 
     def notes(self) -> str:
         return ("every candidate trains to max_iter and is scored once, at the end; candidates drawn by ParameterSampler "
