@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -29,13 +28,23 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from tunebench import registry
+from tunebench.checks import Check, Float, Int, ParamError
 from tunebench.loop import Budget, Failures
 from tunebench.space import Space, SpaceError
 
 SECTIONS = ("workload", "scheduler", "searcher", "executor")
 TOP_KEYS = ("name", "seed", "budget", "failures", "space", *SECTIONS)
-BUDGET_KEYS = ("total_steps", "wall_time_s", "target_score")
-FAILURE_KEYS = ("max_failures", "timeout_s")
+BUDGET_CHECKS: dict[str, Check] = {
+    "total_steps": Int(low=1, optional=True),
+    "wall_time_s": Float(low=0, low_open=True, optional=True),
+    "target_score": Float(optional=True),
+}
+FAILURE_CHECKS: dict[str, Check] = {
+    "max_failures": Int(low=0, note="retries of a failed Job per trial"),
+    "timeout_s": Float(low=0, low_open=True, optional=True, note="seconds; null: no limit"),
+}
+BUDGET_KEYS = tuple(BUDGET_CHECKS)
+FAILURE_KEYS = tuple(FAILURE_CHECKS)
 DEFAULT_EXECUTOR = {"name": "local"}
 DEFAULT_SEARCHER = {"name": "random"}
 
@@ -267,34 +276,25 @@ def _section(kind: str, section: Any, touched: set[tuple[str, ...]]) -> tuple[ty
     return cls, resolved
 
 
-def _budget(section: Any) -> Budget:
+def _mapping(name: str, section: Any, checks: Mapping[str, Check], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a plain section (``budget``, ``failures``), each through its check."""
     if not isinstance(section, dict):
-        raise ConfigError(f"budget must be a mapping with keys {', '.join(BUDGET_KEYS)}, got {section!r}")
-    unknown = sorted(set(section) - set(BUDGET_KEYS))
+        raise ConfigError(f"{name} must be a mapping with keys {', '.join(checks)}, got {section!r}")
+    unknown = sorted(set(section) - set(checks))
     if unknown:
-        raise ConfigError(f"unknown key(s) budget.{', budget.'.join(unknown)}; allowed: {', '.join(BUDGET_KEYS)}")
-    steps, wall, target = (section.get(k) for k in BUDGET_KEYS)
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-        raise ConfigError(f"budget.total_steps must be an integer >= 1 or null, got {steps!r}")
-    if wall is not None and (isinstance(wall, bool) or not isinstance(wall, (int, float)) or not wall > 0):
-        raise ConfigError(f"budget.wall_time_s must be a number > 0 or null, got {wall!r}")
-    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or not math.isfinite(target)):
-        raise ConfigError(f"budget.target_score must be a finite number or null, got {target!r}")
-    return Budget(steps, float(wall) if wall is not None else None, float(target) if target is not None else None)
+        raise ConfigError(f"unknown key(s) {name}.{f', {name}.'.join(unknown)}; allowed: {', '.join(checks)}")
+    try:
+        return {k: c.check(f"{name}.{k}", section.get(k, defaults.get(k))) for k, c in checks.items()}
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _budget(section: Any) -> Budget:
+    return Budget(**_mapping("budget", section, BUDGET_CHECKS, {}))
 
 
 def _failures(section: Any) -> Failures:
-    if not isinstance(section, dict):
-        raise ConfigError(f"failures must be a mapping with keys {', '.join(FAILURE_KEYS)}, got {section!r}")
-    unknown = sorted(set(section) - set(FAILURE_KEYS))
-    if unknown:
-        raise ConfigError(f"unknown key(s) failures.{', failures.'.join(unknown)}; allowed: {', '.join(FAILURE_KEYS)}")
-    retries, timeout = section.get("max_failures", 0), section.get("timeout_s")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ConfigError(f"failures.max_failures must be an integer >= 0 (retries of a failed Job per trial), got {retries!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 or not math.isfinite(timeout)):
-        raise ConfigError(f"failures.timeout_s must be a number of seconds > 0 or null (no limit), got {timeout!r}")
-    return Failures(retries, float(timeout) if timeout is not None else None)
+    return Failures(**_mapping("failures", section, FAILURE_CHECKS, {"max_failures": 0}))
 
 
 def _instantiate(exp: Experiment) -> None:
