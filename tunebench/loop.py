@@ -96,7 +96,7 @@ class Loop:
         self.budget = budget
         self.failures = failures
         scheduler.set_budget(budget.total_steps)
-        if getattr(executor, "keeps", False):
+        if executor.keeps:
             scheduler.enable_keeping()
         if failures.max_failures > 0:
             executor.enable_retries()
