@@ -137,8 +137,27 @@ def stopper(total_steps: int | None) -> Any:
     return Stopper(total_steps)
 
 
-def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
-    """A ``tune.Callback`` journaling every result (and PBT's config changes) as Tune sees it."""
+STALL_S = 60.0
+
+
+class TuneStalled(RuntimeError):
+    """Tune kept trials paused with nothing running, pending or left to create."""
+
+
+def stalled(statuses: list[str], n_samples: int) -> bool:
+    """Whether Tune can no longer make progress: every trial is created and none runs or waits to
+    run, yet some are paused (its HyperBandScheduler resumes paused trials only when a bracket
+    moves on, so such a state lasts for ever).
+
+    >>> stalled(["PAUSED", "TERMINATED"], 2), stalled(["PAUSED", "RUNNING"], 2), stalled(["PAUSED"], 2)
+    (True, False, False)
+    """
+    return len(statuses) >= n_samples and "PAUSED" in statuses and not {"RUNNING", "PENDING"} & set(statuses)
+
+
+def recorder(log: PeerLog, metric: str, max_iter: int, n_samples: int) -> Any:
+    """A ``tune.Callback`` journaling every result (and PBT's config changes) as Tune sees it;
+    it ends a search that has :func:`stalled` for :data:`STALL_S` seconds with :class:`TuneStalled`."""
     from ray import tune
 
     key = id(log)
@@ -148,6 +167,18 @@ def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
         def __init__(self) -> None:
             self.params: dict[int, str] = {}
             self.last: dict[int, str] = {}
+            self.stalled_since: float | None = None
+
+        def on_step_begin(self, iteration: int, trials: list[Any], **info: Any) -> None:
+            statuses = [str(t.status) for t in trials]
+            if not stalled(statuses, n_samples):
+                self.stalled_since = None
+                return
+            now = time.monotonic()
+            self.stalled_since = self.stalled_since or now
+            if now - self.stalled_since > STALL_S:
+                raise TuneStalled(f"Ray Tune kept {statuses.count('PAUSED')} of {len(statuses)} trials paused for {STALL_S:.0f} s "
+                                  "with none running, pending or left to create")
 
         def __reduce__(self) -> tuple[Any, tuple[()]]:  # Tune pickles its callbacks for a restore; this one lives in the driver only
             return tune.Callback, ()
@@ -236,7 +267,7 @@ class RayTunePeer(Peer):
             budget = ray.remote(num_cpus=0)(StepBudget).remote(task.total_steps)
         trainable = tune.with_parameters(tune_trainable, workload=task.workload, data=task.data, seed=task.seed, max_iter=task.max_iter,
                                          metric=task.metric, checkpoint=self.checkpoints, budget=budget)
-        rec = recorder(log, task.metric, task.max_iter)
+        rec = recorder(log, task.metric, task.max_iter, self.n_trials_for(task))
         tuner = tune.Tuner(
             trainable, param_space=to_ray_tune(task.space),
             tune_config=tune.TuneConfig(
