@@ -6,6 +6,7 @@ The bookkeeping (ledger, live cache) is tested alone; then a Ray actor is killed
 
 from __future__ import annotations
 
+import builtins
 import doctest
 import os
 import signal
@@ -122,6 +123,8 @@ def local_reference(tmp_path_factory) -> dict:
 def test_killing_ray_actors_mid_run_costs_only_their_jobs(ray_session, local_reference, tmp_path) -> None:
     import ray
 
+    print_before = builtins.print
+
     from tunebench.executors.ray_executor import RayExecutor
 
     ship_test_classes_by_value()
@@ -153,6 +156,7 @@ def test_killing_ray_actors_mid_run_costs_only_their_jobs(ray_session, local_ref
     assert out.summary["status"] == "completed"
     assert_no_duplicates(out)
     assert run_fingerprint(out) == local_reference
+    assert builtins.print is print_before  # Ray showed the dead actors' errors without patching print
 
 
 def test_killing_a_dask_worker_mid_run_costs_only_its_job(local_reference, tmp_path) -> None:

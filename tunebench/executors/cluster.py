@@ -230,6 +230,9 @@ def start_ray(address: str | None, n_workers: int) -> RaySession:
     local one with ``num_cpus=n_workers`` (never someone else's ``ray start`` cluster)."""
     import ray
 
+    # Ray's driver swaps builtins.print for its tqdm-aware one the first time it shows a worker's
+    # error (a killed actor is enough); after that nothing holding print (skorch's PrintLog) pickles.
+    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")
     if address not in (None, "auto"):
         check_reachable(address, what="Ray cluster", howto=RAY_HOWTO, default_port=6379)
     if ray.is_initialized():
