@@ -76,10 +76,14 @@ def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, shared_ra
     import ray
 
     task = make_task(tmp_path, n_trials=9)
-    RayTuneHyperBand().run(task, tmp_path / "run")
+    summary = RayTuneHyperBand().run(task, tmp_path / "run")
     _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
     for tid, rows in results.groupby("trial_id"):  # a resumed trial continues where it paused
         assert list(rows["step"]) == list(range(1, len(rows) + 1))
+    # Ray's brackets for max_t=9, eta=3 take 3, 5 and 9 trials: 3 x 9 steps; 5 x 3 then the best 2 to 9;
+    # the one trial left for the last bracket runs to 9. Paused trials must not hold back the brackets' filling.
+    assert sorted(trials["steps"]) == [3, 3, 3] + [9] * 6
+    assert summary["partial_fit_calls"] == 3 * 9 + 5 * 3 + 2 * 6 + 9 < task.n_trials * task.max_iter
     assert ray.is_initialized()  # the shared session is not the peer's to close
 
 

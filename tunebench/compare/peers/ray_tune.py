@@ -1,8 +1,10 @@
 """Ray Tune's ``ASHAScheduler``, ``HyperBandScheduler`` and ``PopulationBasedTraining`` as peers.
 
 One ``ray.tune.Tuner`` per run, on a local Ray with ``num_cpus=n_workers`` (or the Ray session
-already open in this process), at most ``n_workers`` trials at once (the seeded
-``BasicVariantGenerator``'s ``max_concurrent``: Tune ignores ``max_concurrent_trials`` beside it), ``reuse_actors=True`` and
+already open in this process), at most ``n_workers`` trials running at once: each trial asks for
+the session's CPUs over ``n_workers`` (:func:`trial_cpus`). A searcher's ``max_concurrent`` (or
+``max_concurrent_trials``) would count paused trials too, so HyperBand's brackets would never fill
+and PBT's population would run two members at a time. ``reuse_actors=True`` and
 an absolute ``storage_path`` inside the run directory, removed afterwards. The function
 trainable builds our workload's Trainable (the dataset goes to Ray once, through
 ``tune.with_parameters``), trains one ``partial_fit`` per step and reports the validation score
@@ -144,18 +146,30 @@ class TuneStalled(RuntimeError):
     """Tune kept trials paused with nothing running, pending or left to create."""
 
 
-def stalled(statuses: list[str], n_samples: int) -> bool:
-    """Whether Tune can no longer make progress: every trial is created and none runs or waits to
-    run, yet some are paused (its HyperBandScheduler resumes paused trials only when a bracket
-    moves on, so such a state lasts for ever).
+def stalled(statuses: list[str]) -> bool:
+    """Whether Tune is making no progress now: trials wait (paused or pending) and none runs. Tune
+    starts a waiting trial within seconds when it can, so this lasting :data:`STALL_S` means it
+    never will (a paused trial its scheduler never resumes, a trial no CPU is left for).
 
-    >>> stalled(["PAUSED", "TERMINATED"], 2), stalled(["PAUSED", "RUNNING"], 2), stalled(["PAUSED"], 2)
+    >>> stalled(["PAUSED", "TERMINATED"]), stalled(["PAUSED", "RUNNING"]), stalled(["TERMINATED"])
     (True, False, False)
     """
-    return len(statuses) >= n_samples and "PAUSED" in statuses and not {"RUNNING", "PENDING"} & set(statuses)
+    waiting = {"PAUSED", "PENDING"} & set(statuses)
+    return bool(waiting) and "RUNNING" not in statuses
 
 
-def recorder(log: PeerLog, metric: str, max_iter: int, n_samples: int) -> Any:
+def trial_cpus(session_cpus: float, n_workers: int) -> float:
+    """The CPUs one trial asks for so that ``n_workers`` trials fill the session: its share, whole
+    above one CPU (Ray's rule for resource amounts), so then up to ``session_cpus // share`` run.
+
+    >>> trial_cpus(2.0, 2), trial_cpus(1.0, 4), trial_cpus(8.0, 3)
+    (1.0, 0.25, 2.0)
+    """
+    share = session_cpus / n_workers
+    return share if share <= 1 else float(int(share))
+
+
+def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
     """A ``tune.Callback`` journaling every result (and PBT's config changes) as Tune sees it;
     it ends a search that has :func:`stalled` for :data:`STALL_S` seconds with :class:`TuneStalled`."""
     from ray import tune
@@ -171,14 +185,14 @@ def recorder(log: PeerLog, metric: str, max_iter: int, n_samples: int) -> Any:
 
         def on_step_begin(self, iteration: int, trials: list[Any], **info: Any) -> None:
             statuses = [str(t.status) for t in trials]
-            if not stalled(statuses, n_samples):
+            if not stalled(statuses):
                 self.stalled_since = None
                 return
             now = time.monotonic()
             self.stalled_since = self.stalled_since or now
             if now - self.stalled_since > STALL_S:
-                raise TuneStalled(f"Ray Tune kept {statuses.count('PAUSED')} of {len(statuses)} trials paused for {STALL_S:.0f} s "
-                                  "with none running, pending or left to create")
+                raise TuneStalled(f"Ray Tune ran none of {len(statuses)} trials for {STALL_S:.0f} s, with "
+                                  f"{statuses.count('PAUSED')} paused and {statuses.count('PENDING')} pending")
 
         def __reduce__(self) -> tuple[Any, tuple[()]]:  # Tune pickles its callbacks for a restore; this one lives in the driver only
             return tune.Callback, ()
@@ -267,13 +281,14 @@ class RayTunePeer(Peer):
             budget = ray.remote(num_cpus=0)(StepBudget).remote(task.total_steps)
         trainable = tune.with_parameters(tune_trainable, workload=task.workload, data=task.data, seed=task.seed, max_iter=task.max_iter,
                                          metric=task.metric, checkpoint=self.checkpoints, budget=budget)
-        rec = recorder(log, task.metric, task.max_iter, self.n_trials_for(task))
+        trainable = tune.with_resources(trainable, {"cpu": trial_cpus(ray.cluster_resources().get("CPU", 1.0), task.n_workers)})
+        rec = recorder(log, task.metric, task.max_iter)
         tuner = tune.Tuner(
             trainable, param_space=to_ray_tune(task.space),
             tune_config=tune.TuneConfig(
                 metric=task.metric, mode=task.mode, scheduler=self.make_scheduler(task), num_samples=self.n_trials_for(task),
                 reuse_actors=True, time_budget_s=task.wall_time_s,
-                search_alg=BasicVariantGenerator(random_state=task.seed, max_concurrent=task.n_workers),  # = max_concurrent_trials
+                search_alg=BasicVariantGenerator(random_state=task.seed),
             ),
             run_config=tune.RunConfig(
                 name="tune", storage_path=str(storage), verbose=0, callbacks=[rec], stop=stopper(task.total_steps),
