@@ -45,7 +45,13 @@ def recorded(summaries: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
 
 
 def version_rows(summaries: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
-    """(package, recorded by the runs, installed here) for every package either knows."""
+    """(package, recorded by the runs, installed here) for every package either knows; for
+    ``python`` (not a distribution) "installed" is this interpreter's version.
+
+    >>> row = next(r for r in version_rows([{"versions": {"python": "3.0.1"}}]) if r[0] == "python")
+    >>> row[:2], row[2] == platform.python_version()
+    (('python', '3.0.1'), True)
+    """
     rec, here = recorded(summaries), installed()
     names = list(dict.fromkeys([*PACKAGES, *rec]))
     rows = []
@@ -57,6 +63,8 @@ def version_rows(summaries: Iterable[Mapping[str, Any]]) -> list[tuple[str, str,
 
 
 def _one(name: str) -> str | None:
+    if name == "python":
+        return platform.python_version()
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
