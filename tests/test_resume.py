@@ -17,9 +17,11 @@ import yaml
 from tests.conftest import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
+from tunebench.executors.rebuild import Rebuilding
 from tunebench.resume import ResumeError, resume
 from tunebench.run import run
 from tunebench.store import read_journal
+from tunebench.trial import Job, Result
 
 TRIAL_COLS = ["trial_id", "parent", "status", "steps", "last_score", "best_score", "config"]
 RESULT_COLS = ["trial_id", "step", "n_steps", "score", "decision"]
@@ -129,3 +131,40 @@ def test_a_finished_run_is_not_resumed_and_a_changed_config_is_caught(tmp_path: 
     with pytest.raises(ResumeError, match="was the code or the config changed"):
         resume(tmp_path / "cut", progress=False)
     assert main(["resume", str(tmp_path / "nowhere")]) == 2
+
+
+
+class BatchExecutor:
+    """Hands the results of every Job out back in one ``wait``, the newest first: a batch in
+    which a Job submitted later finished first, as on Dask or Ray."""
+
+    def __init__(self) -> None:
+        self.out: list[Job] = []
+
+    @property
+    def pending(self) -> int:
+        return len(self.out)
+
+    def submit(self, job: Job) -> None:
+        self.out.append(job)
+
+    def wait(self) -> list[Result]:
+        done, self.out = self.out, []
+        return [Result(j.trial_id, j.stop_step, j.stop_step / 10) for j in reversed(done)]
+
+    def release(self, trial_id: int) -> None:
+        pass
+
+
+def test_rebuilding_holds_the_results_that_arrive_with_a_rebuild() -> None:
+    """A live Job's result that comes back in the same batch as a rebuild's, after it, is
+    handed out by the next wait, not dropped."""
+    inner = BatchExecutor()
+    rebuilt: list[tuple[int, int]] = []
+    ex = Rebuilding(inner, [Job(0, {}, 1, 0, 3)], {(0, 3): 0.3}, first_free_id=5,
+                    on_rebuild=lambda j, r: rebuilt.append((r.trial_id, r.step)))
+    ex.submit(Job(1, {}, 2, 0, 1))  # a live Job, out while the rebuild runs
+    ex.submit(Job(0, {}, 1, 3, 9))  # needs trial 0 at step 3: the journal's Job 0 -> 3 runs first
+    assert rebuilt == [(0, 3)] and ex.pending == 2
+    got = sorted((r.trial_id, r.step) for r in ex.wait() + ex.wait())
+    assert got == [(0, 9), (1, 1)] and ex.pending == 0

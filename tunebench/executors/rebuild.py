@@ -76,17 +76,20 @@ class Rebuilding:
         return self.next_id - 1
 
     def run_one(self, job: Job, original: Job) -> None:
+        """Run one rebuild Job to its end; every other result of the batches waited on is held."""
         self.inner.submit(job)
-        while True:
+        mine: Result | None = None
+        while mine is None:
             for r in self.inner.wait():
-                if r.trial_id == job.trial_id and r.step == job.stop_step:
-                    self.check(original, r)
-                    self.have[job.trial_id] = r.step
-                    self.rebuilt += 1
-                    self.on_rebuild(job, r)
-                    return
-                self.note(r)
-                self.held.append(r)
+                if mine is None and r.trial_id == job.trial_id and r.step == job.stop_step:
+                    mine = r
+                else:
+                    self.note(r)
+                    self.held.append(r)
+        self.check(original, mine)
+        self.have[job.trial_id] = mine.step
+        self.rebuilt += 1
+        self.on_rebuild(job, mine)
 
     def check(self, job: Job, result: Result) -> None:
         recorded = self.scores.get((job.trial_id, job.stop_step))
