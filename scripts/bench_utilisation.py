@@ -9,9 +9,13 @@ Utilisation is the summary's: summed Job compute and scoring time over workers x
 Every run's per-trial steps and statuses are compared with the first run's: Hyperband's
 decisions must not change with the depth or the executor.
 
-Writes ``results/bench_utilisation.md`` and ``.json``::
+``--workers 1`` runs one worker instead of the config's 2, which leaves the driver a core of its
+own on a 2-core machine (with 2 workers the driver, the scheduler and the workers share both).
 
-    python scripts/bench_utilisation.py [--repeat 3] [--executors dask ray] [--depths 1 2]
+Writes ``results/bench_utilisation.md`` and ``.json`` (``bench_utilisation-1w.*`` with
+``--workers 1``)::
+
+    python scripts/bench_utilisation.py [--repeat 3] [--executors dask ray] [--depths 1 2] [--workers 1]
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ def decisions(out: Any) -> list[tuple[int, int, str]]:
     return sorted((int(r.trial_id), int(r.steps), str(r.status)) for r in out.trials.itertuples())
 
 
-def one_run(executor: str, depth: int) -> dict[str, Any]:
-    exp = load_experiment(CONFIG, [f"executor.name={executor}", f"executor.queue_depth={depth}"])
+def one_run(executor: str, depth: int, workers: int | None) -> dict[str, Any]:
+    sets = [f"executor.name={executor}", f"executor.queue_depth={depth}"]
+    exp = load_experiment(CONFIG, sets + ([f"executor.n_workers={workers}"] if workers else []))
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         out = run(exp, Path(tmp) / "run", progress=False)
@@ -47,6 +52,7 @@ def one_run(executor: str, depth: int) -> dict[str, Any]:
     s = out.summary
     return {"executor": executor, "queue_depth": depth, "utilization": s["utilization"], "wall_time_s": s["wall_time_s"],
             "total_s": total, "partial_fit_calls": s["partial_fit_calls"], "n_trials": s["n_trials"],
+            "busy_s": float(out.results["compute_s"].sum() + out.results["score_s"].sum()),
             "best_score": s["best_score"], "decisions": decisions(out)}
 
 
@@ -67,8 +73,8 @@ def schedule(executors: list[str], depths: list[int], repeat: int) -> list[tuple
 def table(runs: list[dict[str, Any]], executors: list[str], depths: list[int]) -> list[str]:
     """Medians per (executor, depth); the wall-time ratio to the first depth is taken within
     each repeat (runs next to each other in time) and then the median of those ratios."""
-    lines = ["| executor | queue_depth | utilisation (median) | all runs | wall s (median) | wall / wall at first depth, same repeat (median) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| executor | queue_depth | utilisation (median) | all runs | wall s (median) | wall / wall at first depth, same repeat (median) | busy s, Jobs summed (median) |",
+             "|---|---|---|---|---|---|---|"]
     for e in executors:
         base = [r["wall_time_s"] for r in runs if r["executor"] == e and r["queue_depth"] == depths[0]]
         for d in depths:
@@ -77,7 +83,8 @@ def table(runs: list[dict[str, Any]], executors: list[str], depths: list[int]) -
             wall = statistics.median(r["wall_time_s"] for r in mine)
             ratio = statistics.median(r["wall_time_s"] / b for r, b in zip(mine, base))
             every = ", ".join(f"{r['utilization']:.3f}" for r in mine)
-            lines.append(f"| {e} | {d} | {util:.3f} | {every} | {wall:.1f} | {ratio:.2f} |")
+            busy = statistics.median(r["busy_s"] for r in mine)
+            lines.append(f"| {e} | {d} | {util:.3f} | {every} | {wall:.1f} | {ratio:.2f} | {busy:.1f} |")
     return lines
 
 
@@ -86,11 +93,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--executors", nargs="+", default=["dask", "ray"])
     parser.add_argument("--depths", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--workers", type=int, default=None, help="n_workers instead of the config's")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     runs = []
     for executor, depth in schedule(args.executors, args.depths, args.repeat):
-        r = one_run(executor, depth)
+        r = one_run(executor, depth, args.workers)
         runs.append(r)
         print(f"{executor} queue_depth={depth}: utilisation {r['utilization']:.3f}, wall {r['wall_time_s']:.1f} s", flush=True)
     same = all(r["decisions"] == runs[0]["decisions"] for r in runs)
@@ -98,7 +106,8 @@ def main() -> None:
     lines = [
         "# Utilisation of the default run (configs/sgd-hyperband.yaml) by queue depth",
         "",
-        f"`python scripts/bench_utilisation.py --repeat {args.repeat}`: {len(runs)} runs, interleaved; medians over "
+        f"`python scripts/bench_utilisation.py --repeat {args.repeat}{f' --workers {args.workers}' if args.workers else ''}`: "
+        f"{len(runs)} runs, interleaved; medians over "
         f"{args.repeat} repeats. Utilisation = summed Job compute + scoring time / (workers x wall time).",
         "",
         *table(runs, args.executors, args.depths),
@@ -108,8 +117,9 @@ def main() -> None:
         f"Load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs (a shared machine).",
     ]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_utilisation.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "bench_utilisation.json").write_text(
+    stem = "bench_utilisation" + (f"-{args.workers}w" if args.workers else "")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem}.json").write_text(
         json.dumps([{k: v for k, v in r.items() if k != "decisions"} for r in runs], indent=1)
     )
     print("\n".join(lines))

@@ -85,6 +85,23 @@ def test_a_job_continues_in_the_actor_that_holds_its_trial(ray_session) -> None:
     assert stats["live_hits"] == 2 and stats["restores"] == 0
 
 
+def test_a_short_job_never_queues_behind_a_long_one_while_another_actor_has_less_to_do(ray_session) -> None:
+    """Jobs go to the actor with the fewest steps queued, not the fewest Jobs: with one actor
+    on a 1,000-step Job and the other holding two 2-step Jobs, a third short Job joins the short
+    ones (it starts within a few steps) instead of waiting for the long one."""
+    workload = SGDWorkload(dataset="circles", n_samples=600)
+    cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
+    with RayExecutor(n_workers=2, queue_depth=2) as ex:
+        ex.start(workload, workload.load(0))
+        for tid, steps in [(0, 1000), (1, 2), (2, 2), (3, 2)]:
+            ex.submit(Job(tid, cfg, 11 + tid, 0, steps))
+        slots = {t.job.trial_id: t.slot for t in ex._ledger.out.values()}
+        results = {r.trial_id: r for r in _drain(ex)}
+    assert slots[1] == slots[2] == slots[3] != slots[0]
+    assert {tid: r.step for tid, r in results.items()} == {0: 1000, 1: 2, 2: 2, 3: 2}
+    assert results[3].queue_s < results[0].compute_s
+
+
 def _drain(ex: RayExecutor) -> list:
     out = []
     while ex.pending:

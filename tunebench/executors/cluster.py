@@ -167,10 +167,12 @@ class ClusterExecutor(LedgerExecutor):
     ``queue`` and ``max_retries`` keys, a :class:`~tunebench.executors.ledger.Ledger` of
     checkpoints, and a scope that keeps this run's trials apart on long-lived workers.
 
-    ``queue_depth`` is how many Jobs each worker holds at once: the one it computes and
-    ``queue_depth - 1`` waiting their turn on it. A worker then starts its next Job the moment
-    the last one ends, while the driver is still taking in that Job's result and sending the
-    next one; with Jobs of a few milliseconds that round trip is otherwise idle worker time.
+    ``queue_depth`` is how many Jobs are out per worker: the one it computes and, on average,
+    ``queue_depth - 1`` waiting their turn on it (Dask holds exactly that many on each worker;
+    Ray puts each Job on the actor with the fewest steps queued, so one busy with a long Job
+    holds fewer and the others more). A worker then starts its next Job the moment the last
+    one ends, while the driver is still taking in that Job's result and sending the next one;
+    with Jobs of a few milliseconds that round trip is otherwise idle worker time.
     ``queue_depth: 1`` sends a worker its next Job only after its last result is in. ``queue``
     counts further Jobs that wait unplaced beyond those (ordered by priority where the
     executor orders them). The loop keeps :attr:`capacity` Jobs out; a scheduler's decisions
@@ -180,7 +182,7 @@ class ClusterExecutor(LedgerExecutor):
     params = {
         "address": Text("a cluster address such as host:port", optional=True, note="null: start a local cluster"),
         "queue": Int(0, note="Jobs that wait unplaced beyond those the workers hold"),
-        "queue_depth": Int(1, note="Jobs each worker holds at once"),
+        "queue_depth": Int(1, note="Jobs out per worker"),
         "max_retries": Int(0, note="reruns of a Job that lost its worker"),
     }
 

@@ -2,13 +2,14 @@
 
 The dataset goes into the object store once (``ray.put``) and every actor maps it from there.
 An actor keeps live Trainables of the trials it ran; each finished Job also returns its
-checkpoint as a second object reference, which the driver keeps. A trial's next Job goes to the
-actor that holds it live when that actor is free, and to any free actor otherwise (which
-restores the checkpoint). Each actor holds up to ``queue_depth`` Jobs in its queue, so it starts
-the next one while the driver takes in the last result; a Job goes to the actor with the fewest
-Jobs, then the fewest steps, queued on it, so it waits behind the least work. An actor that
-dies costs only the Jobs it had: a new actor takes its slot and they run again from the
-checkpoints they started from.
+checkpoint as a second object reference, which the driver keeps. ``n_workers x queue_depth``
+Jobs are out at once, so an actor starts its next one while the driver takes in the last
+result. A Job goes to the actor with the fewest steps queued on it
+(:func:`~tunebench.executors.placement.least_loaded`), the one that holds its trial live on a
+tie (any other restores the checkpoint): it waits behind the least work, and a short Job never
+queues behind a long one while another actor would reach it first. An actor that dies costs
+only the Jobs it had: a new actor takes its slot and they run again from the checkpoints they
+started from.
 
 By default a local Ray starts with ``num_cpus=n_workers`` (and is shut down at the end); with
 ``address`` the executor joins a running cluster and leaves it running.
@@ -28,6 +29,7 @@ from tunebench.checks import Float, check
 from tunebench.executors.cluster import ClusterExecutor, Finished, Lost, RaySession, ray_ready, start_ray
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import LiveCache
+from tunebench.executors.placement import least_loaded
 from tunebench.executors.worker import worker_name
 from tunebench.trial import Job, Result
 from tunebench.workloads.base import Dataset, Workload
@@ -91,7 +93,7 @@ class RayExecutor(ClusterExecutor):
 
     Keys: ``n_workers`` (actors, and the CPUs of a local Ray), ``address`` (a running cluster:
     ``host:port``, ``ray://host:port`` or ``auto``; unset starts a local Ray), ``queue_depth``
-    (Jobs each actor holds at once; default 2, 1 for the old one-at-a-time), ``queue`` (further
+    (Jobs out per actor; default 2, 1 for one at a time), ``queue`` (further
     Jobs in actor queues beyond those), ``max_retries`` (times a Job is rerun after losing its
     actor), ``start_timeout_s`` (how long actors may take to come up).
     """
@@ -171,12 +173,10 @@ class RayExecutor(ClusterExecutor):
         return bool(self._slots)
 
     def _pick(self, ticket: Ticket) -> Slot:
-        """The slot with the fewest Jobs queued, preferring the one that holds the start
-        checkpoint live, else the one with the fewest steps queued (it frees up soonest)."""
-        load = min(len(s.running) for s in self._slots)
-        free = [s for s in self._slots if len(s.running) == load]
+        """The slot with the fewest steps queued (it reaches this Job soonest), the one that
+        holds the start checkpoint live on a tie."""
         where = None if ticket.start is None else ticket.start.where
-        return next((s for s in free if s.index == where), None) or min(free, key=self._queued_steps)
+        return self._slots[least_loaded([self._queued_steps(s) for s in self._slots], where)]
 
     def _queued_steps(self, slot: Slot) -> int:
         return sum(self._ledger.out[token].job.n_steps for token in slot.running if token in self._ledger.out)
