@@ -3,7 +3,7 @@
 A worker's load is the steps of the Jobs it holds, the one it runs included. A Job sent to the
 least loaded worker starts soonest, so a short Job that closes a rung never waits behind a
 long one on a busy worker while another worker gets through its queue. Counting Jobs instead
-of steps does exactly that: with Jobs of 1 to 81 steps, a worker holding one 81-step Job looks
+of steps gets this wrong: with Jobs of 1 to 81 steps, a worker holding one 81-step Job looks
 less busy than one holding two of 18.
 """
 
