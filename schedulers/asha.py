@@ -179,6 +179,8 @@ class ASHA(Scheduler):
     """
 
     name = "asha"
+    algorithm = "asha"
+    shared = {"eta": "eta", "min_iter": "grace", "n_trials": "n_trials", "variant": "variant"}
     params = {
         "max_iter": MAX_ITER,
         "grace": Int(1, note="steps before the first rung"),

@@ -21,7 +21,7 @@ bracket), ``n`` is an exact ceiling division, and rung ``i`` trains to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from tunebench.checks import check
 from tunebench.searcher import Searcher
@@ -86,6 +86,13 @@ class Hyperband(BracketScheduler):
 
     name = "hyperband"
     params = {"max_iter": MAX_ITER, "eta": ETA}
+    algorithm = "hyperband"
+    shared = {"eta": "eta"}
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": hyperband_plan(max_iter, settings["eta"])["n_models"]}
 
     def __init__(
         self,

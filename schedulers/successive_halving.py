@@ -305,6 +305,8 @@ class SuccessiveHalving(BracketScheduler):
 
     name = "successive_halving"
     params = {"n_trials": N_TRIALS, "min_iter": Int(1, note="steps at the first rung"), "max_iter": MAX_ITER, "eta": ETA}
+    algorithm = "successive_halving"
+    shared = {"eta": "eta", "min_iter": "min_iter", "n_trials": "n_trials"}
 
     def __init__(
         self,

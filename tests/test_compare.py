@@ -88,7 +88,7 @@ PEERS_MATRIX: dict[str, Any] = {
     "peers": [
         {"label": "dask-ml-hyperband", "name": "dask-ml-hyperband"},
         {"label": "ray-tune-asha", "name": "ray-tune-asha", "n_trials": 4},
-        {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random", "n_trials": 4},
+        {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random"},  # Hyperband's 5 trials, as ours
         {"label": "sklearn-random", "name": "sklearn-random", "n_trials": 3},
     ],
 }

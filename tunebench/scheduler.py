@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
+from tunebench.algorithm import AlgorithmSettings
 from tunebench.checks import Check, OneOf, check
 from tunebench.scores import better, rank_key
 from tunebench.searcher import Searcher
@@ -52,7 +53,7 @@ _STATUS_AFTER = {
 }
 
 
-class Scheduler(abc.ABC):
+class Scheduler(AlgorithmSettings, abc.ABC):
     """Base class of every scheduler plugin.
 
     Subclasses implement :meth:`suggest`, :meth:`on_result` and :attr:`finished`; they create

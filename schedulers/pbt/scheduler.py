@@ -77,6 +77,9 @@ class PBT(Scheduler):
     """Population Based Training: truncation or tournament exploit, composable explore, PB2."""
 
     name = "pbt"
+    algorithm = "pbt"
+    shared = {"population": "n_trials", "perturbation_interval": "perturbation_interval", "quantile_fraction": "quantile_fraction",
+              "resample_probability": "resample_probability", "synch": "synch"}
     params = {
         "n_trials": Int(2, note="the population"),
         "max_iter": Int(1),

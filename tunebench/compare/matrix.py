@@ -9,6 +9,7 @@ Shape (``configs/bench-*.yaml``)::
     budget: {total_steps: null, wall_time_s: null}   # the same for every cell
     target_score: 0.92              # optional: time and calls to reach it
     space: {...}                    # optional; else each workload's default space
+    shared: {eta: 3, pbt: {perturbation_interval: 9}}   # algorithm settings, once for everyone
     workloads: [{label: sgd, name: sgd, dataset: circles, n_samples: 10000}]
     executors: [{name: dask}]       # ours only; peers bring their own engine
     schedulers:                     # ours: a scheduler section plus a label
@@ -17,10 +18,14 @@ Shape (``configs/bench-*.yaml``)::
     searchers: [random, {name: tpe, pending: constant_liar}]   # optional: an axis over ours
     peers:                          # other systems: a peer section plus a label
       - {label: dask-ml, name: dask-ml-hyperband}
+      - {label: tune-asha, name: ray-tune-asha, differs: {variant: "Ray Tune's ASHA only stops"}}
 
 ``max_iter`` goes into every scheduler and peer that takes it (a contender that sets another
 value is refused: the comparison would not be fair); ``workers`` becomes every executor's
-``n_workers``. Each cell is one ordinary run directory ``DIR/<workload>/<label>@<executor>/seed<k>``
+``n_workers``. ``shared`` states the algorithm settings (``eta``, ``min_iter``, ``n_trials``,
+PBT's ``population``, ``perturbation_interval``, ...) once; each contender of the family receives
+them in its own vocabulary, and two contenders of one family whose settings still differ are
+refused unless an entry's ``differs`` says why (:mod:`tunebench.compare.fairness`). Each cell is one ordinary run directory ``DIR/<workload>/<label>@<executor>/seed<k>``
 (peers: ``<label>@<peer name>``). Every problem is one :class:`~tunebench.config.ConfigError`
 naming the key, the value and what is allowed, raised before any cell runs.
 
@@ -41,10 +46,11 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from tunebench import registry
+from tunebench.compare.fairness import ENTRY_KEY, Settings, check_fair, hand_out, settings_of, shared_block
 from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
 
-TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "workloads", "executors", "schedulers",
-            "searchers", "peers")
+TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "shared", "workloads", "executors",
+            "schedulers", "searchers", "peers")
 BUDGET_KEYS = ("total_steps", "wall_time_s")
 
 
@@ -78,6 +84,7 @@ class Matrix:
     name: str
     raw: dict[str, Any]
     cells: list[Cell] = field(default_factory=list)
+    settings: dict[str, Settings] = field(default_factory=dict)  # contender label -> its algorithm and shared settings
 
     @property
     def budget(self) -> dict[str, Any]:
@@ -120,6 +127,9 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     peers = labelled(data, "peers", required=False)
     if not schedulers and not peers:
         raise ConfigError("a matrix needs at least one entry under schedulers or peers")
+    block = shared_block(data.get("shared"))
+    schedulers = [hand_out(s, "scheduler", block, f"schedulers[{s['label']}]") for s in schedulers]
+    peers = [hand_out(p, "peer", block, f"peers[{p['label']}]") for p in peers]
     contenders = [(c, k) for s, given in zip(schedulers, data.get("schedulers") or []) for c in with_searchers(s, given, data) for k in counts]
     matrix = Matrix(str(data.get("name") or (Path(path).stem if path is not None else "comparison")), data)
     axis = len(counts) > 1
@@ -141,6 +151,11 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
         if key not in checked:
             checked.add(key)
             validate(cell, data)
+    total_steps = budget.get("total_steps")
+    entries = [("scheduler", s, at_workers(s["label"], k, axis)) for (s, _), k in contenders]
+    entries += [("peer", p, at_workers(p["label"], k, axis)) for p in peers for k in counts]
+    matrix.settings = {label: settings_of(e, kind, label, max_iter, total_steps) for kind, e, label in entries}
+    check_fair(list(matrix.settings.values()))
     return matrix
 
 
@@ -203,7 +218,8 @@ def labelled(data: Mapping[str, Any], key: str, *, required: bool) -> list[dict[
 
 
 def plain(section: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in section.items() if k != "label"}
+    """A plugin section without the matrix's own keys (``label``, ``differs``)."""
+    return {k: v for k, v in section.items() if k not in ("label", ENTRY_KEY)}
 
 
 def with_max_iter(kind: str, section: dict[str, Any], max_iter: int, label: str) -> dict[str, Any]:

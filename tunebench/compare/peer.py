@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tunebench.algorithm import AlgorithmSettings
 from tunebench.checks import Check
 from tunebench.space import Space
 from tunebench.workloads.base import Dataset, Workload
@@ -61,7 +62,7 @@ class PeerTask:
         return self.workload.mode
 
 
-class Peer(abc.ABC):
+class Peer(AlgorithmSettings, abc.ABC):
     """Base class of peers; found by name in the ``tunebench.peers`` entry-point group."""
 
     name: ClassVar[str] = ""

@@ -38,7 +38,7 @@ import functools
 import logging
 import math
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -291,6 +291,16 @@ class DaskMLHyperband(DaskMLPeer):
 
     name = "dask-ml-hyperband"
     scheduler_label = "HyperbandSearchCV"
+    algorithm = "hyperband"
+    shared = {"eta": "eta"}
+    received = {"eta": "aggressiveness"}
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        from dask_ml.model_selection._hyperband import _get_hyperband_params
+
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": sum(int(n) for n, _ in _get_hyperband_params(max_iter, eta=settings["eta"]).values())}
 
     def brackets(self, task: PeerTask) -> dict[int, tuple[int, int]]:
         from dask_ml.model_selection._hyperband import _get_hyperband_params
@@ -309,6 +319,18 @@ class DaskMLHyperband(DaskMLPeer):
                          random_state=task.seed, scoring=parts.scorer)
 
 
+def largest_power(eta: int, max_iter: int) -> int:
+    """The largest power of ``eta`` at most ``max_iter``: Hyperband's most aggressive bracket's size.
+
+    >>> largest_power(3, 81), largest_power(3, 80), largest_power(2, 1)
+    (81, 27, 1)
+    """
+    power = 1
+    while power * eta <= max_iter:
+        power *= eta
+    return power
+
+
 class DaskMLSuccessiveHalving(DaskMLPeer):
     """``SuccessiveHalvingSearchCV(n_initial_parameters, n_initial_iter, max_iter, aggressiveness=eta)``.
 
@@ -318,6 +340,9 @@ class DaskMLSuccessiveHalving(DaskMLPeer):
 
     name = "dask-ml-successive-halving"
     scheduler_label = "SuccessiveHalvingSearchCV"
+    algorithm = "successive_halving"
+    shared = {"eta": "eta", "n_trials": "n_trials", "min_iter": "n_initial_iter"}
+    received = {"eta": "aggressiveness", "n_trials": "n_initial_parameters"}
     params = {
         "n_trials": Int(1, optional=True, note="Dask-ML's n_initial_parameters; null: the largest power of eta <= max_iter"),
         "n_initial_iter": Int(1, note="calls every model gets first"),
@@ -329,12 +354,12 @@ class DaskMLSuccessiveHalving(DaskMLPeer):
         self.n_initial_iter: int = check(self, "n_initial_iter", n_initial_iter)
 
     def n_models(self, task: PeerTask) -> int:
-        if task.n_trials or self.n_trials:
-            return int(task.n_trials or self.n_trials or 1)
-        power = 1
-        while power * self.eta <= task.max_iter:
-            power *= self.eta
-        return power
+        return int(task.n_trials or self.n_trials or largest_power(self.eta, task.max_iter))
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": settings["n_trials"] or largest_power(settings["eta"], max_iter)}
 
     def planned_calls(self, task: PeerTask) -> int:
         return sha_calls(self.n_models(task), self.n_initial_iter, self.eta, task.max_iter)

@@ -31,7 +31,7 @@ import os
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
@@ -149,6 +149,9 @@ class HyperoptPeer(Peer):
     """``fmin(algo=partial(tpe.suggest, n_startup_jobs=...))`` on some ``Trials``; subclasses say which."""
 
     family: ClassVar[str] = "hyperopt"
+    algorithm = "random"  # random search's schedule (every config to max_iter); TPE proposes the configs
+    shared = {"n_trials": "n_trials"}
+    received = {"n_trials": "max_evals"}
     params: ClassVar[dict[str, Int]] = {
         "n_trials": Int(low=1, optional=True, note=f"evaluations; null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"),
         "n_startup_jobs": Int(low=0, note="TPE's random start-up: configs drawn before the model is used"),
@@ -160,6 +163,11 @@ class HyperoptPeer(Peer):
 
     def max_evals(self, task: PeerTask) -> int:
         return max_evals(task.n_trials or self.n_trials, task.total_steps, task.max_iter, task.wall_time_s)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": max_evals(settings["n_trials"], total_steps, max_iter, None)}
 
     def check(self, task: PeerTask) -> None:
         from tunebench.convert import to_hyperopt

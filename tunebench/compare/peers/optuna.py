@@ -7,11 +7,11 @@ next chunk of steps to one of ``n_workers`` worker processes, reports every retu
 Each worker process gets the dataset once, at start-up, builds our workload's Trainable for the
 config and trains it one ``partial_fit`` per step, scoring on the validation split after each.
 
-A chunk ends at the next power of ``eta`` (or ``max_iter``): with ``min_resource=1`` every rung
-of both pruners sits at such a step, so asking ``should_prune`` at the end of a chunk gives the
+A chunk ends at the next rung, ``min_resource * eta**k`` (or ``max_iter``): every rung of both
+pruners sits at such a step, so asking ``should_prune`` at the end of a chunk gives the
 decisions asking at every step would, while every step's score is still reported.
-The pruners get ``min_resource=1``, ``max_resource=max_iter`` (Hyperband) and
-``reduction_factor=eta``. The step budget (``total_steps``) is reserved chunk by chunk, so it is
+The pruners get ``min_resource`` (1 for Hyperband, ``min_iter`` for successive halving),
+``max_resource=max_iter`` (Hyperband) and ``reduction_factor=eta``. The step budget (``total_steps``) is reserved chunk by chunk, so it is
 never overshot; the wall-time budget stops new chunks once it has passed.
 """
 
@@ -24,8 +24,9 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
+from tunebench.algorithm import hyperband_n_trials
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.checks import Int, OneOf, check
@@ -37,30 +38,19 @@ SAMPLERS = ("tpe", "random")
 _WORKER: dict[str, Any] = {}
 
 
-def hyperband_n_trials(max_iter: int, eta: int) -> int:
-    """How many trials a full Hyperband run over ``max_iter`` and ``eta`` starts (Li et al. 2018).
-
-    The default trial count of the Hyperband-like peers, so they try as many configs as ours.
-
-    >>> hyperband_n_trials(81, 3), hyperband_n_trials(9, 3), hyperband_n_trials(1, 3)
-    (143, 17, 1)
-    """
-    s_max = 0
-    while eta ** (s_max + 1) <= max_iter:
-        s_max += 1
-    return sum(-(-((s_max + 1) * eta**s) // (s + 1)) for s in range(s_max + 1))
-
-
-def chunk_stop(step: int, eta: int, max_iter: int) -> int:
-    """Where a chunk starting after ``step`` steps ends: the next power of ``eta``, at most ``max_iter``.
+def chunk_stop(step: int, eta: int, max_iter: int, first: int = 1) -> int:
+    """Where a chunk starting after ``step`` steps ends: the next rung ``first * eta**k``, at most
+    ``max_iter``.
 
     >>> [chunk_stop(s, 3, 10) for s in (0, 1, 2, 3, 8, 9)]
     [1, 3, 3, 9, 9, 10]
+    >>> [chunk_stop(s, 3, 81, first=2) for s in (0, 1, 2, 5, 6, 54)]
+    [2, 2, 6, 6, 18, 81]
     """
-    power = 1
-    while power <= step:
-        power *= eta
-    return min(power, max_iter)
+    rung = first
+    while rung <= step:
+        rung *= eta
+    return min(rung, max_iter)
 
 
 def init_worker(workload: Workload, data: Dataset) -> None:
@@ -92,6 +82,9 @@ class OptunaPeer(Peer):
     """An Optuna pruner with a TPE or random sampler; ``eta`` is its ``reduction_factor``."""
 
     family: ClassVar[str] = "optuna"
+    shared = {"eta": "eta", "n_trials": "n_trials"}
+    received = {"eta": "reduction_factor"}
+    min_iter: int = 1
     params = {
         "sampler": OneOf(SAMPLERS),
         "eta": Int(2, note="the pruner's reduction_factor"),
@@ -123,6 +116,11 @@ class OptunaPeer(Peer):
 
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or hyperband_n_trials(task.max_iter, self.eta)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": settings["n_trials"] or hyperband_n_trials(max_iter, settings["eta"])}
 
     def make_study(self, task: PeerTask) -> Any:
         import optuna
@@ -181,7 +179,7 @@ class Search:
 
     def submit(self, trial: Any, config: dict[str, Any], steps: int) -> bool:
         """Send the trial's next chunk; ``False`` when the budget leaves no step for it."""
-        stop = chunk_stop(steps, self.peer.eta, self.task.max_iter)
+        stop = chunk_stop(steps, self.peer.eta, self.task.max_iter, self.peer.min_iter)
         if self.left is not None:
             stop = min(stop, steps + self.left)
         if stop <= steps or self.out_of_time():
@@ -266,6 +264,7 @@ class OptunaHyperband(OptunaPeer):
 
     name = "optuna-hyperband"
     scheduler_label = "HyperbandPruner"
+    algorithm = "hyperband"
 
     def make_pruner(self, task: PeerTask) -> Any:
         import optuna
@@ -274,12 +273,29 @@ class OptunaHyperband(OptunaPeer):
 
 
 class OptunaSuccessiveHalving(OptunaPeer):
-    """``optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)``: one bracket."""
+    """``optuna.pruners.SuccessiveHalvingPruner(min_resource=min_iter, reduction_factor=eta)``: one
+    bracket, asynchronous (Optuna's pruner is ASHA's stopping variant: a trial below a rung's top
+    ``1/eta`` when it reports there is pruned)."""
 
     name = "optuna-successive-halving"
     scheduler_label = "SuccessiveHalvingPruner"
+    algorithm = "asha"
+    shared = {**OptunaPeer.shared, "min_iter": "min_iter"}
+    received = {**OptunaPeer.received, "min_iter": "min_resource"}
+    fixed = {"variant": "stopping"}
+    params = {**OptunaPeer.params, "min_iter": Int(1, note="the pruner's min_resource: steps at the first rung")}
+
+    def __init__(self, sampler: str = "tpe", eta: int = 3, n_trials: int | None = None, n_startup_trials: int = 10,
+                 min_iter: int = 1) -> None:
+        super().__init__(sampler=sampler, eta=eta, n_trials=n_trials, n_startup_trials=n_startup_trials)
+        self.min_iter = check(self, "min_iter", min_iter)
+
+    def check(self, task: PeerTask) -> None:
+        super().check(task)
+        if self.min_iter > task.max_iter:
+            raise PeerUnsupported(f"{self.name}: min_iter={self.min_iter} is more than max_iter={task.max_iter}")
 
     def make_pruner(self, task: PeerTask) -> Any:
         import optuna
 
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=self.eta, min_early_stopping_rate=0)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=self.min_iter, reduction_factor=self.eta, min_early_stopping_rate=0)

@@ -34,11 +34,11 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
+from tunebench.algorithm import hyperband_n_trials
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.compare.peers.optuna import hyperband_n_trials
 from tunebench.checks import Bool, Float, Int, check
 from tunebench.scheduler import trial_seed
 from tunebench.workloads.base import Dataset, Workload
@@ -222,6 +222,8 @@ class RayTunePeer(Peer):
 
     family: ClassVar[str] = "ray-tune"
     checkpoints: ClassVar[bool] = False
+    shared = {"eta": "eta", "n_trials": "n_trials"}
+    received = {"eta": "reduction_factor", "n_trials": "num_samples"}
     params = {"eta": Int(2, note="the reduction_factor"), "n_trials": Int(1, optional=True, note="null: as many as Hyperband plans")}
 
     def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
@@ -233,6 +235,13 @@ class RayTunePeer(Peer):
 
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or hyperband_n_trials(task.max_iter, self.eta)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        if "n_trials" not in settings:  # PBT: the population
+            return settings
+        return {**settings, "n_trials": settings["n_trials"] or hyperband_n_trials(max_iter, settings["eta"])}
 
     def check(self, task: PeerTask) -> None:
         from tunebench.convert import to_ray_tune
@@ -324,15 +333,30 @@ class RayTunePeer(Peer):
 
 
 class RayTuneASHA(RayTunePeer):
-    """``ASHAScheduler(time_attr="step", max_t=max_iter, grace_period=1, reduction_factor=eta)``."""
+    """``ASHAScheduler(time_attr="step", max_t=max_iter, grace_period=min_iter, reduction_factor=eta)``:
+    the stopping variant (a trial below a rung's top ``1/eta`` stops there)."""
 
     name = "ray-tune-asha"
     scheduler_label = "ASHAScheduler"
+    algorithm = "asha"
+    shared = {**RayTunePeer.shared, "min_iter": "min_iter"}
+    received = {**RayTunePeer.received, "min_iter": "grace_period"}
+    fixed = {"variant": "stopping"}
+    params = {**RayTunePeer.params, "min_iter": Int(1, note="the grace_period: steps before the first rung")}
+
+    def __init__(self, eta: int = 3, n_trials: int | None = None, min_iter: int = 1) -> None:
+        super().__init__(eta=eta, n_trials=n_trials)
+        self.min_iter: int = check(self, "min_iter", min_iter)
+
+    def check(self, task: PeerTask) -> None:
+        super().check(task)
+        if self.min_iter > task.max_iter:
+            raise PeerUnsupported(f"{self.name}: min_iter={self.min_iter} is more than max_iter={task.max_iter}")
 
     def make_scheduler(self, task: PeerTask) -> Any:
         from ray.tune.schedulers import ASHAScheduler
 
-        return ASHAScheduler(time_attr="step", max_t=task.max_iter, grace_period=1, reduction_factor=self.eta)
+        return ASHAScheduler(time_attr="step", max_t=task.max_iter, grace_period=self.min_iter, reduction_factor=self.eta)
 
 
 class RayTuneHyperBand(RayTunePeer):
@@ -340,6 +364,7 @@ class RayTuneHyperBand(RayTunePeer):
 
     name = "ray-tune-hyperband"
     scheduler_label = "HyperBandScheduler"
+    algorithm = "hyperband"
     checkpoints = True
 
     def make_scheduler(self, task: PeerTask) -> Any:
@@ -354,6 +379,10 @@ class RayTunePBT(RayTunePeer):
     name = "ray-tune-pbt"
     scheduler_label = "PopulationBasedTraining"
     checkpoints = True
+    algorithm = "pbt"
+    shared = {"population": "n_trials", "perturbation_interval": "perturbation_interval", "quantile_fraction": "quantile_fraction",
+              "resample_probability": "resample_probability", "synch": "synch"}
+    received = {"population": "num_samples"}
     params = {
         "n_trials": Int(1, optional=True, note="the population; null: 8"),
         "perturbation_interval": Int(1),
@@ -372,6 +401,11 @@ class RayTunePBT(RayTunePeer):
 
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or 8
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "population": settings["population"] or 8}
 
     def make_scheduler(self, task: PeerTask) -> Any:
         from ray.tune.schedulers import PopulationBasedTraining

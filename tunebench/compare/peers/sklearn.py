@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -203,11 +203,28 @@ class SklearnPeer(Peer):
                 "seeded by the cell seed are reproducible")
 
 
+def random_n_iter(n_trials: int | None, eta: int, max_iter: int, total_steps: int | None) -> int:
+    """``RandomizedSearchCV``'s ``n_iter``: ``n_trials`` (at most what a step budget pays for), else
+    the configs the step budget, else a whole Hyperband run's calls, pay for.
+
+    >>> random_n_iter(None, 3, 81, None), random_n_iter(None, 3, 81, 810), random_n_iter(30, 3, 81, 810)
+    (20, 10, 10)
+    """
+    if n_trials:
+        return n_trials if total_steps is None else min(n_trials, total_steps // max_iter)
+    if total_steps is not None:
+        return total_steps // max_iter
+    return max(1, round(hyperband_calls(max_iter, eta) / max_iter))
+
+
 class SklearnRandomSearch(SklearnPeer):
     """``RandomizedSearchCV(n_iter, cv=PredefinedSplit, n_jobs=workers, refit=False)``, every config to ``max_iter`` calls."""
 
     name = "sklearn-random"
     scheduler_label = "RandomizedSearchCV"
+    algorithm = "random"
+    shared = {"n_trials": "n_trials"}
+    received = {"n_trials": "n_iter"}
     params = {"n_trials": Int(1, optional=True, note="n_iter; null: the configs a step budget, else a whole Hyperband run's calls, pay for"),
               "eta": Int(2, note="the eta of the Hyperband run whose calls set the default n_trials")}
 
@@ -216,12 +233,12 @@ class SklearnRandomSearch(SklearnPeer):
         self.eta: int = check(self, "eta", eta)
 
     def n_iter(self, task: PeerTask) -> int:
-        if task.n_trials or self.n_trials:
-            n = int(task.n_trials or self.n_trials or 1)
-            return n if task.total_steps is None else min(n, task.total_steps // task.max_iter)
-        if task.total_steps is not None:
-            return task.total_steps // task.max_iter
-        return max(1, round(hyperband_calls(task.max_iter, self.eta) / task.max_iter))
+        return random_n_iter(task.n_trials or self.n_trials, self.eta, task.max_iter, task.total_steps)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": random_n_iter(settings["n_trials"], config["eta"], max_iter, total_steps)}
 
     def check(self, task: PeerTask) -> None:
         super().check(task)
@@ -239,18 +256,30 @@ class SklearnRandomSearch(SklearnPeer):
 
 
 class SklearnHalvingRandomSearch(SklearnPeer):
-    """``HalvingRandomSearchCV(resource="n_calls", min_resources=1, max_resources=max_iter, factor=eta)``."""
+    """``HalvingRandomSearchCV(resource="n_calls", min_resources=min_iter, max_resources=max_iter, factor=eta)``."""
 
     name = "sklearn-halving"
     scheduler_label = "HalvingRandomSearchCV"
-    params = {"eta": Int(2, note="scikit-learn's factor"), "n_trials": Int(1, optional=True, note="n_candidates; null: 'exhaust'")}
+    algorithm = "successive_halving"
+    shared = {"eta": "eta", "n_trials": "n_trials", "min_iter": "min_iter"}
+    received = {"eta": "factor", "n_trials": "n_candidates", "min_iter": "min_resources"}
+    params = {"eta": Int(2, note="scikit-learn's factor"), "n_trials": Int(1, optional=True, note="n_candidates; null: 'exhaust'"),
+              "min_iter": Int(1, note="min_resources: calls every candidate gets first")}
 
-    def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
+    def __init__(self, eta: int = 3, n_trials: int | None = None, min_iter: int = 1) -> None:
         self.eta: int = check(self, "eta", eta)
         self.n_trials: int | None = check(self, "n_trials", n_trials)
+        self.min_iter: int = check(self, "min_iter", min_iter)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": settings["n_trials"] or max_iter // settings["min_iter"]}  # what 'exhaust' starts
 
     def check(self, task: PeerTask) -> None:
         super().check(task)
+        if self.min_iter > task.max_iter:
+            raise PeerUnsupported(f"{self.name}: min_iter={self.min_iter} is more than max_iter={task.max_iter}")
         if task.total_steps is not None:
             raise PeerUnsupported(f"{self.name}: HalvingRandomSearchCV's calls are fixed by its schedule; it cannot keep to total_steps={task.total_steps}")
 
@@ -259,5 +288,5 @@ class SklearnHalvingRandomSearch(SklearnPeer):
         from sklearn.model_selection import HalvingRandomSearchCV
 
         return HalvingRandomSearchCV(model, space, n_candidates=task.n_trials or self.n_trials or "exhaust", resource="n_calls",
-                                     min_resources=1, max_resources=task.max_iter, factor=self.eta, scoring=scorer, n_jobs=task.n_workers,
+                                     min_resources=self.min_iter, max_resources=task.max_iter, factor=self.eta, scoring=scorer, n_jobs=task.n_workers,
                                      cv=cv, refit=False, return_train_score=False, random_state=task.seed)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -120,6 +120,9 @@ class SklearnRandomSearchSpark(Peer):
     name = "sklearn-random-spark"
     family = "sklearn"
     scheduler_label = "RandomizedSearchCV (joblibspark)"
+    algorithm = "random"
+    shared = {"n_trials": "n_trials"}
+    received = {"n_trials": "n_iter"}
     params: ClassVar[dict[str, Int]] = {
         "n_trials": Int(low=1, optional=True, note=f"candidates (n_iter); null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"),
     }
@@ -129,6 +132,11 @@ class SklearnRandomSearchSpark(Peer):
 
     def n_iter(self, task: PeerTask) -> int:
         return min(max_evals(task.n_trials or self.n_trials, task.total_steps, task.max_iter, task.wall_time_s), 100_000)
+
+    @classmethod
+    def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
+        settings = super().effective_settings(config, max_iter, total_steps)
+        return {**settings, "n_trials": max_evals(settings["n_trials"], total_steps, max_iter, None)}
 
     def check(self, task: PeerTask) -> None:
         from tunebench.compare.peers.spark import require_spark
