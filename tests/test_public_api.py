@@ -19,7 +19,7 @@ PUBLIC = [
     "Float", "Int", "Job", "OneOf", "ParamError", "Peer", "PeerTask", "PeerUnsupported", "RegistryError", "Result",
     "RunResult", "Scheduler", "Searcher", "Space", "SpaceError", "StoreError", "Text", "Trainable", "Trial",
     "TrialStatus", "TuneSearchCV", "Workload", "build_report", "check", "check_bool", "check_choice", "check_float",
-    "check_int", "compare", "fail", "load_experiment", "load_matrix", "load_plugin", "play", "plugin_names", "replay",
+    "check_int", "compare", "fail", "load", "load_experiment", "load_matrix", "load_plugin", "play", "plugin_names", "replay",
     "resume", "run", "specs",
 ]
 

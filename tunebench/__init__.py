@@ -5,7 +5,8 @@ imported on first use (PEP 562), so ``import tunebench`` loads nothing heavy: nu
 Ray and Dask come in only with what needs them.
 
 Running experiments: :func:`load_experiment`, :func:`run`, :func:`resume`, :func:`replay`;
-comparisons: :func:`load_matrix`, :func:`compare`, :func:`build_report`; scikit-learn:
+comparisons: :func:`load_matrix`, :func:`compare`, :func:`load` (a comparison's or a run's
+tables as DataFrames), :func:`build_report`; scikit-learn:
 :class:`TuneSearchCV`. Writing plugins: the bases :class:`Scheduler`, :class:`Searcher`,
 :class:`Executor`, :class:`Workload`, :class:`Peer`; the records :class:`Space`,
 :class:`Trial`, :class:`Job`, :class:`Result`, :class:`Decision`; the parameter checks of
@@ -31,6 +32,7 @@ _EXPORTS = {
     "resume": "tunebench.resume:resume",
     "replay": "tunebench.replay:replay",
     "load_matrix": "tunebench.compare.matrix:load_matrix",
+    "load": "tunebench.store.loader:load",
     "compare": "tunebench.compare.runner:compare",
     "build_report": "tunebench.report:build_report",
     "TuneSearchCV": "tunebench.integrations.sklearn:TuneSearchCV",
@@ -132,6 +134,7 @@ if TYPE_CHECKING:
     from tunebench.scheduler import Scheduler
     from tunebench.searcher import Searcher
     from tunebench.space import Space, SpaceError
+    from tunebench.store.loader import load
     from tunebench.store.rundir import StoreError
     from tunebench.synthetic import play
     from tunebench.trial import Config, Decision, Job, Result, Trainable, Trial, TrialStatus

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from tunebench import registry
 from tunebench.compare.matrix import Cell, Matrix, experiment_raw
 from tunebench.compare.peer import PeerTask, PeerUnsupported
-from tunebench.store import atomic_write_json
+from tunebench.store import ComparisonTables, atomic_write_json
 
 MATRIX_FILE = "matrix.json"
 
@@ -105,11 +105,14 @@ def run_cell(cell: Cell, data: dict[str, Any], out: str) -> dict[str, Any]:
 
 
 class Comparison:
-    """The state of one comparison directory while its cells run."""
+    """The state of one comparison directory while its cells run: ``matrix.json`` and the
+    top-level ``results.parquet``, ``trials.parquet`` and ``cells.parquet`` (every cell's rows in
+    one, see :mod:`tunebench.store.combined`), all rewritten atomically as each cell finishes."""
 
     def __init__(self, matrix: Matrix, out: Path, say: Callable[[str], None]) -> None:
         self.matrix, self.out, self.say = matrix, out, say
         self.status: dict[str, dict[str, Any]] = {}
+        self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
         previous = out / MATRIX_FILE
         if previous.is_file():
             for row in json.loads(previous.read_text()).get("cells", []):
@@ -132,23 +135,30 @@ class Comparison:
             state = "done" if cell_state(self.out / c.dir) == "finished" else None
             row.update({"dir": c.dir, "status": state or "pending", "error": None, "reason": None, "seconds": None})
             row.update({k: v for k, v in self.status.get(c.cell_id, {}).items() if state is None or k != "status"})
+            if state is None and row["status"] == "done":  # done last time, but its summary is gone or no longer completed
+                row["status"] = "pending"
             cells.append(row)
         atomic_write_json(self.out / MATRIX_FILE, {"name": self.matrix.name, "matrix": self.matrix.raw, "contenders": contenders(self.matrix),
                                                    "cells": cells})
+        self.tables.write(cells)
 
 
 def contenders(matrix: Matrix) -> list[dict[str, Any]]:
-    """One entry per label, in matrix order: ours (scheduler, searcher, workers) then peers."""
+    """One entry per label, in matrix order: ours (scheduler, searcher, workers) then peers, each
+    with its algorithm family and effective shared settings (:mod:`tunebench.compare.fairness`)."""
     seen: dict[str, dict[str, Any]] = {}
     for kind in ("scheduler", "peer"):
         for c in matrix.cells:
             if c.kind == kind and c.label not in seen:
-                seen[c.label] = {"label": c.label, "kind": kind, "name": c.section["name"], "searcher": c.searcher, "workers": c.workers}
+                settings = matrix.settings[c.label].as_json() if c.label in matrix.settings else {}
+                seen[c.label] = {"label": c.label, "kind": kind, "name": c.section["name"], "searcher": c.searcher, "workers": c.workers,
+                                 **settings}
     return list(seen.values())
 
 
 def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:
-    """Run every cell not finished yet; write ``matrix.json``; return the directory."""
+    """Run every cell not finished yet; write ``matrix.json`` and the top-level tables (rebuilt
+    from the finished cells on disk, then updated as each cell finishes); return the directory."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
