@@ -1,5 +1,6 @@
 """Everything the report says about one workload, computed from its finished cells: anytime
-bands, normalized regret and average rank over time, and each series' final numbers.
+bands, normalized regret and average rank over time, each series' final numbers, and the
+verdicts of :mod:`tunebench.report.significance` on them.
 
 Final scores are the summaries' (the best trial's last validation score, and its test
 score); anytime curves and time to target use the best score observed so far.
@@ -15,10 +16,13 @@ import numpy as np
 from tunebench.report.cells import Matrix
 from tunebench.report.curves import Band, band, grid_for, mean_rows, on_grid
 from tunebench.report.runs import CellRun
+from tunebench.report.significance import (
+    Profile, Ranking, SeedsNeeded, Verdict, differences, iqm_key, normalized_scores, performance_profile, ranking,
+    seeds_needed, verdict,
+)
 from tunebench.report.stats import (
     Estimate, average_rank, iqm_interval, median_or_none, normalized_regret, reach, regret_bounds, speedup, win_loss,
 )
-from tunebench.scores import rank_key
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,9 @@ def workload_view(workload: str, runs: Sequence[CellRun], order: Sequence[str]) 
     """Bands of the best score so far (against time and calls), regret and rank over time."""
     mode = runs[0].mode
     series = tuple(s for s in order if any(r.series == s for r in runs))
-    t_grid, c_grid = grid_for(r.by_time for r in runs), grid_for(r.by_calls for r in runs)
+    t_grid, c_grid = grid_for((r.by_time for r in runs), log=True), grid_for((r.by_calls for r in runs), log=True)
     on_t = {id(r): on_grid(r.by_time, t_grid) for r in runs}
-    bounds = regret_bounds([y for r in runs for y in r.by_time.y], mode)
+    bounds = bounds_of(runs, mode)
     by_time, by_calls, regret, rank = {}, {}, {}, {}
     ranks = ranks_over_time(runs, on_t, mode)
     for s in series:
@@ -75,6 +79,11 @@ def workload_view(workload: str, runs: Sequence[CellRun], order: Sequence[str]) 
         rank[s] = mean_rows(t_grid, ranks.get(s, []))
     metric = str(runs[0].summary.get("metric") or "score")
     return WorkloadView(workload, metric, mode, series, tuple(runs), by_time, by_calls, regret, rank)
+
+
+def bounds_of(runs: Iterable[CellRun], mode: str) -> tuple[float, float] | None:
+    """The best and worst score any run of a workload saw: the bounds of its normalized regret."""
+    return regret_bounds([y for r in runs for y in r.by_time.y], mode)
 
 
 def ranks_over_time(runs: Sequence[CellRun], on_t: Mapping[int, np.ndarray], mode: str) -> dict[str, list[np.ndarray]]:
@@ -135,11 +144,85 @@ def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[s
     )
 
 
-def winners(rows: Sequence[SeriesRow], mode: str) -> set[int]:
-    """Rows whose interquartile mean of the final validation score is the best."""
-    keys = [rank_key(r.best.iqm, mode) if r.best is not None else float("-inf") for r in rows]
-    top = max(keys, default=float("-inf"))
-    return {i for i, k in enumerate(keys) if k == top and np.isfinite(k)}
+def final_scores(view: WorkloadView) -> dict[str, dict[int, float]]:
+    """Series -> seed -> final best validation score (NaN where the summary has none)."""
+    return {s: {r.seed: _or_nan(r.get("best_score")) for r in view.of(s)} for s in view.series}
+
+
+def times_to_target(view: WorkloadView, target: float) -> dict[str, dict[int, float]]:
+    """Series -> seed -> seconds until the best score so far reached ``target``; NaN for a seed
+    that never did, which the paired tests rank below every seed that did (censored, not
+    given a time)."""
+    return {s: {r.seed: _or_nan(reach(r.by_time.x, r.by_time.y, target, view.mode)) for r in view.of(s)}
+            for s in view.series}
+
+
+def _or_nan(v: float | None) -> float:
+    return float("nan") if v is None else v
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One workload's verdicts: by final validation score, by time to target (``None``
+    without a target), and the seeds the top two would need when they are not separated."""
+
+    score: Verdict
+    time: Verdict | None
+    needed: SeedsNeeded | None
+
+
+def judge(view: WorkloadView, target: float | None) -> Judgement:
+    """The verdicts under a workload's table (:func:`tunebench.report.significance.verdict`)."""
+    finals = final_scores(view)
+    score = verdict(finals, view.mode, "final validation score")
+    time = verdict(times_to_target(view, target), "min", "time to target") if target is not None else None
+    needed = None
+    if score.winner is None and len(score.order) > 1 and score.order[1] in score.tied:
+        a, b = score.order[:2]
+        needed = seeds_needed(a, b, differences(finals[a], finals[b], view.mode).tolist())
+    return Judgement(score, time, needed)
+
+
+def ranking_of(views: Iterable[WorkloadView]) -> Ranking:
+    """Average ranks across workloads: a contender's score on a workload is its interquartile
+    mean over seeds (so a block is a workload, as in Demšar 2006, not a seed)."""
+    return ranking({v.workload: {s: iqm_key(list(f.values()), v.mode) for s, f in final_scores(v).items()} for v in views})
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Each series' performance profile over every workload, or why there is none."""
+
+    curves: Mapping[str, Profile]
+    why_not: str
+
+
+def profiles_of(views: Iterable[WorkloadView], order: Sequence[str]) -> Profiles:
+    """Final scores normalized per workload (1 - normalized regret, bounds over every run's
+    curve), profiled per series over (workload, seed)."""
+    runs: dict[str, dict[str, list[float]]] = {}
+    for v in views:
+        bounds = bounds_of(v.runs, v.mode)
+        if bounds is not None:
+            for s, f in final_scores(v).items():
+                runs.setdefault(s, {})[v.workload] = normalized_scores(list(f.values()), *bounds, v.mode).tolist()
+    why = profile_why_not({s: {w: len(x) for w, x in per.items()} for s, per in runs.items()})
+    return Profiles({} if why else {s: performance_profile(runs[s]) for s in order if s in runs}, why)
+
+
+def profile_why_not(seeds: Mapping[str, Mapping[str, int]]) -> str:
+    """Why no performance profile can be drawn ("" if one can); ``seeds``: contender ->
+    workload -> finished seeds with a normalized score.
+
+    >>> profile_why_not({"a": {"w": 1}, "b": {"w": 1}}), profile_why_not({"a": {"w": 2}})
+    ('fewer than 2 seeds per contender and workload: no bootstrap band over seeds', '')
+    """
+    counts = [n for per in seeds.values() for n in per.values()]
+    if not counts:
+        return "no finished cell has a finite score to normalize against"
+    if max(counts) < 2:
+        return "fewer than 2 seeds per contender and workload: no bootstrap band over seeds"
+    return ""
 
 
 def pairwise(views: Iterable[WorkloadView], order: Sequence[str]) -> dict[tuple[str, str], tuple[int, int, int]]:

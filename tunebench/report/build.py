@@ -12,16 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tunebench.report import html, markdown, sections
-from tunebench.report.analysis import WorkloadView, baselines, pairwise, series_rows, workload_view
+from tunebench.report import cd_diagram, html, markdown, sections
+from tunebench.report.analysis import (
+    Profiles, WorkloadView, baselines, judge, pairwise, profiles_of, ranking_of, series_rows, workload_view,
+)
 from tunebench.report.cells import Matrix, load_matrix
 from tunebench.report.document import Document, Section
 from tunebench.report.environment import machine
-from tunebench.report.figures import panel_figure
+from tunebench.report.figures import REFERENCE_NOTE, XAxis, panel_figure
+from tunebench.report.heatmap import heatmap_figure, regret_table, why_not
+from tunebench.report.panels import families_of, groups, report_styles
 from tunebench.report.runs import CellRun, load_runs, series_order
+from tunebench.report.significance import Ranking
+from tunebench.report.settings import settings_table
 from tunebench.store.files import atomic_write_bytes
 
-PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "regret.png", "rank": "rank.png"}
+PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "regret.png", "rank": "rank.png",
+        "heatmap": "regret_heatmap.png"}
 
 
 @dataclass(frozen=True)
@@ -47,33 +54,47 @@ def views_of(runs: Sequence[CellRun], matrix: Matrix, order: Sequence[str]) -> l
             if any(r.cell.workload == w for r in runs)]
 
 
-def draw(root: Path, views: Sequence[WorkloadView], order: list[str]) -> tuple[Path, ...]:
-    """The four figures: anytime curves against time and calls, regret and rank."""
+def draw(root: Path, views: Sequence[WorkloadView], order: list[str], matrix: Matrix) -> tuple[Path, ...]:
+    """Anytime curves against time and calls, regret and rank over time, in panels by algorithm
+    family with our random search as the grey reference in each and one look per series in
+    every figure; with several workloads, the heatmap of final regret."""
+    runs = [r for v in views for r in v.runs]
+    reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
+    family = families_of(runs, matrix.contenders)
+    look = {"groups": groups(order, family, reference), "styles": report_styles(order, family, reference)}
+    ref = f"; {REFERENCE_NOTE}" if reference else ""
+    median, mean = f"line: median over seeds, band: 25th to 75th percentile{ref}", f"line: mean over seeds{ref}"
     best = {v.workload: f"best {v.metric} so far ({'higher' if v.mode == 'max' else 'lower'} is better)" for v in views}
-    n = max(len(order), 1)
-    return (
-        panel_figure(root / PNGS["time"], {v.workload: v.by_time for v in views}, series=order,
-                     xlabel="wall time (s)", ylabel=best, title="Best validation score against wall time"),
-        panel_figure(root / PNGS["calls"], {v.workload: v.by_calls for v in views}, series=order,
-                     xlabel="partial_fit calls", ylabel=best, title="Best validation score against calls"),
-        panel_figure(root / PNGS["regret"], {v.workload: v.regret for v in views}, series=order,
-                     xlabel="wall time (s)", ylabel="normalized regret", title="Normalized regret", ylim=(-0.02, 1.02)),
-        panel_figure(root / PNGS["rank"], {v.workload: v.rank for v in views}, series=order,
-                     xlabel="wall time (s)", ylabel="average rank (1 is best)", title="Average rank",
-                     ylim=(n + 0.2, 0.8)),
+    time, n = XAxis("wall time", "s"), max(len(order), 1)
+    pngs = (
+        panel_figure(root / PNGS["time"], {v.workload: v.by_time for v in views}, x=time, ylabel=best,
+                     title="Best validation score against wall time", how=median, **look),
+        panel_figure(root / PNGS["calls"], {v.workload: v.by_calls for v in views}, x=XAxis("partial_fit calls"),
+                     ylabel=best, title="Best validation score against partial_fit calls", how=median, **look),
+        panel_figure(root / PNGS["regret"], {v.workload: v.regret for v in views}, x=time,
+                     ylabel="normalized regret (0 is best)", title="Normalized regret (0: the best score seen, 1: the worst)",
+                     how=median, ylim=(-0.03, 1.03), **look),
+        panel_figure(root / PNGS["rank"], {v.workload: v.rank for v in views}, x=time,
+                     ylabel=f"average rank of {n} (1 is best)", title="Average rank", how=mean, ylim=(n + 0.4, 0.6), **look),
     )
+    return pngs if why_not(len(views)) else (*pngs, heatmap_figure(root / PNGS["heatmap"], regret_table(views, order)))
 
 
 def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: Sequence[WorkloadView],
-             order: list[str]) -> Document:
-    base = baselines(runs, matrix)
-    finals = [sections.final_table(v, series_rows(v, matrix.target_score, base), matrix.target_score) for v in views]
+             order: list[str], ranked: Ranking | None = None, profiles: Profiles | None = None) -> Document:
+    base, target = baselines(runs, matrix), matrix.target_score
+    finals = [sections.final_table(v, series_rows(v, target, base), target, judge(v, target)) for v in views]
+    ranked = ranking_of(views) if ranked is None else ranked
+    profiles = profiles_of(views, order) if profiles is None else profiles
     no_base = "" if base else " No random-search contender ran, so there is no speedup over it."
-    anytime, regret = sections.figures(PNGS["time"], PNGS["calls"], PNGS["regret"], PNGS["rank"])
+    anytime, regret = sections.figures(PNGS["time"], PNGS["calls"], PNGS["regret"], PNGS["rank"], PNGS["heatmap"], len(views))
     parts: list[Section] = [
+        settings_table(matrix, runs),
         sections.compared(matrix, runs, order) if runs else Section(sections.TITLES["compared"], ("No cell finished.",)),
         anytime, regret,
         Section(sections.TITLES["final"], ("One table per workload." + no_base,)), *finals,
+        sections.across_workloads(ranked, cd_diagram.CD_PNG),
+        sections.performance_profile(profiles, cd_diagram.PROFILE_PNG),
         sections.pairwise_table(order, pairwise(views, order)),
         sections.missing_table(missing),
     ]
@@ -89,8 +110,10 @@ def build_report(root: str | Path) -> ReportPaths:
     runs, missing = load_runs(matrix)
     order = series_order(matrix, runs)
     views = views_of(runs, matrix, order)
-    pngs = draw(root, views, order)
-    doc = document(matrix, runs, missing, views, order)
+    ranked, profiles = ranking_of(views), profiles_of(views, order)
+    reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
+    pngs = (*draw(root, views, order, matrix), *cd_diagram.write(root, ranked, profiles, order, reference))
+    doc = document(matrix, runs, missing, views, order, ranked, profiles)
     md, page = root / "report.md", root / "report.html"
     atomic_write_bytes(md, markdown.render(doc).encode("utf-8"))
     atomic_write_bytes(page, html.render(doc, root).encode("utf-8"))

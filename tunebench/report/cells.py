@@ -5,8 +5,10 @@ only this (any other key is ignored, so the runner may record more)::
 
     {
       "contenders": [                      # one per scheduler or peer, in matrix order
-        {"label": "hyperband", "kind": "scheduler"},      # kind: "scheduler" or "peer"
-        {"label": "dask-ml-hyperband", "kind": "peer"}
+        {"label": "hyperband", "kind": "scheduler", "algorithm": "hyperband"},   # kind: "scheduler" or "peer"
+        {"label": "dask-ml-hyperband", "kind": "peer", "algorithm": "hyperband",  # algorithm: the family
+         "settings": {"eta": 3}, "received": {"eta": "aggressiveness"},          # optional: shared settings,
+         "differs": {}}                                                           # each system's own name
       ],
       "executors": ["dask"],               # as the cells name them (or mappings with a "label" or "name")
       "workloads": ["sgd"],                # as the cells name them (or mappings with a "label" or "name")
@@ -32,7 +34,7 @@ A peer's cell names its own engine as ``executor``. A ``done`` cell's directory 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,6 +51,10 @@ class Contender:
 
     label: str
     kind: str
+    algorithm: str = ""  # the algorithm family (random, successive_halving, hyperband, asha, pbt); "" unknown
+    settings: Mapping[str, Any] = field(default_factory=dict)  # shared setting -> effective value
+    received: Mapping[str, str] = field(default_factory=dict)  # shared setting -> the name its own system uses
+    differs: Mapping[str, str] = field(default_factory=dict)  # shared setting -> why this contender differs
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,8 @@ def parse_contender(raw: Mapping[str, Any], where: str) -> Contender:
     kind = str(raw.get("kind", "scheduler"))
     if kind not in KINDS:
         raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    return Contender(str(_need(raw, "label", where)), kind)
+    return Contender(str(_need(raw, "label", where)), kind, str(raw.get("algorithm") or ""), dict(raw.get("settings") or {}),
+                     {k: str(v) for k, v in (raw.get("received") or {}).items()}, {k: str(v) for k, v in (raw.get("differs") or {}).items()})
 
 
 def parse_matrix(raw: Mapping[str, Any], root: Path) -> Matrix:

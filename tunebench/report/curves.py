@@ -81,14 +81,23 @@ def calls_curve(results: pd.DataFrame, mode: str) -> Curve:
     return Curve(r["n_steps"].cumsum().to_numpy(dtype=float), running_best(r["score"], mode))
 
 
-def grid_for(curves: Iterable[Curve], n: int = GRID_POINTS) -> np.ndarray:
-    """``n`` evenly spaced points from 0 to the end of the longest curve.
+def grid_for(curves: Iterable[Curve], n: int = GRID_POINTS, log: bool = False) -> np.ndarray:
+    """``n`` evenly spaced points from 0 to the end of the longest curve; with ``log``, ``n``
+    more evenly spaced on a log scale from the first positive x of any curve, so a figure
+    with a log axis shows the first second as finely as the last minute.
 
     >>> grid_for([Curve(np.array([1.0, 4.0]), np.array([0.1, 0.2]))], n=5).tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0]
+    >>> grid_for([Curve(np.array([0.01, 10.0]), np.array([0.1, 0.2]))], n=4, log=True).round(3).tolist()
+    [0.0, 0.01, 0.1, 1.0, 3.333, 6.667, 10.0]
     """
+    curves = list(curves)
     end = max((c.end for c in curves), default=0.0)
-    return np.linspace(0.0, end if end > 0 else 1.0, n)
+    linear = np.linspace(0.0, end if end > 0 else 1.0, n)
+    first = min((float(c.x[c.x > 0].min()) for c in curves if np.any(c.x > 0)), default=0.0)
+    if not log or not 0.0 < first < end:
+        return linear
+    return np.union1d(linear, np.geomspace(first, end, max(n, 2)))
 
 
 def on_grid(curve: Curve, grid: np.ndarray) -> np.ndarray:

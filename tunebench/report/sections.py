@@ -1,5 +1,6 @@
 """The report's sections, as :mod:`tunebench.report.document` records: what was compared, the
-figures, a table per workload, pairwise wins, the cells left out, versions and machine."""
+figures, a table per workload with its verdict, the ranking across workloads, the performance
+profile, pairwise wins, the cells left out, versions and machine."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
-from tunebench.report.analysis import SeriesRow, WorkloadView, winners
+from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView
 from tunebench.report.cells import STATUSES, Matrix
 from tunebench.report.document import Image, Items, Section, Table, fmt
 from tunebench.report.environment import version_rows
+from tunebench.report.heatmap import why_not as heatmap_why_not
+from tunebench.report.panels import LOG_DECADES, ONE_PANEL_MAX
 from tunebench.report.runs import CellRun, Missing, describe_contender
+from tunebench.report.significance import ALPHA, NO_DIFFERENCE, POWER, Comparison, Ranking, SeedsNeeded, Verdict
 from tunebench.report.stats import Estimate
 
 TITLES = {
@@ -19,6 +23,8 @@ TITLES = {
     "anytime": "Anytime best validation score",
     "regret": "Normalized regret and average rank over time",
     "final": "Final scores per workload",
+    "across": "Across workloads",
+    "profile": "Performance profile",
     "pairwise": "Pairwise wins and losses over seeds",
     "missing": "Cells not in the report",
     "environment": "Versions, machine, spaces, budgets and seeds",
@@ -57,18 +63,31 @@ def _budget(budget: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in set_.items()) if set_ else "none"
 
 
-def figures(time_png: str, calls_png: str, regret_png: str, rank_png: str) -> tuple[Section, Section]:
+def figures(time_png: str, calls_png: str, regret_png: str, rank_png: str, heatmap_png: str | None = None,
+            n_workloads: int | None = None) -> tuple[Section, Section]:
+    """The anytime and regret sections; with ``n_workloads`` given, the regret section ends with
+    the heatmap of final regret (several workloads) or why there is none."""
     anytime = Section(TITLES["anytime"], (
         "Best validation score so far; line: median over seeds, band: 25th to 75th percentile, from when every seed "
-        "had a score.",
+        f"had a score. With more than {ONE_PANEL_MAX} contenders, one panel per algorithm family (ours beside the "
+        "peers of that family; one row per workload), our random search drawn in each as the grey dashed reference. "
+        "A contender keeps its colour, dash and marker in every figure; time and calls are on a log axis where they "
+        f"span more than {LOG_DECADES:g} decades.",
         Image(time_png, "against wall time"), Image(calls_png, "against partial_fit calls"),
     ))
+    heat: tuple[str | Image, ...] = ()
+    if n_workloads is not None:
+        why = heatmap_why_not(n_workloads)
+        heat = (why,) if why or heatmap_png is None else (
+            "Final normalized regret per contender (row) and workload (column): the median over seeds of each final "
+            "validation score's regret, 0 the best score any contender saw on the workload, 1 the worst; grey: no "
+            "finished cell.", Image(heatmap_png, "final normalized regret per contender and workload"))
     regret = Section(TITLES["regret"], (
         "Normalized regret (Syne Tune): (best so far - best) / (worst - best) per workload, best and worst over "
         "every contender and seed, clipped to [0, 1]; 1 until a first score. Average rank: per seed, the "
         "contenders ranked by best score so far (1 is best), averaged over seeds.",
         Image(regret_png, "normalized regret over wall time (median and interquartile band over seeds)"),
-        Image(rank_png, "average rank over wall time"),
+        Image(rank_png, "average rank over wall time"), *heat,
     ))
     return anytime, regret
 
@@ -91,9 +110,10 @@ FINAL_HEADERS = (
 )
 
 
-def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | None) -> Section:
-    """A workload's table: the winner (best IQM of the final validation score) marked."""
-    won = winners(rows, view.mode)
+def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | None, judged: Judgement) -> Section:
+    """A workload's table, its winner marked only when the paired tests separate it from every
+    other contender; under it, the verdicts in words."""
+    won = {i for i, r in enumerate(rows) if r.series == judged.score.winner}
     body = []
     for i, r in enumerate(rows):
         tail = f" ({r.reached}/{r.n_seeds})" if target is not None and r.reached < r.n_seeds else ""
@@ -106,11 +126,103 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
     caption = (f"{view.metric} ({'higher' if view.mode == 'max' else 'lower'} is better); target "
                f"{fmt(target) if target is not None else 'not set'}; medians over seeds unless marked IQM; "
                "(k/n): seeds that reached the target; speedup: random search's time (calls) to the score both "
-               "reached over the contender's, median over seeds; ★ winner.")
+               "reached over the contender's, median over seeds; ★ winner: first by IQM over seeds (a seed without a "
+               "finite score counted worst, where the IQM column leaves it out) and separated from every other "
+               "contender by paired tests over seeds (Holm, alpha 0.05).")
     table = Table(FINAL_HEADERS, tuple(body), caption, frozenset(won))
     said = tuple(f"{r.series}: {note}" for r in rows for note in notes_of(view.of(r.series)))
     beside = ("Notes the contenders' runs carry:", Items(said)) if said else ()
-    return Section(view.workload, (table, *beside), level=3)
+    return Section(view.workload, (table, *verdicts(judged, rows), *beside), level=3)
+
+
+def verdicts(judged: Judgement, rows: Sequence[SeriesRow]) -> tuple[str, ...]:
+    """The sentences under a workload's table."""
+    out = [said(judged.score)]
+    if judged.time is not None:
+        out.append(said(judged.time) if any(r.reached for r in rows) else "No contender reached the target: no verdict "
+                   "on time to target.")
+    if judged.needed is not None:
+        out.append(seeds_sentence(judged.needed, judged.score.criterion))
+    return tuple(s for s in out if s)
+
+
+def said(v: Verdict) -> str:
+    """A verdict in one sentence: the winner with its Holm-corrected p-values, or the group
+    the candidate best is tied with."""
+    if len(v.order) < 2:
+        return f"Only {v.best} finished here: no verdict by {v.criterion}." if v.best else ""
+    ps = p_values(v)
+    if v.winner is not None:
+        return f"{v.winner} is best by {v.criterion} (Holm-corrected {ps})."
+    how = f"(paired tests, Holm, alpha {fmt(v.alpha)}: {ps})"
+    apart = [c.other for c in v.comparisons if c.other not in v.tied and c.other not in v.ahead]
+    ahead = f" {_names(v.ahead)} {'rank' if len(v.ahead) > 1 else 'ranks'} above {v.best} on paired seeds." if v.ahead else ""
+    if not v.tied:
+        return f"No contender is best by {v.criterion}: {v.best} ranks first by IQM {how}.{ahead}"
+    if apart:
+        return (f"{v.best} ranks first by {v.criterion} and is separated from {_names(apart)}, but not from "
+                f"{_names(v.tied)}: tied with {_names(v.tied)} {how}.{ahead}")
+    return f"No contender is separated from {v.best} by {v.criterion}: tied with {_names(v.tied)} {how}.{ahead}"
+
+
+def p_values(v: Verdict) -> str:
+    """The Holm-corrected p against each other contender, with the test and seeds said once
+    when every comparison shares them."""
+    def how(c: Comparison) -> str:
+        n = f"{c.test.n} paired seed{'s' if c.test.n != 1 else ''}"
+        return f"no paired seed of {c.test.n} differs" if c.test.method == NO_DIFFERENCE else f"{c.test.method} over {n}"
+
+    ways = {how(c) for c in v.comparisons}
+    if len(ways) == 1:
+        return f"{ways.pop()}: " + ", ".join(f"p={fmt(c.p_holm, 2)} against {c.other}" for c in v.comparisons)
+    return "; ".join(f"p={fmt(c.p_holm, 2)} against {c.other}, {how(c)}" for c in v.comparisons)
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def seeds_sentence(n: SeedsNeeded, criterion: str) -> str:
+    """How many seeds would separate the top two, from their paired differences."""
+    size = f"mean {fmt(n.mean)}, sd {fmt(n.sd)} over {n.n_pairs} paired seeds"
+    if n.seeds is None:
+        return (f"{n.a} and {n.b} are not separated and their paired differences in {criterion} average zero ({size}): "
+                "more seeds would not separate them.")
+    return (f"{n.a} and {n.b} are not separated: {n.a}'s paired lead in {criterion} ({size}) would need about "
+            f"{n.seeds} seeds for {POWER:.0%} power at alpha {fmt(ALPHA)} (signed-rank test: the paired t test's "
+            "count from the noncentral t, over the signed-rank test's efficiency 3/pi).")
+
+
+def across_workloads(r: Ranking, png: str) -> Section:
+    """Average ranks over workloads, Friedman's test and the critical-difference diagram."""
+    if r.n_blocks < 2:
+        return Section(TITLES["across"], (f"{r.why_not[0].upper()}{r.why_not[1:]}.",))
+    left = f" Left out (no finished cell on every workload): {_names(r.left_out)}." if r.left_out else ""
+    intro = (f"A block is a workload: each contender's interquartile mean over seeds of the final validation score "
+             f"(a non-finite score counted worst) is ranked per workload (1 is best), and the ranks are averaged over "
+             f"the {r.n_blocks} workloads (Demšar 2006).{left}")
+    table = Table(("contender", "average rank"), tuple((n, fmt(a, 3)) for n, a in zip(r.names, r.average_rank)))
+    if r.why_not or r.statistic is None or r.p is None or r.cd is None:
+        return Section(TITLES["across"], (intro, table, f"No Friedman test: {r.why_not}."))
+    rejects = r.p < r.alpha
+    test = (f"Friedman chi-square {fmt(r.statistic)} ({len(r.names) - 1} df), p={fmt(r.p, 2)}: "
+            f"{'rejects' if rejects else 'does not reject'} equal average ranks at alpha {fmt(r.alpha)}. "
+            f"Nemenyi critical difference CD={fmt(r.cd, 3)}: contenders whose average ranks differ by less than CD are "
+            "joined by a bar" + ("." if rejects else ", shown for reference only since Friedman does not reject."))
+    return Section(TITLES["across"], (intro, table, test, Image(png, "critical-difference diagram of average ranks")))
+
+
+def performance_profile(p: Profiles, png: str) -> Section:
+    """The performance-profile figure, or why there is none."""
+    if p.why_not:
+        return Section(TITLES["profile"], (f"No performance profile: {p.why_not}.",))
+    return Section(TITLES["profile"], (
+        "Per contender, the fraction of its runs (workload, seed) whose final validation score, normalized per workload "
+        "to 1 - normalized regret (1: the best score any contender saw there, 0: the worst), is at least tau "
+        "(Agarwal et al., NeurIPS 2021); each workload weighs the same. Band: 95% bootstrap interval, seeds resampled "
+        "within each workload. A curve above another is better at every threshold.",
+        Image(png, "performance profile of final normalized scores"),
+    ))
 
 
 def notes_of(runs: Sequence[CellRun]) -> list[str]:
