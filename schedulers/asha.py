@@ -27,8 +27,23 @@ mostly random search).
 Scores rank by :meth:`~tunebench.scheduler.Scheduler.key`: NaN and +-inf are the worst score,
 never promoted and never passed on by the stopping rule.
 
+In the promotion variant a trial that fails on its way up (it raised or timed out after a
+promotion) leaves the ranking of the rung it was promoted from: it can never be promoted
+again, so its place among that rung's top ``floor(n_k / eta)`` goes to the next best waiting
+trial. It still counts in ``n_k``: it did report there.
+
+A paused trial holds its checkpoint, and in a run without ``n_trials`` any of them might in
+principle be promoted later, as the rungs keep growing (Syne Tune removes paused checkpoints
+speculatively for this reason, and retrains a trial from scratch if it is promoted after all).
+Here at most ``max_paused`` trials wait at each rung, the best ones: when one more arrives, the
+worst waiting trial stops and the loop releases its checkpoint. Promotion always takes a rung's
+best waiting trial, so the cap changes a decision only when a trial that had fallen
+``max_paused`` places behind the best waiting one would later have been promoted; the paused
+checkpoints held are at most ``max_paused`` times the number of rungs, however many trials run.
+
 Each rung keeps heaps (and, for promotion, a sorted list of the promoted trials), so
-``suggest`` and ``on_result`` cost ``O(log n)`` comparisons per call.
+``suggest`` and ``on_result`` cost ``O(log n)`` comparisons per call, plus ``O(max_paused)``
+when a result arrives at a full rung.
 
 >>> rung_levels(1, 3, 81), rung_levels(1, 3, 81, bracket=1), rung_levels(2, 3, 100)
 ([1, 3, 9, 27, 81], [3, 9, 27, 81], [2, 6, 18, 54, 100])
@@ -126,6 +141,20 @@ class PromotionRung:
         self._fresh = False
         return entry[1]
 
+    def leave(self, key: float, trial_id: int) -> None:
+        """A trial promoted from here with score ``key`` failed: it leaves the ranking, so the
+        next best waiting trial may take its place."""
+        self.promoted.pop(bisect.bisect_left(self.promoted, (-key, trial_id)))
+        self._fresh = False
+
+    def drop_worst(self) -> int:
+        """Remove the worst waiting trial (ties: the higher id) and return it; it stays counted in ``n``."""
+        worst = max(self.waiting)
+        self.waiting.remove(worst)
+        heapq.heapify(self.waiting)
+        self._fresh = False
+        return worst[1]
+
     def promotable(self, eta: int) -> int | None:
         """The best waiting trial if it is in the top ``floor(n / eta)``, else ``None``; a
         non-finite score (key ``-inf``) is never promoted."""
@@ -176,6 +205,8 @@ class ASHA(Scheduler):
     highest step count down (ties: the lower bracket first). ``n_trials=None`` starts trials
     forever (``bounded`` is False; the loop's budget ends the run). With a bound, the promotion variant finishes when every trial has been started, none
     is running and no promotion is possible; trials still paused then are marked stopped.
+    ``max_paused`` caps the trials waiting at each rung of the promotion variant (see the
+    module docstring); ``None`` keeps them all.
     """
 
     name = "asha"
@@ -188,6 +219,7 @@ class ASHA(Scheduler):
         "brackets": Int(1, note="at most the number of rungs"),
         "variant": OneOf(VARIANTS),
         "n_trials": Int(1, optional=True, note="null: no limit"),
+        "max_paused": Int(1, optional=True, note="trials paused at one rung with their checkpoints kept; null: no limit"),
     }
 
     def __init__(
@@ -203,6 +235,7 @@ class ASHA(Scheduler):
         brackets: int = 1,
         variant: str = "promotion",
         n_trials: int | None = None,
+        max_paused: int | None = 64,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.max_iter: int = check(self, "max_iter", max_iter)
@@ -215,6 +248,7 @@ class ASHA(Scheduler):
         self.variant: str = check(self, "variant", variant)
         self._promotion = variant == "promotion"
         self.n_trials: int | None = check(self, "n_trials", n_trials)
+        self.max_paused: int | None = check(self, "max_paused", max_paused)
         self.levels = [rung_levels(self.grace, self.eta, self.max_iter, b) for b in range(self.n_brackets)]
         rung_type = PromotionRung if variant == "promotion" else StoppingRung
         self.rungs: list[list[Any]] = [[rung_type(level) for level in levels[:-1]] for levels in self.levels]
@@ -224,6 +258,7 @@ class ASHA(Scheduler):
         self.weights = np.array(bracket_weights(self.levels, self.eta))
         self._ready: deque[int] = deque()
         self._bracket_of: dict[int, int] = {}
+        self._promoted_from: dict[int, tuple[int, int]] = {}  # trial -> (bracket, rung) of its Job out
         self._running = 0
         self._closed = False
 
@@ -257,6 +292,7 @@ class ASHA(Scheduler):
             if found is not None:
                 b, k = found
                 trial = self.trials[self.rungs[b][k].pop()]
+                self._promoted_from[trial.trial_id] = found
                 stop = self.levels[b][k + 1]
         elif self._ready:
             trial = self.trials[self._ready.popleft()]
@@ -278,6 +314,7 @@ class ASHA(Scheduler):
             raise ValueError(f"result for trial {result.trial_id}, which has no Job out")
         self.record(result)
         self._running -= 1
+        self._promoted_from.pop(trial.trial_id, None)
         b = self._bracket_of[trial.trial_id]
         if result.step >= self.max_iter:
             decision = Decision.COMPLETE
@@ -289,7 +326,7 @@ class ASHA(Scheduler):
             key = self.key(result.score)
             if self._promotion:
                 rung.add(key, trial.trial_id)
-                decision = Decision.PAUSE
+                decision = self._cap(rung, trial.trial_id)
             elif rung.passes(key, self.eta):
                 self._ready.append(trial.trial_id)
                 decision = Decision.CONTINUE
@@ -302,14 +339,30 @@ class ASHA(Scheduler):
                 decision = Decision.STOP
         return decision
 
+    def _cap(self, rung: PromotionRung, trial_id: int) -> Decision:
+        """``PAUSE`` for a trial that just joined ``rung``'s waiting ones; past ``max_paused``
+        the worst of them stops (``STOP`` if that is this trial)."""
+        if self.max_paused is None or len(rung.waiting) <= self.max_paused:
+            return Decision.PAUSE
+        worst = rung.drop_worst()
+        if worst == trial_id:
+            return Decision.STOP
+        self.set_status(self.trials[worst], Decision.STOP)
+        return Decision.PAUSE
+
     def on_failure(self, trial_id: int, error: str) -> Decision:
         """A failed trial leaves the run; it was on its way to a rung, so no rung holds it
-        waiting (one it was promoted from still counts it, as promoted). A bounded run then
-        ends as it would after a result."""
+        waiting. If it was promoted there, it also leaves the ranking of the rung it was
+        promoted from, so the next best trial waiting there can take its place. A bounded run
+        then ends as it would after a result."""
         trial = self.trials[trial_id]
         if trial.status is not TrialStatus.RUNNING:
             raise ValueError(f"failure of trial {trial_id}, which has no Job out")
         self._running -= 1
+        origin = self._promoted_from.pop(trial_id, None)
+        if origin is not None:
+            rung = self.rungs[origin[0]][origin[1]]
+            rung.leave(self.key(trial.scores[rung.level]), trial_id)
         decision = super().on_failure(trial_id, error)
         if self._promotion and not self._closed and self.finished:
             self._stop_paused()

@@ -73,13 +73,14 @@ class Hyperband(BracketScheduler):
     """Hyperband over ``max_iter`` (R) steps with cut rate ``eta``; brackets run side by side.
 
     All brackets run at once; ``bracket_order`` says which one each ``suggest`` serves
-    (:func:`~schedulers.successive_halving.pick_bracket`): by default the one with the most
-    steps still to hand out, and under a ``total_steps`` budget the most aggressive one that
-    can hand out a Job, as Li et al. and dask-ml start. Each bracket is synchronous successive
-    halving: the survivors of a rung resume from their checkpoints once all its results are
-    in. :meth:`metadata` gives the plan before running, like dask-ml's
-    ``HyperbandSearchCV.metadata``; with no early stopping the run creates exactly
-    ``n_models`` trials and trains exactly ``partial_fit_calls`` steps.
+    (:class:`~schedulers.successive_halving.BracketScheduler`): by default the most aggressive
+    one that can hand out a Job, as Li et al. and dask-ml start, so good configs surface early;
+    ``longest_first`` (the most steps still to hand out) ends the whole plan soonest instead.
+    Each bracket is synchronous successive halving: the survivors of a rung resume from their
+    checkpoints once all its results are in. :meth:`metadata` gives the plan before running,
+    like dask-ml's ``HyperbandSearchCV.metadata``, and the bracket order in force; whatever the
+    order, with no early stopping the run creates exactly ``n_models`` trials and trains
+    exactly ``partial_fit_calls`` steps.
 
     ``patience`` (steps) and ``tol``: see :class:`~schedulers.successive_halving.BracketScheduler`.
     """
@@ -105,10 +106,14 @@ class Hyperband(BracketScheduler):
         eta: int = 3,
         patience: int | None = None,
         tol: float = 0.001,
-        bracket_order: str = "auto",
+        bracket_order: str = "aggressive_first",
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol, bracket_order=bracket_order)
         self.max_iter: int = check(self, "max_iter", max_iter)
         self.eta: int = check(self, "eta", eta)
         for s, rungs in hyperband_brackets(self.max_iter, self.eta):
             self.add_bracket(s, rungs)
+
+    def metadata(self) -> dict[str, Any]:
+        """The plan (trials and steps, per bracket) and ``bracket_order``: the order in force."""
+        return {**super().metadata(), "bracket_order": self.order}

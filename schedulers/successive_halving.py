@@ -25,7 +25,7 @@ from tunebench.trial import Decision, Job, Result, TrialStatus
 from schedulers.rungs import ETA, MAX_ITER, N_TRIALS, PATIENCE, TOL, planned_steps, plateaued, steps_after
 
 
-BRACKET_ORDERS = ("auto", "longest_first", "aggressive_first", "balanced")
+BRACKET_ORDERS = ("aggressive_first", "longest_first", "balanced", "auto")
 
 
 def sh_rungs(n_trials: int, min_iter: int, max_iter: int, eta: int) -> list[tuple[int, int]]:
@@ -119,8 +119,8 @@ class Bracket:
 def pick_bracket(brackets: Sequence[Bracket], order: str) -> Bracket | None:
     """The bracket whose Job goes out next, among those that can hand one out now.
 
-    - ``longest_first``: the most steps still to hand out (:attr:`Bracket.steps_to_go`).
     - ``aggressive_first``: the first bracket added (Hyperband adds the most aggressive first).
+    - ``longest_first``: the most steps still to hand out (:attr:`Bracket.steps_to_go`).
     - ``balanced``: the smallest fraction of its own plan handed out so far, so after any
       prefix of the run every bracket has had about the same share of its plan.
 
@@ -144,18 +144,25 @@ def pick_bracket(brackets: Sequence[Bracket], order: str) -> Bracket | None:
 class BracketScheduler(Scheduler):
     """Runs synchronous brackets side by side.
 
-    Which bracket each ``suggest`` serves is ``bracket_order`` (:func:`pick_bracket`).
-    ``longest_first`` keeps every bracket's chain of rungs moving, so no deep bracket is left
-    to run its last rungs alone on an otherwise idle cluster: it ends soonest when the whole
-    plan runs. Under an outside step budget (:meth:`set_budget`) a run is cut short, and
-    longest-first would have spent that budget on the passive brackets. ``aggressive_first``
-    then makes the cut-short run a prefix of Li et al.'s Hyperband, which (like dask-ml) starts
-    with the most aggressive bracket: every Job goes to the most aggressive bracket that can
-    hand one out, so the others fill the workers only while its rungs wait. ``balanced`` hedges
-    instead: after any prefix each bracket has had about the same fraction of its own plan.
-    ``auto`` (the default) is ``longest_first`` without a step budget and ``aggressive_first``
-    with one, the order with the lowest regret under a budget on the synthetic curves of
-    ``scripts/bench_bracket_order.py`` (its table: ``results/bracket_order.md``).
+    Which bracket each ``suggest`` serves is ``bracket_order`` (:func:`pick_bracket`); it
+    shapes the anytime curve (time to a good score) as much as the total time.
+
+    - ``aggressive_first`` (the default) starts, as Li et al. and dask-ml do, with the most
+      aggressive bracket: every Job goes to the most aggressive bracket that can hand one out,
+      so the others fill the workers only while its rungs wait. Good configs surface early,
+      and a run cut short by any budget is a prefix of Li et al.'s Hyperband.
+    - ``longest_first`` serves the bracket with the most steps still to hand out, so no deep
+      bracket is left to run its last rungs alone on an otherwise idle cluster: the whole plan
+      ends soonest, but the passive brackets' full-length trials come first, so until they
+      finish Hyperband finds good configs no sooner than random search.
+    - ``balanced`` hedges: after any prefix each bracket has had about the same fraction of
+      its own plan.
+    - ``auto`` is the former default, kept so that runs journaled with it resume with the same
+      decisions: ``longest_first`` without a step budget (:meth:`set_budget`),
+      ``aggressive_first`` with one.
+
+    The order that ran is in :meth:`~schedulers.hyperband.Hyperband.metadata`
+    (``bracket_order``), and so in the run's ``summary.json``.
 
     A trial that reaches a rung below the last gets ``PAUSE`` and waits for the rung to close;
     then the winners become ready to resume and the losers' status turns to ``STOPPED`` (the
@@ -182,7 +189,7 @@ class BracketScheduler(Scheduler):
         searcher: Searcher | None = None,
         patience: int | None = None,
         tol: float = 0.001,
-        bracket_order: str = "auto",
+        bracket_order: str = "aggressive_first",
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.patience: int | None = check(self, "patience", patience)
@@ -214,7 +221,7 @@ class BracketScheduler(Scheduler):
 
     @property
     def order(self) -> str:
-        """The bracket order in force: ``auto`` resolved against the step budget."""
+        """The bracket order in force: ``auto`` resolved against the step budget, else ``bracket_order``."""
         if self.bracket_order != "auto":
             return self.bracket_order
         return "longest_first" if self.total_steps is None else "aggressive_first"

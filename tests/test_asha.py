@@ -238,3 +238,77 @@ def test_bracket_draws_are_seeded() -> None:
     play(first, seeded_curve, 2)
     play(second, seeded_curve, 2)
     assert [t.tags["bracket"] for t in first.trials.values()] == [t.tags["bracket"] for t in second.trials.values()]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_promotion_a_failed_trial_gives_its_place_to_the_next_best(concurrency: int) -> None:
+    """The best third of the trials crash once promoted past rung 0. Each leaves the rung's
+    ranking (it can never be promoted again), so the next best waiting trials are promoted in
+    its place, and trials still reach max_iter; a failed trial used to keep its place for good."""
+
+    def good(job: Job) -> bool:
+        return (job.seed % 10007) / 10007 > 0.7
+
+    def crash_after_rung_0(job: Job) -> float:
+        if job.start_step > 0 and good(job):
+            raise RuntimeError("diverged")
+        return seeded_curve(job)
+
+    asha = ASHA(SPACE, max_iter=9, eta=3, n_trials=27)
+    trace = play(asha, crash_after_rung_0, concurrency)
+    failed = {t for t, trial in asha.trials.items() if trial.status is TrialStatus.FAILED}
+    at_rung_0 = {r.trial_id: r.score for r in trace.results if r.step == 1}
+    healthy = sorted((t for t in at_rung_0 if t not in failed), key=lambda t: (-at_rung_0[t], t))
+    assert len(failed) == 27 // 3  # as many as rung 0 ever promotes: they held every place
+    assert set(healthy[: 27 // 3]) <= {r.trial_id for r in trace.results if r.step == 3}
+    assert any(r.step == 9 for r in trace.results)
+    assert asha.finished
+
+
+def test_an_unbounded_promotion_run_keeps_a_bounded_number_of_paused_checkpoints() -> None:
+    """Without ``n_trials`` a promotion run goes on while its budget lasts; trials pause at
+    rungs and most are never promoted. At most ``max_paused`` wait at each rung (the best: a
+    promotion always takes the best waiting trial); one more stops the worst, and the loop
+    releases its checkpoint. So the checkpoints held for paused trials stay bounded by
+    ``max_paused`` times the rungs, whatever the number of trials; with no limit they grow
+    with the trials."""
+    from tunebench.loop import Budget, Loop
+    from tunebench.synthetic import ScoreFnExecutor
+
+    class Counting(ScoreFnExecutor):
+        def __init__(self) -> None:
+            super().__init__(seeded_curve, 4)
+            self.released: set[int] = set()
+
+        def release(self, trial_id: int) -> None:
+            self.released.add(trial_id)
+
+    def most_paused_held(asha: ASHA) -> int:
+        ex, most = Counting(), [0]
+
+        class Watch:
+            def on_result(self, result: Result, decision: Decision) -> None:
+                paused = [t for t, trial in asha.trials.items() if trial.status is TrialStatus.PAUSED and t not in ex.released]
+                most[0] = max(most[0], len(paused))
+
+            def __getattr__(self, name: str) -> object:
+                return lambda *args: None
+
+        Loop(asha, ex, ex.clock, [Watch()], Budget(total_steps=6000)).run()  # type: ignore[list-item]
+        return most[0]
+
+    assert ASHA(SPACE).max_paused == 64
+    capped = ASHA(SPACE, max_iter=27, eta=3, max_paused=8)
+    n_rungs = len(capped.rungs[0])
+    assert most_paused_held(capped) <= 8 * n_rungs
+    assert len(capped.trials) > 1000
+    assert most_paused_held(ASHA(SPACE, max_iter=27, eta=3, max_paused=None)) > 20 * n_rungs
+
+
+def test_the_paused_cap_changes_no_promotion_when_it_is_not_reached() -> None:
+    """Promotion takes the best waiting trial, so stopping the worst ones changes no Job while
+    the trials that would be promoted rank within ``max_paused`` of their rung's waiting ones."""
+    jobs = [play(ASHA(SPACE, seed=3, max_iter=27, eta=3, n_trials=400, max_paused=cap), seeded_curve, 4).jobs for cap in (16, None)]
+    assert jobs[0] == jobs[1]
+    with pytest.raises(ValueError, match="max_paused"):
+        ASHA(SPACE, max_paused=0)

@@ -87,7 +87,7 @@ def test_planned_equals_done(R: int, eta: int, concurrency: int) -> None:
 
 
 def test_brackets_run_side_by_side_longest_work_first() -> None:
-    hb = Hyperband(SPACE, max_iter=81, eta=3)
+    hb = Hyperband(SPACE, max_iter=81, eta=3, bracket_order="longest_first")
     assert [b.steps_to_go for b in hb.brackets] == [p["partial_fit_calls"] for p in hb.metadata()["brackets"]]
     jobs = [hb.suggest() for _ in range(40)]
     brackets = [hb.trials[j.trial_id].tags["bracket"] for j in jobs if j]
@@ -99,11 +99,23 @@ def test_brackets_run_side_by_side_longest_work_first() -> None:
 
 @pytest.mark.parametrize("R,workers,slack", [(81, 2, 1.01), (243, 2, 1.02), (27, 4, 1.03), (81, 8, 1.10)])
 def test_longest_work_first_keeps_workers_busy_to_the_end(R: int, workers: int, slack: float) -> None:
-    hb = Hyperband(SPACE, max_iter=R, eta=3)
+    hb = Hyperband(SPACE, max_iter=R, eta=3, bracket_order="longest_first")
     trace = play(hb, seeded_curve, workers)
     makespan = trace.results[-1].elapsed_s
     assert makespan <= slack * trace.steps / workers
     assert all(b.steps_to_go == 0 and b.ready_steps == 0 for b in hb.brackets)
+
+
+@pytest.mark.parametrize("R,workers,slack", [(81, 2, 1.03), (243, 2, 1.04), (27, 4, 1.16), (81, 8, 1.09)])
+def test_aggressive_first_default_still_keeps_workers_busy(R: int, workers: int, slack: float) -> None:
+    """The default serves the most aggressive bracket that can hand out a Job, so the passive
+    brackets' long Jobs start later than under longest-first and the plan can end a little
+    later (a few percent with few workers, up to the length of one deep Job on a small plan
+    with many); every Job still goes out while any bracket has one, and the whole plan runs."""
+    hb = Hyperband(SPACE, max_iter=R, eta=3)
+    trace = play(hb, seeded_curve, workers)
+    assert trace.results[-1].elapsed_s <= slack * trace.steps / workers
+    assert trace.steps == hb.metadata()["partial_fit_calls"]
 
 
 def test_survivors_resume_from_their_checkpoint() -> None:
@@ -233,12 +245,64 @@ def test_balanced_order_keeps_every_bracket_near_its_planned_share() -> None:
 
 def test_bracket_order_defaults_and_validation() -> None:
     hb = Hyperband(SPACE)
-    assert hb.order == "longest_first"
+    assert hb.bracket_order == hb.order == "aggressive_first"
     hb.set_budget(None)
-    assert hb.order == "longest_first"
+    assert hb.order == "aggressive_first"
+    assert hb.metadata()["bracket_order"] == "aggressive_first"
     assert Hyperband(SPACE, bracket_order="balanced").order == "balanced"
-    with pytest.raises(ValueError, match="bracket_order must be one of auto, longest_first, aggressive_first, balanced, got 'fifo'"):
+    legacy = Hyperband(SPACE, bracket_order="auto")  # what runs journaled before the default changed resume with
+    assert legacy.order == "longest_first"
+    legacy.set_budget(300)
+    assert legacy.order == legacy.metadata()["bracket_order"] == "aggressive_first"
+    with pytest.raises(ValueError, match="bracket_order must be one of aggressive_first, longest_first, balanced, auto, got 'fifo'"):
         Hyperband(SPACE, bracket_order="fifo")
     first = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
     again = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
     assert first.jobs == again.jobs
+
+
+def time_to_target(order: str | None, seed: int, workers: int, target: float) -> float:
+    """Virtual seconds until a result reaches ``target``: Hyperband (R=81) on the shipped SGD
+    recording, as bench-sgd runs it, on the simulated executor."""
+    from tunebench.executors.simulated import SimulatedExecutor
+    from tunebench.loop import Budget, Loop
+    from tunebench.sinks import Trace
+    from tunebench.workloads.sgd import SGDWorkload
+
+    ex = SimulatedExecutor("sgd-circles", n_workers=workers)
+    ex.start()
+    trace = Trace()
+    space = SGDWorkload(dataset="circles", n_samples=10000).default_space()
+    kwargs = {} if order is None else {"bracket_order": order}
+    Loop(Hyperband(space, seed=seed, max_iter=81, **kwargs), ex, ex.clock, [trace], Budget(target_score=target)).run()
+    return next((r.elapsed_s for r in trace.results if r.score >= target), math.inf)
+
+
+@pytest.mark.parametrize("workers", [2, 8])
+def test_default_order_reaches_a_target_no_later_than_longest_first(workers: int) -> None:
+    """Under the old default (longest-first without a step budget) Hyperband ran like random
+    search until its full-length brackets finished; the default reaches bench-sgd's 0.92 sooner
+    over ten seeds, and no later on all but a couple of them."""
+    seeds = range(10)
+    default = [time_to_target(None, s, workers, 0.92) for s in seeds]
+    old = [time_to_target("longest_first", s, workers, 0.92) for s in seeds]
+    assert max(default) < math.inf
+    assert sorted(default)[5] < sorted(old)[5]
+    assert sum(d <= o for d, o in zip(default, old)) >= 8
+
+
+def test_the_run_records_the_bracket_order(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tunebench.config import load_experiment
+    from tunebench.run import run
+    from tunebench.store import read_journal
+
+    raw = {"seed": 0, "workload": {"name": "sgd", "dataset": "circles", "n_samples": 10000},
+           "scheduler": {"name": "hyperband", "max_iter": 9},
+           "executor": {"name": "simulated", "curves": "sgd-circles", "n_workers": 2}}
+    out = run(load_experiment(raw=raw), Path(str(tmp_path)) / "r", progress=False)
+    start = next(e for e in read_journal(out.out_dir) if e["kind"] == "start")
+    assert start["config"]["scheduler"]["bracket_order"] == "aggressive_first"
+    assert out.summary["metadata"]["bracket_order"] == "aggressive_first"
+    assert out.summary["config"]["scheduler"]["bracket_order"] == "aggressive_first"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from schedulers.asha import ASHA
 from tunebench.clock import VirtualClock
@@ -63,7 +64,8 @@ def test_journal_lines_wait_for_a_flush_and_arrive_whole(tmp_path) -> None:
     sink.on_wait()
     text = journal.path.read_text()
     assert text.endswith("\n") and [json.loads(line)["kind"] for line in text.splitlines()] == ["start", "job", "result"]
-    assert json.loads(text.splitlines()[-1])["score"] is None
+    assert '"score": NaN' in text.splitlines()[-1]  # non-finite scores are journaled as they are, not as null
+    assert math.isnan(json.loads(text.splitlines()[-1])["score"])
     sink.on_job(Job(0, {"x": 0.5}, 1, 3, 9))
     journal.log("end", status="completed")
     assert [e["kind"] for e in read_journal(journal.path)][-2:] == ["job", "end"]
@@ -94,3 +96,39 @@ def test_the_loop_flushes_the_journal_before_each_wait(tmp_path) -> None:
     journal.close()
     pairs = list(zip(seen[::2], seen[1::2]))
     assert pairs and all(-sent == on_disk for sent, on_disk in pairs)
+
+
+def test_no_job_goes_out_once_the_wall_time_budget_is_reached_however_slow_the_scheduler() -> None:
+    """``wall_time_s`` is checked before every submission, not only when a result arrives: a
+    scheduler (or its searcher) that takes 0.4 s per proposal cannot slip a Job past a 1 s
+    deadline. Here training takes no time on the loop's clock; proposing does."""
+    from tunebench.loop import Budget
+
+    class Manual:
+        virtual = True
+
+        def __init__(self) -> None:
+            self.t = 0.0
+
+        def now(self) -> float:
+            return self.t
+
+    clock = Manual()
+
+    class Slow(ASHA):
+        def suggest(self) -> Job | None:
+            clock.t += 0.4
+            return super().suggest()
+
+    class Submitted(Sink):
+        def __init__(self) -> None:
+            self.at: list[float] = []
+
+        def on_job(self, job: Job) -> None:
+            self.at.append(clock.now())
+
+    sink = Submitted()
+    ex = ScoreFnExecutor(bumpy, 4)
+    outcome = Loop(Slow(SPACE, max_iter=9, n_trials=20), ex, clock, [sink], Budget(wall_time_s=1.0)).run()  # type: ignore[arg-type]
+    assert outcome.stop_reason == "wall_time_s"
+    assert sink.at == [0.4, 0.8]

@@ -227,3 +227,13 @@ def test_pb2_explores_inside_the_bounds_and_logs_it(tmp_path) -> None:
     configs = [json.loads(c) for c in log["new_config"]]
     assert all(space.contains(c) for c in configs)
     assert log["strategy"].iloc[-1] == "truncation+pb2"
+
+
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+def test_a_model_based_searcher_is_refused_at_config_load(searcher: str) -> None:
+    """PBT draws only its first population from a searcher and explores by mutation after, so a
+    model would silently steer a handful of configs: refused, naming it and what PBT takes."""
+    raw = tiny_config({"name": "pbt", "n_trials": 4, "max_iter": 6}, space=SGD_SPACE)
+    with pytest.raises(ConfigError, match=f"scheduler 'pbt': searcher {searcher!r}.*allowed: searcher 'random'"):
+        load_experiment(raw={**raw, "searcher": {"name": searcher}})
+    assert load_experiment(raw={**raw, "searcher": {"name": "random"}}).build().scheduler.searcher is not None

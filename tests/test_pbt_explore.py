@@ -223,3 +223,24 @@ def test_chain_forms_are_equivalent() -> None:
     assert parse_explore({"x": "perturb"}, space, 0.25, (0.9, 1.1))["x"] == (Op("perturb", (0.9, 1.1)),)
     assert parse_explore({"x": []}, space, 0.25, (0.9, 1.1))["x"] == ()
     assert math.isclose(parse_explore({"x": "gaussian"}, space, 0.25, (0.9,))["x"][0].arg, 0.1)
+
+
+@pytest.mark.parametrize("dom", [IntUniform(0, 3), IntUniform(-2, 7), IntUniform(1, 4, log=True), IntUniform(5, 5)])
+def test_decoding_unit_draws_gives_each_integer_its_share(dom: IntUniform) -> None:
+    """A uniform draw on [0, 1] decodes to each integer with its sampling probability: equal
+    shares (log-widths of the cells for ``lograndint``), as PB2's candidates and the unit-space
+    operators decode them. Rounding ``low + u * (high - low)`` gave the two end integers half a
+    share each."""
+    from schedulers.pbt.explore import from_unit, to_unit
+    from tunebench.space import log_int_probabilities
+
+    u = np.random.default_rng(0).random(40_000)
+    values = list(range(dom.low, dom.high + 1))
+    counts = np.array([0] * len(values))
+    for x in u:
+        counts[values.index(from_unit(dom, float(x)))] += 1
+    want = log_int_probabilities(dom.low, dom.high) if dom.log else [1 / len(values)] * len(values)
+    assert np.abs(counts / len(u) - want).max() < 0.01, (counts / len(u), want)
+    assert [from_unit(dom, to_unit(dom, k)) for k in values] == values
+    assert [dom.from_unit(dom.to_unit(k)) for k in values] == values
+    assert from_unit(dom, 0.0) == dom.low and from_unit(dom, 1.0) == dom.high

@@ -3,6 +3,8 @@ run that was never interrupted; finished work is never redone."""
 
 from __future__ import annotations
 
+import json
+import math
 import signal
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from tunebench.resume import ResumeError, resume
 from tunebench.run import run
 from tunebench.store import read_journal
 from tunebench.trial import Job, Result
+from tunebench.workloads.sgd import SGDTrainable, SGDWorkload
 
 TRIAL_COLS = ["trial_id", "parent", "status", "steps", "last_score", "best_score", "config"]
 RESULT_COLS = ["trial_id", "step", "n_steps", "score", "decision"]
@@ -168,3 +171,45 @@ def test_rebuilding_holds_the_results_that_arrive_with_a_rebuild() -> None:
     assert rebuilt == [(0, 3)] and ex.pending == 2
     got = sorted((r.trial_id, r.step) for r in ex.wait() + ex.wait())
     assert got == [(0, 9), (1, 1)] and ex.pending == 0
+
+
+class InfTrainable(SGDTrainable):
+    """SGD whose score is +inf at step 2 (an infinite loss) and -inf at step 6 for even seeds."""
+
+    def score(self) -> float:
+        if self.steps == 2:
+            return math.inf
+        if self.steps == 6 and self.seed % 2 == 0:
+            return -math.inf
+        return super().score()
+
+
+class InfSGDWorkload(SGDWorkload):
+    name = "sgd-inf"
+
+    def build(self, config, data, seed):  # type: ignore[no-untyped-def, override]
+        return InfTrainable(config, data, seed)
+
+
+def test_an_infinite_score_resumes_exactly_and_the_tables_keep_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live trial that reported inf is rebuilt on resume and must score inf again: the journal
+    keeps inf as inf (it used to read back as NaN, so resume refused), and so do the tables."""
+    from tunebench import registry
+
+    real = registry.load
+    monkeypatch.setattr(registry, "load", lambda kind, name: InfSGDWorkload if (kind, name) == ("workload", "sgd-inf") else real(kind, name))
+    raw = config({"name": "random", "n_trials": 4, "max_iter": 6, "report_every": 2})
+    raw["workload"]["name"] = "sgd-inf"
+    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
+    trials, results = tables(full.out_dir)
+    assert (results.loc[results["step"] == 2, "score"] == math.inf).all()
+    assert (results.loc[results["step"] == 6, "score"] == -math.inf).any()
+    assert (trials["last_score"] == -math.inf).any() and not trials["last_score"].isna().any()
+    lines = (tmp_path / "full" / "journal.jsonl").read_text().splitlines(keepends=True)
+    at_inf = [i for i, line in enumerate(lines) if json.loads(line)["kind"] == "result" and json.loads(line)["step"] == 2]
+    for n, at in enumerate(at_inf[:3]):
+        (tmp_path / f"cut{n}").mkdir()
+        (tmp_path / f"cut{n}" / "journal.jsonl").write_text("".join(lines[: at + 1]))
+        out = resume(tmp_path / f"cut{n}", progress=False)
+        pd.testing.assert_frame_equal(tables(full.out_dir)[0], tables(out.out_dir)[0])
+        pd.testing.assert_frame_equal(tables(full.out_dir)[1], tables(out.out_dir)[1])

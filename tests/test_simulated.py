@@ -138,3 +138,38 @@ def test_score_priority_queue_serves_the_best_first(curves: Path) -> None:
     order = [ex.wait()[0] for _ in range(4)]
     assert [r.trial_id for r in order] == [0, 2, 3, 1]
     assert [r.queue_s for r in order] == [0.0, 1.5, 3.0, 4.5] and ex.clock.now() == 6.0
+
+
+@pytest.mark.parametrize("scheduler,workers", [({"name": "hyperband", "max_iter": 81}, 2), ({"name": "asha"}, 8)])
+def test_the_wall_time_guarantee_holds_exactly_on_the_virtual_clock(scheduler: dict[str, object], workers: int) -> None:
+    """What ``wall_time_s`` promises: no Job goes out once the clock reaches it; the Jobs
+    already out run to their end, and the run ends when the last of them reports. So the run
+    ends past the deadline by at most the longest Job out at the deadline (no queue here)."""
+    from tunebench import registry
+    from tunebench.loop import Budget, Loop
+    from tunebench.sinks import Sink, Trace
+    from tunebench.workloads.sgd import SGDWorkload
+
+    deadline = 10.0
+    ex = SimulatedExecutor("sgd-circles", n_workers=workers)
+    ex.start()
+
+    class Submitted(Sink):
+        def __init__(self) -> None:
+            self.at: dict[tuple[int, int], float] = {}
+
+        def on_job(self, job: Job) -> None:
+            self.at[(job.trial_id, job.stop_step)] = ex.clock.now()
+
+    space = SGDWorkload(dataset="circles", n_samples=10000).default_space()
+    sched = registry.load("scheduler", str(scheduler["name"]))
+    submitted, trace = Submitted(), Trace()
+    params = {k: v for k, v in scheduler.items() if k != "name"}
+    outcome = Loop(sched(space, **params), ex, ex.clock, [submitted, trace], Budget(wall_time_s=deadline)).run()
+    assert outcome.stop_reason == "wall_time_s"
+    assert max(submitted.at.values()) < deadline
+    assert outcome.elapsed_s == trace.results[-1].elapsed_s  # ends when the last Job out reports
+    out_at_deadline = [r for r in trace.results if submitted.at[(r.trial_id, r.step)] < deadline <= r.elapsed_s]
+    longest = max(r.compute_s + r.score_s for r in out_at_deadline)
+    assert deadline <= outcome.elapsed_s <= deadline + longest
+    assert all(r.elapsed_s <= deadline for r in trace.results if r not in out_at_deadline)

@@ -5,9 +5,13 @@ It is handed a scheduler, an executor, a clock and sinks. It reads time only fro
 (journal, progress bar, trace), so real runs, simulated runs, scheduler tests, replay and the
 final test-score retrain all share its budgets, best-trial tracking and checkpoint release.
 
-Budgets stop the run between Jobs and are never overshot: a Job that would take the run past
-``total_steps`` is not submitted (the run ends when the Jobs out are in); ``wall_time_s`` and
-``target_score`` stop new Jobs from going out once reached. The best trial is the one with the
+Budgets stop the run between Jobs: no Job goes out once one is reached, and the Jobs already
+out run to their end (the run ends when they are in). ``total_steps`` is never exceeded: a Job
+that would take the run past it is not submitted. ``wall_time_s`` is checked against the clock
+before every submission (however long the scheduler took to suggest the Job) and after every
+result, so every Job goes out before it, and the run ends later than it by at most what the
+Jobs out then still take: on a virtual clock with no queue, at most the longest of them. A
+result reaching ``target_score`` stops new Jobs the same way. The best trial is the one with the
 best last score (a non-finite score ranks worst; ties to the lower id; a failed trial is never
 the best); its checkpoint is kept, a stopped trial's is released.
 
@@ -46,7 +50,8 @@ from tunebench.trial import Decision, Job, Result, Trial, TrialStatus
 
 @dataclass(frozen=True)
 class Budget:
-    """Outside limits on a run; ``None`` means no limit. Seconds are the loop clock's."""
+    """Outside limits on a run; ``None`` means no limit. Seconds are the loop clock's. Each stops
+    new Jobs from going out; the Jobs out finish (see the module docstring for what that bounds)."""
 
     total_steps: int | None = None
     wall_time_s: float | None = None
@@ -145,14 +150,24 @@ class Loop:
             if limit is not None and self.steps_done + self.steps_out >= limit:
                 self.stop_reason = "total_steps"
                 break
+            if self.past_deadline():
+                break
             job = self.scheduler.suggest()
             if job is None:
                 break
             if limit is not None and self.steps_done + self.steps_out + job.n_steps > limit:
                 self.stop_reason = "total_steps"
                 break
+            if self.past_deadline():
+                break
             self.submit(job)
             self.drain()
+
+    def past_deadline(self) -> bool:
+        """True (and the run stops) once the clock has reached ``wall_time_s``."""
+        if self.budget.wall_time_s is not None and self.elapsed() >= self.budget.wall_time_s:
+            self.stop_reason = "wall_time_s"
+        return self.stop_reason == "wall_time_s"
 
     def submit(self, job: Job) -> None:
         if job.trial_id not in self.announced:
@@ -206,8 +221,8 @@ class Loop:
         target = self.budget.target_score
         if target is not None and rank_key(result.score, self.mode) >= rank_key(target, self.mode):
             self.stop_reason = "target_score"
-        elif self.budget.wall_time_s is not None and self.elapsed() >= self.budget.wall_time_s:
-            self.stop_reason = "wall_time_s"
+        else:
+            self.past_deadline()
 
     def emit(self, event: str, *args: Any) -> None:
         for sink in self.sinks:

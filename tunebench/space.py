@@ -104,7 +104,9 @@ class IntUniform(Domain):
     The log form draws ``v`` log-uniformly on ``[low - 0.5, high + 0.5]`` and rounds it, as
     Optuna's ``IntDistribution(log=True)`` does, so each integer ``k`` gets the log-width of
     the cell ``[k - 0.5, k + 0.5]`` (:func:`log_int_probabilities`); rounding a draw on
-    ``[low, high]`` would give the two ends half a cell each.
+    ``[low, high]`` would give the two ends half a cell each. :meth:`to_unit` and
+    :meth:`from_unit` use the same cells, so a uniform draw on ``[0, 1]`` decodes to each
+    integer with its sampling probability.
     """
 
     low: int
@@ -124,6 +126,35 @@ class IntUniform(Domain):
 
     def clip(self, value: float) -> int:
         return int(min(self.high, max(self.low, round(value))))
+
+    def cells(self) -> tuple[float, float]:
+        """The span ``[low - 0.5, high + 0.5]`` every integer's cell lies in (log space if ``log``)."""
+        low, high = self.low - 0.5, self.high + 0.5
+        return (math.log(low), math.log(high)) if self.log else (low, high)
+
+    def to_unit(self, value: float) -> float:
+        """``value``'s place in ``[0, 1]``: an integer maps to the centre of its cell; a value
+        outside the bounds maps outside ``[0, 1]`` (``-inf`` for a log domain's value <= 0).
+
+        >>> IntUniform(0, 3).to_unit(0), IntUniform(0, 3).to_unit(3)
+        (0.125, 0.875)
+        """
+        low, high = self.cells()
+        if self.log:
+            if value <= 0:
+                return -math.inf
+            value = math.log(value)
+        return (value - low) / (high - low)
+
+    def from_unit(self, u: float) -> int:
+        """The integer whose cell holds ``u`` (clipped to ``[0, 1]``).
+
+        >>> [IntUniform(0, 3).from_unit(u) for u in (0.0, 0.24, 0.26, 0.74, 0.76, 1.0)]
+        [0, 0, 1, 2, 3, 3]
+        """
+        low, high = self.cells()
+        v = low + min(1.0, max(0.0, u)) * (high - low)
+        return self.clip(math.exp(v) if self.log else v)
 
     def contains(self, value: Any, config: Mapping[str, Any] | None = None) -> bool:
         return isinstance(value, (int, np.integer)) and self.low <= value <= self.high

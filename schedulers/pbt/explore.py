@@ -51,7 +51,13 @@ UserFn = Callable[[Any, Domain, np.random.Generator], Any]
 
 
 def to_unit(domain: Uniform | IntUniform, value: float) -> float:
-    """``value`` in unit coordinates of a numeric domain (log space if ``log``); may leave [0, 1]."""
+    """``value`` in unit coordinates of a numeric domain (log space if ``log``); may leave [0, 1].
+
+    An integer domain's unit interval is its cells (:meth:`~tunebench.space.IntUniform.to_unit`),
+    so every integer owns an equal share of it, as sampling gives it.
+    """
+    if isinstance(domain, IntUniform):
+        return domain.to_unit(float(value))
     low, high = float(domain.low), float(domain.high)
     if domain.log:
         span = math.log(high) - math.log(low)
@@ -61,14 +67,26 @@ def to_unit(domain: Uniform | IntUniform, value: float) -> float:
     return (float(value) - low) / (high - low) if high > low else 0.0
 
 
-def from_unit(domain: Uniform | IntUniform, u: float) -> float | int:
-    """The value at unit coordinate ``u`` in ``[0, 1]``, exactly inside the bounds (ints rounded)."""
-    low, high = float(domain.low), float(domain.high)
-    if domain.log:
-        raw = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+def unit_value(domain: Uniform | IntUniform, u: float) -> float:
+    """The raw value at unit coordinate ``u`` (the inverse of :func:`to_unit`): outside the
+    bounds when ``u`` is outside [0, 1], a real number for an integer domain too."""
+    if isinstance(domain, IntUniform):
+        low, high = domain.cells()
     else:
-        raw = low + u * (high - low)
-    return domain.clip(raw)
+        low, high = float(domain.low), float(domain.high)
+        if high == low:
+            return low
+        if domain.log:
+            low, high = math.log(low), math.log(high)
+    v = low + u * (high - low)
+    return math.exp(v) if domain.log else v
+
+
+def from_unit(domain: Uniform | IntUniform, u: float) -> float | int:
+    """The value at unit coordinate ``u`` in ``[0, 1]``, exactly inside the bounds; an integer
+    domain gives the integer whose cell holds ``u``, so uniform ``u`` decodes to each integer
+    with its sampling probability."""
+    return domain.clip(unit_value(domain, u))
 
 
 def fold(u: float, boundary: str) -> float:
@@ -138,13 +156,7 @@ def perturb(value: float, domain: Domain, rng: np.random.Generator, factors: Seq
 def gaussian(value: float, domain: Domain, rng: np.random.Generator, sigma: float = 0.1) -> float:
     """Add ``N(0, sigma)`` in unit coordinates (log space for log domains); returns the raw value."""
     assert isinstance(domain, NUMERIC)
-    u = to_unit(domain, float(value)) + float(rng.normal(0.0, sigma))
-    low, high = float(domain.low), float(domain.high)
-    if high == low:
-        return low
-    if domain.log:
-        return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
-    return low + u * (high - low)
+    return unit_value(domain, to_unit(domain, float(value)) + float(rng.normal(0.0, sigma)))
 
 
 def neighbour(value: Any, domain: Domain, rng: np.random.Generator, k: int = 1, boundary: str = "clip") -> Any:

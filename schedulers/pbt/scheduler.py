@@ -54,6 +54,7 @@ from schedulers.pbt.lineage import LineageLog
 from schedulers.pbt.pb2 import PB2Explorer
 
 STRATEGIES = ("operators", "pb2")
+SEARCHERS = ("random",)  # a searcher only draws the first population; explore does the rest
 
 
 def next_stop(step: int, interval: int, max_iter: int) -> int:
@@ -74,7 +75,12 @@ class Planned:
 
 
 class PBT(Scheduler):
-    """Population Based Training: truncation or tournament exploit, composable explore, PB2."""
+    """Population Based Training: truncation or tournament exploit, composable explore, PB2.
+
+    New configs after the first population come from explore (operators or PB2), never from a
+    searcher, so a model-based searcher (TPE, BOHB) would steer only the first ``n_trials``
+    configs: it is refused; the ``random`` searcher (the default) is allowed.
+    """
 
     name = "pbt"
     algorithm = "pbt"
@@ -114,6 +120,12 @@ class PBT(Scheduler):
         perturbation_factors: Sequence[float] = (0.8, 1.2),
         boundary: str = "clip",
     ) -> None:
+        if searcher is not None and searcher.name not in SEARCHERS:
+            raise ValueError(
+                f"searcher {searcher.name!r}: pbt takes only its first population from a searcher and finds later configs "
+                "by explore (strategy: operators or pb2), so a model-based searcher would steer just the first "
+                f"n_trials={n_trials} configs; allowed: searcher {', '.join(map(repr, SEARCHERS))} (the default)"
+            )
         super().__init__(space, seed=seed, mode=mode, searcher=searcher)
         self.n_trials: int = check(self, "n_trials", n_trials)
         self.max_iter: int = check(self, "max_iter", max_iter)

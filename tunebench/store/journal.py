@@ -15,6 +15,13 @@ It is the one write path of a run. Events (``kind`` and its fields):
 - ``table``: ``name``, ``row``: a row of a scheduler's own table (PBT's lineage);
 - ``end``: ``status``, ``error``, ``wall_time_s``, and whatever the run adds.
 
+Numbers that are not finite are written as JSON's non-standard tokens ``NaN``, ``Infinity``
+and ``-Infinity`` (as Python's :mod:`json` writes them), which :func:`read_journal` reads back
+as exactly those floats: a trial that reported an infinite loss is journaled as ``Infinity``,
+so resume rebuilds it to the same score and the tables keep it. The journal is read with
+Python's :mod:`json` (or any reader that accepts these tokens); journals written before
+non-finite numbers were kept hold ``null`` there, which a score reads back as NaN.
+
 A run that dies keeps every line it flushed; a torn last line (the kill landed mid-write) is
 skipped by :func:`read_journal`. :meth:`Journal.log` flushes at once; the loop's events go
 through :meth:`Journal.write`, which holds lines until the next :meth:`Journal.flush`, and the
@@ -26,7 +33,7 @@ which is what resume replays.
 from __future__ import annotations
 
 import json
-import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,15 +43,16 @@ from tunebench.store.files import jsonable
 JOURNAL = "journal.jsonl"
 
 
-SCALARS = (str, int, bool, type(None))
+SCALARS = (str, int, bool, float, type(None))
 
 
 def plain(value: Any) -> Any:
     """:func:`~tunebench.store.files.jsonable` with the plain types of a journal row handled
-    inline (a journal row is a flat dict of numbers and strings, a config or two inside).
+    inline (a journal row is a flat dict of numbers and strings, a config or two inside);
+    unlike it, a float that is not finite stays as it is (and a numpy float becomes a float).
 
-    >>> plain({"a": [1, 2.5, float("nan")], "b": None, 3: (True, "x")})
-    {'a': [1, 2.5, None], 'b': None, '3': [True, 'x']}
+    >>> plain({"a": [1, 2.5, float("nan")], "b": None, 3: (True, "x"), "c": float("-inf")})
+    {'a': [1, 2.5, nan], 'b': None, '3': [True, 'x'], 'c': -inf}
     """
     kind = type(value)
     if kind is dict:
@@ -54,17 +62,15 @@ def plain(value: Any) -> Any:
                 key = str(key)
             if type(item) in SCALARS:
                 out[key] = item
-            elif type(item) is float:
-                out[key] = item if math.isfinite(item) else None
             else:
                 out[key] = plain(item)
         return out
     if kind in SCALARS:
         return value
-    if kind is float:
-        return value if math.isfinite(value) else None
     if kind is list or kind is tuple:
         return [plain(v) for v in value]
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return float(value)
     return jsonable(value)
 
 
@@ -74,7 +80,7 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fh = open(self.path, "a", encoding="utf-8")
-        self._dumps = json.JSONEncoder(allow_nan=False).encode
+        self._dumps = json.JSONEncoder(allow_nan=True).encode
         self._lines: list[str] = []
 
     def log(self, kind: str, **fields: Any) -> None:

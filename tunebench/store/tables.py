@@ -60,7 +60,9 @@ class Tables:
 
 
 def score_of(value: Any) -> float:
-    """A journaled score: ``None`` (a non-finite float in JSON) reads back as NaN."""
+    """A journaled score as a float: NaN and +-inf come back as they were journaled
+    (:mod:`tunebench.store.journal`); ``None``, a score no result had or an older journal's
+    non-finite one, reads back as NaN."""
     return math.nan if value is None else float(value)
 
 
