@@ -9,9 +9,10 @@ the model of the *largest* budget that has one, with bandwidths widened by
 ``bandwidth_factor``, and the one maximising ``l(x) / g(x)`` wins. So ``scheduler: hyperband``
 with ``searcher: bohb`` is BOHB, and ``asha`` with ``bohb`` its asynchronous form.
 
-``models`` holds the fitted ``(good, bad)`` pair of each budget, to inspect; under
-``pending: constant_liar`` the pending trials join the bad side of the model used for a
-proposal (scored the worst seen at its budget), not the stored models.
+``models`` holds the fitted ``(good, bad)`` pair of each budget, to inspect. Under
+``pending: constant_liar``, the default, the pending trials join the bad side of the model
+used for a proposal (scored the worst seen at its budget) and never its good side, as in
+Optuna's constant liar; the stored models hold observations only.
 
 >>> from tunebench.space import Space
 >>> s = BOHBSearcher(Space.from_spec({"x": {"uniform": [0, 1]}}), min_points_in_model=3, random_fraction=0.0)
@@ -69,7 +70,7 @@ class BOHBSearcher(Searcher):
         *,
         seed: int = 0,
         mode: str = "max",
-        pending: str = "none",
+        pending: str = "constant_liar",
         min_points_in_model: int | None = None,
         top_n_percent: float = 15,
         num_samples: int = 64,
@@ -96,8 +97,13 @@ class BOHBSearcher(Searcher):
         if model is not None:
             self.models[step] = model
 
-    def fit(self, observed: list[tuple[Config, float]]) -> tuple[KDE, KDE] | None:
-        """The ``(good, bad)`` KDEs of one budget's observations, or ``None`` if too few."""
+    def fit(self, observed: list[tuple[Config, float]], lied: list[Config] | None = None) -> tuple[KDE, KDE] | None:
+        """The ``(good, bad)`` KDEs of one budget's observations, or ``None`` if too few.
+
+        ``lied`` (pending configs under ``constant_liar``) join the bad side only, as Optuna's
+        constant liar ranks running trials worst: the good side and the split sizes come from
+        the observations alone, so pending trials push proposals away without diluting the good
+        side with worse observations."""
         if len(observed) < self.min_points_in_model or not self.encoding.dims:
             return None
         vectors = np.array([self.encoding.encode(c) for c, _ in observed])
@@ -105,6 +111,8 @@ class BOHBSearcher(Searcher):
         order = np.argsort(losses, kind="stable")
         n_good, n_bad = split_sizes(len(observed), self.top_n_percent, self.min_points_in_model)
         good, bad = vectors[order[:n_good]], vectors[order[n_good : n_good + n_bad]]
+        if lied:
+            bad = np.vstack([bad, [self.encoding.encode(c) for c in lied]])
         if len(good) <= self.encoding.dims or len(bad) <= self.encoding.dims:
             return None
         nv = self.encoding.n_values
@@ -118,7 +126,7 @@ class BOHBSearcher(Searcher):
         lies = self.lies(budget)
         if not lies:
             return budget, self.models[budget]
-        model = self.fit(self.at_step(budget) + lies)
+        model = self.fit(self.at_step(budget), [config for config, _ in lies])
         return budget, model if model is not None else self.models[budget]
 
     def propose(self, trial_id: int) -> Config:

@@ -5,8 +5,10 @@ do not compare. The model is fit on the observations at the highest step with at
 ``min_points`` of them (:func:`tunebench.searcher.model_step`); until some step has that many,
 configs are drawn from the space. Each proposal builds a fresh study from those observations
 (so the step can move up as trials get further), with the pending trials added as running
-ones when ``pending: constant_liar`` (Optuna's own ``constant_liar`` then ranks them worst),
-and asks it once with a sampler seed drawn from ``self.rng``: same seed, same proposals.
+ones under ``pending: constant_liar``, the default (Optuna's own ``constant_liar`` then ranks
+them worst, so concurrent proposals spread out instead of sampling around the same good
+points; with nothing pending it proposes what ``none`` does), and asks it once with a sampler
+seed drawn from ``self.rng``: same seed, same proposals.
 Optuna's ``ask`` is most of a proposal's cost (``scripts/bench_searcher_cost.py`` measures it).
 
 >>> from tunebench.space import Space
@@ -61,7 +63,7 @@ class TPESearcher(Searcher):
         *,
         seed: int = 0,
         mode: str = "max",
-        pending: str = "none",
+        pending: str = "constant_liar",
         min_points: int = 10,
         n_ei_candidates: int = 24,
         multivariate: bool = False,

@@ -1,5 +1,7 @@
-"""Searchers: random reproduces the searcher-less decisions; TPE and BOHB are seeded, beat random
-on a clear optimum, fit per budget, and plug into every scheduler and into the config."""
+"""Searchers: random reproduces the searcher-less decisions; TPE and BOHB are seeded, lie about
+pending trials (on the bad side only, and not about trials that ended), beat random on a clear
+optimum at equal budgets on 1 and 8 workers, fit per budget, and plug into every scheduler and
+into the config."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from tunebench.registry import load
 from tunebench.searcher import Searcher
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
-from tunebench.trial import Job
+from tunebench.trial import Decision, Job
 from tests.conftest import tiny_config
 
 from searchers.bohb import BOHBSearcher
@@ -53,12 +55,6 @@ def make(scheduler: str, searcher: str | None, seed: int = 0, space: Space = SPA
 
 def jobs_of(trace: Any) -> list[tuple[Any, ...]]:
     return [(j.trial_id, j.config, j.start_step, j.stop_step, j.clone_from) for j in trace.jobs]
-
-
-def best_score(scheduler: str, searcher: str, seed: int, **params: Any) -> float:
-    s = load("searcher", searcher)(SPACE, seed=seed)
-    sch = load("scheduler", scheduler)(SPACE, seed=seed, searcher=s, **params)
-    return max(r.score for r in play(sch, objective).results)
 
 
 # -- random: today's decisions, bit for bit ---------------------------------------------
@@ -112,24 +108,118 @@ def test_lies_are_the_worst_score_at_the_step() -> None:
     assert RandomSearcher(SPACE, seed=0).lies(1) == []
 
 
-# -- model-based beats random on a clear optimum -----------------------------------------
+# -- pending trials: lied about by default, never in BOHB's good set, dropped when they end --
+
+PLANE = Space.from_spec({"x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}})
 
 
-@pytest.mark.parametrize(
-    ("scheduler", "params", "searcher"),
-    [
-        ("hyperband", {"max_iter": 27}, "bohb"),
-        ("hyperband", {"max_iter": 27}, "tpe"),
-        ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "tpe"),
-        ("random", {"n_trials": 30, "max_iter": 3, "report_every": 3}, "bohb"),
-        ("asha", {"max_iter": 9, "n_trials": 40}, "bohb"),
-        ("asha", {"max_iter": 9, "n_trials": 30}, "tpe"),
-    ],
-)
-def test_model_searchers_beat_random_on_the_median_of_best_scores(scheduler: str, params: dict[str, Any], searcher: str) -> None:
-    ours = statistics.median(best_score(scheduler, searcher, seed, **params) for seed in SEEDS)
-    baseline = statistics.median(best_score(scheduler, "random", seed, **params) for seed in SEEDS)
-    assert ours > baseline
+def peak(config: dict[str, Any]) -> float:
+    return -math.hypot(config["x"] - 0.73, config["y"] - 0.21)
+
+
+def concurrent_spread(searcher: str, seed: int, **kw: Any) -> float:
+    """Mean distance between 8 configs proposed while none of them has reported (8 workers
+    starting trials at once), after 20 observations at one step."""
+    s = load("searcher", searcher)(PLANE, seed=seed, **kw)
+    for t in range(20):
+        c = s.suggest(t)
+        s.observe(t, c, 1, peak(c))
+    batch = np.array([[c["x"], c["y"]] for c in (s.suggest(t) for t in range(20, 28))])
+    return float(np.mean([np.hypot(*(a - b)) for i, a in enumerate(batch) for b in batch[i + 1 :]]))
+
+
+def test_by_default_tpes_concurrent_proposals_spread_out() -> None:
+    default = statistics.median(concurrent_spread("tpe", seed) for seed in SEEDS)
+    ignoring = statistics.median(concurrent_spread("tpe", seed, pending="none") for seed in SEEDS)
+    assert default > 1.5 * ignoring
+
+
+def test_by_default_bohb_proposes_with_the_pending_trials_on_the_bad_side() -> None:
+    s = BOHBSearcher(PLANE, seed=0, random_fraction=0.0)
+    for t in range(20):
+        s.observe(t, s.suggest(t), 1, peak(s.configs[t]))
+    pending = [s.suggest(t) for t in range(20, 28)]
+    chosen = s.model_for_proposal()
+    assert chosen is not None and chosen[1][1].n == s.models[1][1].n + len(pending)
+
+
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+def test_by_default_a_proposal_with_nothing_pending_is_the_one_ignoring_pending_trials(searcher: str) -> None:
+    runs = [load("searcher", searcher)(PLANE, seed=3, **kw) for kw in ({}, {"pending": "none"})]
+    for s in runs:
+        for t in range(20):
+            s.observe(t, s.suggest(t), 1, peak(s.configs[t]))
+    assert runs[0].suggest(20) == runs[1].suggest(20)  # one worker: nothing to lie about, nothing to tune
+
+
+def test_bohb_lies_join_the_bad_set_only() -> None:
+    s = BOHBSearcher(PLANE, seed=0, pending="constant_liar", min_points_in_model=3, random_fraction=0.0)
+    for t in range(20):
+        s.observe(t, s.suggest(t), 1, peak(s.configs[t]))
+    stored_good, stored_bad = s.models[1]
+    for t in range(20, 84):
+        s.suggest(t)
+    chosen = s.model_for_proposal()
+    assert chosen is not None
+    budget, (good, bad) = chosen
+    assert budget == 1 and good.n == stored_good.n == 3 and np.array_equal(good.data, stored_good.data)
+    assert bad.n == stored_bad.n + 64
+
+
+def fails_first(job: Job) -> float:
+    """Trials 1, 4, 7, ... raise on their first Job; the others score ``objective``."""
+    if job.trial_id % 3 == 1:
+        raise ValueError("diverged")
+    return objective(job)
+
+
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+@pytest.mark.parametrize("scheduler", ["hyperband", "asha", "random"])  # pbt refuses a model-based searcher
+def test_failed_trials_are_no_longer_pending(scheduler: str, searcher: str) -> None:
+    kw = {"min_points": 3} if searcher == "tpe" else {}
+    sch = make(scheduler, searcher, 0, pending="constant_liar", **kw)
+    play(sch, fails_first, concurrency=4)
+    failed = [t for t, trial in sch.trials.items() if trial.status.value == "failed"]
+    assert failed and sch.searcher.pending_trials() == []
+
+
+def test_a_trial_stopped_before_it_reported_is_no_longer_pending() -> None:
+    sch = make("asha", "tpe", 0, pending="constant_liar")
+    trial = sch.new_trial()
+    assert sch.searcher.pending_trials() == [trial.trial_id]
+    sch.set_status(trial, Decision.STOP)
+    assert sch.searcher.pending_trials() == [] and sch.searcher.lies(1) == []
+
+
+# -- model-based beats random at equal budgets and several worker counts ------------------
+
+RACE_MAX_ITER = 27
+RACE_BUDGET = 300  # steps for every contender: a little less than one whole Hyperband run
+RACES: dict[str, dict[str, Any]] = {  # ASHA without n_trials: the budget ends it
+    "hyperband": {"max_iter": RACE_MAX_ITER},
+    "asha": {"max_iter": RACE_MAX_ITER},
+}
+OPTIMUM = 1.1 * RACE_MAX_ITER / (RACE_MAX_ITER + 2)  # objective() at the peak, trained to max_iter
+
+
+def race(scheduler: str, searcher: str, seed: int, workers: int) -> tuple[float, int]:
+    """Regret of the best score a searcher's run finds, and the steps it trained, at
+    ``RACE_BUDGET`` steps on ``workers`` virtual workers with the searcher's defaults."""
+    s = load("searcher", searcher)(SPACE, seed=seed)
+    sch = load("scheduler", scheduler)(SPACE, seed=seed, searcher=s, **RACES[scheduler])
+    trace = play(sch, objective, concurrency=workers, total_steps=RACE_BUDGET)
+    return OPTIMUM - max(r.score for r in trace.results), trace.steps
+
+
+@pytest.mark.parametrize("workers", [1, 8])
+@pytest.mark.parametrize("scheduler", list(RACES))
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+def test_model_searchers_beat_random_at_equal_budgets(searcher: str, scheduler: str, workers: int) -> None:
+    ours = [race(scheduler, searcher, seed, workers) for seed in SEEDS]
+    baseline = [race(scheduler, "random", seed, workers) for seed in SEEDS]
+    steps = {n for _, n in ours + baseline}
+    assert max(steps) <= RACE_BUDGET and min(steps) > RACE_BUDGET - RACE_MAX_ITER  # one budget, all but spent
+    assert statistics.median(r for r, _ in ours) < statistics.median(r for r, _ in baseline)
 
 
 # -- BOHB's model is per budget ----------------------------------------------------------
@@ -172,6 +262,10 @@ def test_bohb_proposes_from_the_largest_budget_with_a_model() -> None:
 @pytest.mark.parametrize("scheduler", list(SCHEDULERS))
 def test_searchers_work_with_every_scheduler(scheduler: str, searcher: str) -> None:
     kw = {"min_points": 3} if searcher == "tpe" else {}
+    if scheduler == "pbt" and searcher != "random":  # it would steer only PBT's first population
+        with pytest.raises(ValueError, match=f"searcher {searcher!r}: pbt takes only its first population"):
+            make(scheduler, searcher, 3, **kw)
+        return
     sch = make(scheduler, searcher, 3, **kw)
     trace = play(sch, objective, concurrency=2)
     s: Searcher = sch.searcher

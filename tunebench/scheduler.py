@@ -6,8 +6,9 @@ arrive), and tells it every :class:`~tunebench.trial.Result` through :meth:`on_r
 answers with a :class:`~tunebench.trial.Decision`. All randomness comes from ``self.rng``, one
 ``numpy.random.Generator`` seeded by the experiment's seed: same seed, same decisions.
 With a ``searcher`` (:mod:`tunebench.searcher`) a new trial's config is its proposal, and it
-observes every result :meth:`Scheduler.record` takes; without one, configs are drawn from the
-space with ``self.rng``, which the ``random`` searcher reproduces draw for draw.
+observes every result :meth:`Scheduler.record` takes and is told (``searcher.end``) when a
+trial fails or stops; without one, configs are drawn from the space with ``self.rng``, which
+the ``random`` searcher reproduces draw for draw.
 
 Plugins live outside the core (the top-level ``schedulers`` package, or any third party's) and
 are found by name through the ``tunebench.schedulers`` entry-point group. Their keyword
@@ -202,10 +203,13 @@ class Scheduler(AlgorithmSettings, abc.ABC):
         return trial
 
     def set_status(self, trial: Trial, decision: Decision) -> Decision:
-        """Apply a decision to a trial's status; stopped trials are queued for :meth:`pop_stopped`."""
+        """Apply a decision to a trial's status; stopped trials are queued for :meth:`pop_stopped`,
+        and the searcher is told they ended."""
         trial.status = _STATUS_AFTER[decision]
         if trial.status is TrialStatus.STOPPED:
             self._stopped.append(trial.trial_id)
+            if self.searcher is not None:
+                self.searcher.end(trial.trial_id)
         return decision
 
     def on_failure(self, trial_id: int, error: str) -> Decision:
@@ -216,6 +220,8 @@ class Scheduler(AlgorithmSettings, abc.ABC):
         ``"Type: message"``. A NaN score is not a failure: it comes through :meth:`on_result`."""
         trial = self.trials[trial_id]
         trial.status = TrialStatus.FAILED
+        if self.searcher is not None:
+            self.searcher.end(trial_id)
         return Decision.STOP
 
     def pop_stopped(self) -> list[int]:

@@ -11,8 +11,16 @@ is not the scheduler's). Same seed and same results in the same order, same prop
 
 ``pending`` says what a model does with trials proposed but not yet observed (their first Job
 is still out): ``none`` ignores them; ``constant_liar`` counts each as observed with the worst
-score seen so far at the model's step, which pushes concurrent proposals apart. That is the
-setting that matters as workers grow.
+score seen so far at the model's step, on the bad side of the model only, which pushes a
+proposal away from the configs still running. Without it, the proposals made while the model's
+data is unchanged (every trial started while others run) sample around the same good points.
+It needs no tuning to the number of workers: a proposal lies about as many trials as are
+pending at that moment, so with one worker (nothing pending) it proposes exactly what ``none``
+does. TPE and BOHB default to it; ``random`` uses no model and ignores the setting.
+
+A trial that ends before it was observed (it failed, or was stopped) is no longer pending: the
+scheduler calls :meth:`Searcher.end`, as it calls :meth:`Searcher.observe` with results, so no
+lie is told about it for the rest of the run.
 
 Plugins are found by name in the ``tunebench.searchers`` entry-point group; their keyword
 arguments are their config keys (``searcher:`` section of an experiment).
@@ -28,6 +36,8 @@ arguments are their config keys (``searcher:`` section of an experiment).
 >>> s.observe(0, {"x": 0.0}, 3, 0.5)
 >>> s.pending_trials(), s.at_step(3)
 ([], [({'x': 0.0}, 0.5)])
+>>> s.suggest(1), s.end(1), s.pending_trials()
+({'x': 0.0}, None, [])
 """
 
 from __future__ import annotations
@@ -83,6 +93,7 @@ class Searcher(abc.ABC):
         self.configs: dict[int, Config] = {}
         self.scores: dict[int, dict[int, float]] = {}  # trial -> step -> score, in arrival order
         self._suggested: list[int] = []
+        self.ended: set[int] = set()  # trials that will report no more (failed or stopped)
 
     # -- what subclasses implement -------------------------------------------------------
 
@@ -106,6 +117,11 @@ class Searcher(abc.ABC):
         self._suggested.append(trial_id)
         return dict(config)
 
+    def end(self, trial_id: int) -> None:
+        """Told that trial ``trial_id`` reports no more (it failed or was stopped): if it was
+        never observed it is no longer pending, so no lie is told about it."""
+        self.ended.add(trial_id)
+
     def observe(self, trial_id: int, config: Config, step: int, score: float) -> None:
         """Record trial ``trial_id``'s ``score`` at ``step`` (its latest config: PBT changes it)."""
         self.configs[trial_id] = dict(config)
@@ -119,8 +135,8 @@ class Searcher(abc.ABC):
         return rank_key(score, self.mode)
 
     def pending_trials(self) -> list[int]:
-        """Trials proposed here and not observed yet, oldest first."""
-        return [t for t in self._suggested if t not in self.scores]
+        """Trials proposed here, not observed yet and not ended, oldest first."""
+        return [t for t in self._suggested if t not in self.scores and t not in self.ended]
 
     def step_counts(self) -> dict[int, int]:
         """How many trials were observed at each step."""
