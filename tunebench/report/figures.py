@@ -214,7 +214,8 @@ def legend_label(series: str, n: int, with_n: bool, reference: bool) -> str:
 
 def _draw(ax: Axes, label: str, b: Band, style: Style, j: int) -> Line2D:
     """A series' median as a step line (markers staggered so they do not stack) and its band."""
-    marks = {"marker": style.marker, "markersize": 4.0, "markevery": (0.03 + 0.045 * (j % 4), 0.18)} if style.marker else {}
+    drawn = int(np.isfinite(b.median).sum()) >= 2  # matplotlib cannot space markers along a line with no points
+    marks = {"marker": style.marker, "markersize": 4.0, "markevery": (0.03 + 0.045 * (j % 4), 0.18)} if style.marker and drawn else {}
     (line,) = ax.plot(b.grid, b.median, drawstyle="steps-post", color=style.colour, linestyle=style.dash,
                       linewidth=1.3 if style.reference else 1.7, zorder=2 if style.reference else 3, label=label, **marks)
     if not np.array_equal(b.low, b.high, equal_nan=True):
