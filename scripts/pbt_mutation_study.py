@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (results / "pbt_mutations.json").write_text(json.dumps(
         {"meta": meta, "summary": json.loads(table.astype({"strategy": str, "workload": str}).to_json(orient="records")),
          "runs": json.loads(frame.to_json(orient="records"))}, indent=2))
-    from schedulers.pbt.plots import plot_run
+    from tunebench.report.lineage import plot_run
 
     for workload in workloads:
         part = frame[frame["workload"] == workload]

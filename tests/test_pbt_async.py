@@ -104,15 +104,16 @@ def test_asynchronous_pbt_exploits_with_as_many_workers_as_members(exploit: str,
 def test_snapshots_are_only_of_top_members_and_released_when_unneeded() -> None:
     pbt = PBT(SPACE, seed=0, n_trials=4, max_iter=12, perturbation_interval=3)
     kept: list[tuple[int, int]] = []
-    original = pbt.keep
+    original = pbt.pop_kept
 
-    def spy(trial_id: int, step: int) -> None:
+    def spy() -> list[tuple[int, int]]:
+        asked = original()
         _, top = pbt.quantiles()
-        assert trial_id in top
-        kept.append((trial_id, step))
-        original(trial_id, step)
+        assert all(trial_id in top for trial_id, _ in asked)
+        kept.extend(asked)
+        return asked
 
-    pbt.keep = spy  # type: ignore[method-assign]
+    pbt.pop_kept = spy  # type: ignore[method-assign]
     trace, executor = run(pbt, rising, 4)
     assert kept and pbt.held == set() and executor.ledger.kept == {}
     assert any(j.clone_from is not None for j in trace.jobs)

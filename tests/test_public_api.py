@@ -38,7 +38,7 @@ def test_every_public_name_resolves(name: str) -> None:
 
 def test_the_bases_are_what_plugins_subclass() -> None:
     from schedulers.hyperband import Hyperband
-    from searchers.tpe import TPESearcher
+    from schedulers.searchers.tpe import TPESearcher
     from tunebench.executors.local import LocalExecutor
     from tunebench.workloads.sgd import SGDWorkload
 

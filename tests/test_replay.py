@@ -11,9 +11,10 @@ import pytest
 from tests.conftest import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
-from schedulers.pbt.plots import read_run
-from tunebench.replay import ancestry, replay, schedule
+from tunebench.replay import replay, schedule
+from tunebench.report.lineage import ancestry_table, plot_run, read_run, timeline
 from tunebench.run import run
+from tunebench.store import ancestry
 
 SPACE = {"alpha": {"loguniform": [1.0e-5, 1.0e-1]}, "eta0": {"loguniform": [1.0e-3, 1.0]}, "learning_rate": "constant"}
 
@@ -71,12 +72,12 @@ def test_replay_of_a_non_pbt_run_is_its_own_curve(tmp_path: Path) -> None:
     assert curve["step"].tolist() == [2, 4] and curve["match"].all()
 
 
-def test_figures_hook_draws_pbt_plots(runs: dict[str, Path], tmp_path: Path) -> None:
-    from tunebench.registry import load
-
-    paths = load("scheduler", "pbt").figures(runs["async"], tmp_path / "figs")
+def test_lineage_figures_for_a_pbt_run_and_none_for_another(runs: dict[str, Path], tmp_path: Path) -> None:
+    paths = plot_run(runs["async"], tmp_path / "figs")
     assert set(paths) == {"hyperparameters", "family_tree"} and all(p.is_file() for p in paths.values())
-    assert load("scheduler", "hyperband").figures(runs["async"], tmp_path / "none") == {}
+    out = tmp_path / "rs"
+    run(load_experiment(raw=tiny_config({"name": "random", "n_trials": 2, "max_iter": 4, "report_every": 2})), out, progress=False)
+    assert plot_run(out, tmp_path / "none") == {} and not (tmp_path / "none").exists()
 
 
 def test_cli_replay_prints_and_writes_the_curve(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,8 +92,6 @@ def test_cli_replay_prints_and_writes_the_curve(runs: dict[str, Path], tmp_path:
 
 
 def test_lineage_plots_write_pngs_and_the_ancestry_table(runs: dict[str, Path], tmp_path: Path) -> None:
-    from schedulers.pbt.plots import ancestry_table, plot_run, timeline
-
     frame = timeline(runs["synch"])
     assert len(frame) == len(read_run(runs["synch"]).results)
     assert set(frame["slot"]) == {0, 1, 2, 3}

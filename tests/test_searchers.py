@@ -20,9 +20,9 @@ from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Decision, Job
 from tests.conftest import tiny_config
 
-from searchers.bohb import BOHBSearcher
-from searchers.random_search import RandomSearcher
-from searchers.tpe import TPESearcher
+from schedulers.searchers.bohb import BOHBSearcher
+from schedulers.searchers.random_search import RandomSearcher
+from schedulers.searchers.tpe import TPESearcher
 
 SPACE = Space.from_spec({
     "x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-5, 1]},

@@ -21,7 +21,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from tunebench.version import __version__
 
 _EXPORTS = {
     # loading and running experiments

@@ -40,6 +40,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from tunebench.scipy_domain import scipy_domain
 from tunebench.space import (
     Choice,
     Conditional,
@@ -395,8 +396,6 @@ def discrete_domain(xk: Sequence[Any], pk: Sequence[float]) -> Domain:
 def scipy_domain_of(name: str, value: Any) -> Domain:
     """One ``param_distributions`` entry as a domain: the inverse of :func:`scipy_form`."""
     from scipy import stats
-
-    from tunebench.integrations.sklearn_space import scipy_domain
 
     if isinstance(value, WeightedChoice):
         return Choice(tuple(value.values), tuple(float(w) for w in value.weights))

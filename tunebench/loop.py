@@ -21,10 +21,12 @@ trial has failed at most ``Failures.max_failures`` times; after that the trial i
 the scheduler is told (:meth:`~tunebench.scheduler.Scheduler.on_failure`), its checkpoint is
 released and the run goes on. Every failed attempt is a ``failure`` event for the sinks.
 
-On an executor that :attr:`~tunebench.executors.base.Executor.keeps` snapshots, the scheduler
-may ask for them (asynchronous PBT's donors): :meth:`Loop.drain` passes each
-``scheduler.pop_kept()`` to ``executor.keep`` before anything else goes out, and each
-``pop_unkept()`` to ``executor.drop_kept`` after the stopped trials are released.
+On an executor that :attr:`~tunebench.executors.base.Executor.keeps` snapshots, a scheduler
+that :class:`~tunebench.capabilities.KeepsSnapshots` may ask for them (asynchronous PBT's
+donors): :meth:`Loop.drain` passes each ``scheduler.pop_kept()`` to ``executor.keep`` before
+anything else goes out, and each ``pop_unkept()`` to ``executor.drop_kept`` after the stopped
+trials are released. The rows of a scheduler that :class:`~tunebench.capabilities.EmitsRows`
+go to the sinks.
 
 >>> from tunebench.synthetic import play, seeded_curve
 >>> from tunebench.space import Space
@@ -38,10 +40,10 @@ True
 from __future__ import annotations
 
 import heapq
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
+from tunebench.capabilities import EmitsRows, keeper
 from tunebench.clock import Clock
 from tunebench.scores import rank_key
 from tunebench.sinks import Sink
@@ -101,8 +103,10 @@ class Loop:
         self.budget = budget
         self.failures = failures
         scheduler.set_budget(budget.total_steps)
-        if executor.keeps:
-            scheduler.enable_keeping()
+        self.keeper = keeper(scheduler) if executor.keeps else None
+        if self.keeper is not None:
+            self.keeper.enable_keeping()
+        self.emits_rows = isinstance(scheduler, EmitsRows)
         if failures.max_failures > 0:
             executor.enable_retries()
         self.out: dict[int, Job] = {}
@@ -233,17 +237,20 @@ class Loop:
     def drain(self) -> None:
         """Pass on the scheduler's snapshot requests and table rows; release trials it stopped
         (unless best); then the snapshots it no longer needs."""
-        for trial_id, step in self.scheduler.pop_kept():
-            self.executor.keep(trial_id, step)
-        for table, row in self.scheduler.pop_rows():
-            self.emit("on_row", table, row)
+        if self.keeper is not None:
+            for trial_id, step in self.keeper.pop_kept():
+                self.executor.keep(trial_id, step)
+        if self.emits_rows:
+            for table, row in self.scheduler.pop_rows():
+                self.emit("on_row", table, row)
         for tid in self.scheduler.pop_stopped():
             if tid in self.announced:
                 self.emit("on_status", tid, TrialStatus.STOPPED.value, None)
             if tid != self.best:
                 self.release(tid)
-        for trial_id, step in self.scheduler.pop_unkept():
-            self.executor.drop_kept(trial_id, step)
+        if self.keeper is not None:
+            for trial_id, step in self.keeper.pop_unkept():
+                self.executor.drop_kept(trial_id, step)
 
     def release(self, trial_id: int) -> None:
         if trial_id not in self.released and trial_id in self.announced:
@@ -300,49 +307,4 @@ class Loop:
         return (t for t in self.scheduler.trials.values() if t.last_score is not None and t.status != TrialStatus.FAILED)
 
 
-def lineage(jobs: Sequence[Job], trial_id: int, step: int) -> list[Job]:
-    """The Jobs, in order, that built ``trial_id``'s weights at ``step`` from scratch: its own
-    Jobs up to ``step`` and, for a clone, its donor's up to the clone step, recursively.
-
-    >>> jobs = [Job(0, {}, 1, 0, 3), Job(1, {}, 2, 3, 6, clone_from=(0, 3)), Job(0, {}, 1, 3, 6)]
-    >>> [(j.trial_id, j.start_step, j.stop_step) for j in lineage(jobs, 1, 6)]
-    [(0, 0, 3), (1, 3, 6)]
-    """
-    mine = [j for j in jobs if j.trial_id == trial_id and j.stop_step <= step]
-    if not mine:
-        raise ValueError(f"trial {trial_id} has no Job ending at or before step {step}")
-    at = mine[0].start_step
-    for j in mine:
-        if j.start_step != at:
-            raise ValueError(f"trial {trial_id}: a Job starts at step {j.start_step}, its checkpoint was at {at}")
-        at = j.stop_step
-    if at != step:
-        raise ValueError(f"trial {trial_id} reached step {at}, not {step}")
-    first = mine[0]
-    before = lineage(jobs, *first.clone_from) if first.clone_from is not None else []
-    return before + mine
-
-
-def renumbered(chain: Sequence[Job], first_id: int) -> list[Job]:
-    """``chain`` with every trial given a fresh id from ``first_id`` on (clones re-pointed), so it
-    can run again beside the trials it copies.
-
-    >>> chain = renumbered([Job(0, {}, 1, 0, 3), Job(1, {}, 2, 3, 6, clone_from=(0, 3))], 10)
-    >>> [(j.trial_id, j.clone_from, j.seed) for j in chain]
-    [(10, None, 1), (11, (10, 3), 2)]
-    """
-    ids: dict[int, int] = {}
-    out = []
-    for j in chain:
-        new = ids.setdefault(j.trial_id, first_id + len(ids))
-        clone = (ids[j.clone_from[0]], j.clone_from[1]) if j.clone_from is not None else None
-        out.append(replace(j, trial_id=new, clone_from=clone, priority=0.0))
-    return out
-
-
-def same_score(a: float, b: float | None) -> bool:
-    """Equal scores, NaN equal to NaN."""
-    return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
-
-
-__all__ = ["Budget", "Decision", "Failures", "Loop", "Outcome", "lineage", "renumbered", "same_score"]
+__all__ = ["Budget", "Decision", "Failures", "Loop", "Outcome"]

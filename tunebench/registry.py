@@ -14,6 +14,8 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from tunebench.checks import specs
+from tunebench.names import did_you_mean
+from tunebench.plugin_import import PluginMismatch, load_entry_point
 
 KINDS = {
     "scheduler": "tunebench.schedulers",
@@ -44,9 +46,11 @@ def load(kind: str, name: str) -> type:
     eps = _entry_points(kind)
     if name not in eps:
         allowed = ", ".join(sorted(eps)) or "(none registered: is tunebench installed?)"
-        raise RegistryError(f"{kind}.name: unknown {kind} {name!r}; registered: {allowed}")
+        raise RegistryError(f"{kind}.name: unknown {kind} {name!r}{did_you_mean(name, eps)}; registered: {allowed}")
     try:
-        return eps[name].load()
+        return load_entry_point(eps[name])
+    except PluginMismatch as exc:
+        raise RegistryError(f"{kind} {name!r}: {exc}") from None
     except ImportError as exc:
         raise RegistryError(f"{kind} {name!r} cannot be loaded ({exc}); install its extra, e.g. pip install 'tunebench[all]'") from None
 

@@ -3,7 +3,7 @@
 A PBT clone began from its donor's weights, which the donor trained under its own config and
 seed, from its own donor's weights, and so on back to an initial member. The journal holds
 every Job (trial, config, seed, steps, ``clone_from``), so :func:`schedule` rebuilds that chain
-as the exact list of Jobs that produced the trial's weights (:func:`tunebench.loop.lineage`),
+as the exact list of Jobs that produced the trial's weights (:func:`tunebench.chain.lineage`),
 for any scheduler's run. :class:`Replay` is a scheduler that plays such a list one Job at a
 time; :func:`replay` runs it on any executor (local by default) through
 :class:`tunebench.loop.Loop` and lines the new scores up with the recorded ones, step by step.
@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from tunebench.loop import Loop, lineage
+from tunebench.chain import lineage
+from tunebench.loop import Loop
 from tunebench.scheduler import Scheduler
 from tunebench.sinks import Sink, Trace
 from tunebench.store import RunDir, read_journal
@@ -139,16 +140,3 @@ def replay(run_dir: str | Path, trial_id: int | None = None, executor: Any = Non
             "score": result.score, "recorded_score": before, "match": abs(result.score - before) <= atol,
         })
     return pd.DataFrame(rows, columns=["step", "trial_id", "config", "score", "recorded_score", "match"])
-
-
-def ancestry(trials: pd.DataFrame, trial_id: int) -> list[int]:
-    """``trial_id`` and its parents, oldest first (an initial trial has no parent)."""
-    parent = {int(r.trial_id): (None if pd.isna(r.parent) else int(r.parent)) for r in trials.itertuples()}
-    if trial_id not in parent:
-        raise KeyError(f"no trial {trial_id} in this run (trials 0..{max(parent, default=-1)})")
-    chain = [trial_id]
-    while parent[chain[-1]] is not None:
-        chain.append(parent[chain[-1]])  # type: ignore[arg-type]
-        if len(chain) > len(parent):
-            raise ValueError(f"trial {trial_id}: the parent links form a cycle")
-    return chain[::-1]

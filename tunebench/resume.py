@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from tunebench.capabilities import keeper, pop_rows
 from tunebench.config import ConfigError, load_experiment
 from tunebench.executors.rebuild import Rebuilding
 from tunebench.run import Prior, RunResult, Session, load_data
@@ -62,6 +63,7 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
     failed: dict[int, str] = {}
     steps = 0
     elapsed = 0.0
+    snapshots = keeper(scheduler)
     for n, e in enumerate(events):
         kind = e["kind"]
         if kind == "trial":
@@ -106,10 +108,11 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
                 failed[tid] = error
         elif kind == "end":
             elapsed = max(elapsed, float(e.get("wall_time_s") or 0.0))
-        scheduler.pop_rows()
+        pop_rows(scheduler)
         scheduler.pop_stopped()
-        scheduler.pop_kept()  # snapshots of the run so far are gone; a clone of one is rebuilt
-        scheduler.pop_unkept()
+        if snapshots is not None:  # snapshots of the run so far are gone; a clone of one is rebuilt
+            snapshots.pop_kept()
+            snapshots.pop_unkept()
     return Prior(jobs, list(out.values()), steps, announced, elapsed, attempts, failed), scores
 
 
@@ -127,8 +130,9 @@ def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
     exp = load_experiment(raw=start["config"])
     built = exp.build()
     built.scheduler.set_budget(exp.budget.total_steps)
-    if built.executor.keeps:
-        built.scheduler.enable_keeping()
+    snapshots = keeper(built.scheduler) if built.executor.keeps else None
+    if snapshots is not None:
+        snapshots.enable_keeping()
     prior, scores = feed(built.scheduler, events)
     data = load_data(exp, built)
     with built.executor as ex:

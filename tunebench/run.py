@@ -19,16 +19,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from tunebench import __version__
+from tunebench.chain import lineage, renumbered
 from tunebench.config import Built, ConfigError, Experiment
-from tunebench.loop import Loop, Outcome, lineage, renumbered, same_score
+from tunebench.convert import to_spec
+from tunebench.loop import Loop, Outcome
 from tunebench.replay import run_chain
+from tunebench.scores import same_score
 from tunebench.sinks import JournalSink, ProgressSink, Sink, Trace
 from tunebench.store import Journal, RunDir, Tables, counts, jsonable
+from tunebench.version import __version__
 
 
 @dataclass
@@ -45,6 +49,16 @@ class RunResult:
 def default_out_dir(exp: Experiment) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{exp.name}-{exp.scheduler_name}-{exp.executor_name}-seed{exp.seed}-{stamp}"
+
+
+def space_spec(space: Any) -> dict[str, Any] | None:
+    """The run's space in YAML form for its ``start`` line, so a recording made from the run
+    knows the space without building the workload again; ``None`` when a domain has no YAML
+    form (a frozen scipy.stats distribution from ``TuneSearchCV``)."""
+    try:
+        return to_spec(space)
+    except ValueError:
+        return None
 
 
 def utilization(results: pd.DataFrame, slots: int, wall_time_s: float) -> float:
@@ -73,9 +87,11 @@ def run(
     workload: Any = None,
     scheduler: Any = None,
     executor: Any = None,
+    sinks: Sequence[Sink] = (),
 ) -> RunResult:
     """Run ``exp`` to the end of its scheduler or budget; write and return its outputs.
 
+    ``sinks`` hear the loop's events beside the journal (and the step bar when ``progress``).
     The data is loaded and the executor started before anything is written, so a bad data
     file or an unreachable cluster leaves no output directory behind.
     """
@@ -85,7 +101,7 @@ def run(
         ex.start(built.workload, data)
         rundir = RunDir.create(out_dir if out_dir is not None else default_out_dir(exp))
         journal = rundir.journal()
-        return Session(exp, built, data, rundir, journal).go(progress)
+        return Session(exp, built, data, rundir, journal, extra=sinks).go(progress)
 
 
 class TrialsFailed(RuntimeError):
@@ -125,9 +141,11 @@ class Prior:
 class Session:
     """One run (or the rest of a resumed one) from its first journal line to its summary."""
 
-    def __init__(self, exp: Experiment, built: Built, data: Any, rundir: RunDir, journal: Journal, prior: Prior | None = None) -> None:
+    def __init__(self, exp: Experiment, built: Built, data: Any, rundir: RunDir, journal: Journal, prior: Prior | None = None,
+                 extra: Sequence[Sink] = ()) -> None:
         self.exp, self.built, self.data, self.rundir, self.journal = exp, built, data, rundir, journal
         self.prior = prior
+        self.extra = list(extra)
         self.trace = Trace(jobs=list(prior.jobs) if prior else [])
         self.outcome: Outcome | None = None
 
@@ -137,7 +155,7 @@ class Session:
             meta = self.built.scheduler.metadata() or {}
             total = meta.get("partial_fit_calls") or self.exp.budget.total_steps
             sinks.append(ProgressSink(total, f"{self.exp.scheduler_name}@{self.exp.executor_name}"))
-        return sinks
+        return [*sinks, *self.extra]
 
     def go(self, progress: bool) -> RunResult:
         exp, b = self.exp, self.built
@@ -145,7 +163,7 @@ class Session:
         if self.prior is None:
             self.journal.log("start", config=exp.resolved(), version=__version__, time=now, scheduler=exp.scheduler_name,
                              executor=exp.executor_name, workload=exp.workload_name, metric=b.workload.metric,
-                             mode=b.workload.mode, seed=exp.seed)
+                             mode=b.workload.mode, seed=exp.seed, space=space_spec(b.space))
         status, error, test_score = "completed", None, None
         real0 = time.monotonic()
         loop = Loop(b.scheduler, b.executor, b.executor.clock, self.sinks(progress), exp.budget,

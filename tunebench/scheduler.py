@@ -15,6 +15,10 @@ are found by name through the ``tunebench.schedulers`` entry-point group. Their 
 arguments are their config keys; a class declares the check of each in ``params`` and
 ``__init__`` validates them with :func:`tunebench.checks.check`, whose ``ParamError`` names
 the key, the value and what is allowed.
+
+The base holds what every scheduler needs. What only some do (ask the executor to keep
+snapshots of checkpoints, log a table of their own) is a capability of
+:mod:`tunebench.capabilities` that the loop checks for.
 """
 
 from __future__ import annotations
@@ -79,10 +83,6 @@ class Scheduler(AlgorithmSettings, abc.ABC):
         self.trials: dict[int, Trial] = {}
         self._next_trial_id = 0
         self._stopped: list[int] = []
-        self._rows: list[tuple[str, dict[str, Any]]] = []
-        self._kept: list[tuple[int, int]] = []
-        self.keeping = False
-        self._unkept: list[tuple[int, int]] = []
 
     # -- what subclasses implement -------------------------------------------------------
 
@@ -112,47 +112,6 @@ class Scheduler(AlgorithmSettings, abc.ABC):
     def bounded(self) -> bool:
         """False if the scheduler would run forever without an outside budget."""
         return True
-
-    def emit_row(self, table: str, row: dict[str, Any]) -> None:
-        """Add a row to a table of this scheduler's own (PBT's lineage): the loop journals it,
-        and the run writes ``<table>.parquet`` beside the results."""
-        self._rows.append((table, row))
-
-    def pop_rows(self) -> list[tuple[str, dict[str, Any]]]:
-        """Rows emitted since the last call."""
-        out, self._rows = self._rows, []
-        return out
-
-    def enable_keeping(self) -> None:
-        """Told by the loop, before the first :meth:`suggest`, that its executor keeps snapshots
-        (``executor.keep`` / ``drop_kept``); until then a scheduler must not rely on :meth:`keep`."""
-        self.keeping = True
-
-    def keep(self, trial_id: int, step: int) -> None:
-        """Ask for a snapshot of ``trial_id``'s checkpoint at ``step`` (the step it just reported),
-        so a clone Job may later name ``clone_from=(trial_id, step)`` after the trial has trained
-        on. The loop passes it to ``executor.keep`` before any other Job goes out."""
-        self._kept.append((trial_id, step))
-
-    def unkeep(self, trial_id: int, step: int) -> None:
-        """No clone will need the snapshot of ``trial_id`` at ``step`` any more; the loop passes
-        it to ``executor.drop_kept`` (a clone Job already out holds its own copy)."""
-        self._unkept.append((trial_id, step))
-
-    def pop_kept(self) -> list[tuple[int, int]]:
-        """Snapshots asked for since the last call, as ``(trial_id, step)``."""
-        out, self._kept = self._kept, []
-        return out
-
-    def pop_unkept(self) -> list[tuple[int, int]]:
-        """Snapshots released since the last call, as ``(trial_id, step)``."""
-        out, self._unkept = self._unkept, []
-        return out
-
-    @classmethod
-    def figures(cls, run_dir: Any, out_dir: Any) -> dict[str, Any]:
-        """Scheduler-specific figures of a finished run (PNG paths by name); none by default."""
-        return {}
 
     # -- helpers for subclasses ----------------------------------------------------------
 

@@ -43,3 +43,12 @@ def best_of(scores: list[float | None], mode: str) -> float | None:
     if good:
         return max(good) if mode == "max" else min(good)
     return scores[0] if scores else None
+
+
+def same_score(a: float, b: float | None) -> bool:
+    """Equal scores, NaN equal to NaN: a retrained step matches its journaled score.
+
+    >>> same_score(float("nan"), float("nan")), same_score(0.5, None)
+    (True, False)
+    """
+    return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))

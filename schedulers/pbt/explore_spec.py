@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from tunebench.checks import Check, Each, Float, Int
+from tunebench.names import did_you_mean
 from tunebench.space import Choice, Conditional, Constant, Domain, IntUniform, Mixture, Space, Uniform
 
 from schedulers.pbt.explore import OPERATORS, SUPPORTS, Chain, Op, import_callable
@@ -43,7 +44,7 @@ def parse_op(where: str, entry: Any, defaults: Mapping[str, Any]) -> Op:
     else:
         raise ValueError(f"{where}: expected an operator name or a one-key mapping like {{perturb: [0.8, 1.2]}}, got {entry!r}")
     if kind not in OPERATORS:
-        raise ValueError(f"{where}: unknown operator {kind!r}; allowed: {', '.join(OPERATORS)}")
+        raise ValueError(f"{where}: unknown operator {kind!r}{did_you_mean(kind, OPERATORS)}; allowed: {', '.join(OPERATORS)}")
     if arg is None:
         if kind == "call":
             raise ValueError(f"{where}: call needs an import path 'module:function'")
@@ -116,7 +117,8 @@ def parse_explore(
     spec = dict(spec or {})
     unknown = sorted(set(spec) - set(space.domains))
     if unknown:
-        raise ValueError(f"explore.{unknown[0]}: not a parameter of the space (parameters: {', '.join(space.domains)})")
+        hint = did_you_mean(unknown[0], space.domains)
+        raise ValueError(f"explore.{unknown[0]}{hint}: not a parameter of the space (parameters: {', '.join(space.domains)})")
     defaults = {"resample": resample_probability, "perturb": tuple(factors), "gaussian": 0.1, "neighbour": 1}
     chains: dict[str, Chain] = {}
     for name, domain in space.domains.items():

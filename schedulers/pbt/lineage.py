@@ -23,6 +23,8 @@ from typing import Any, Mapping
 
 from tunebench.trial import Trial
 
+TABLE = "pbt_log"
+
 
 def to_json(value: Any) -> str:
     """A config or label map as a JSON string (sorted keys, so equal configs compare equal)."""
@@ -62,6 +64,7 @@ class LineageLog:
     def __init__(self) -> None:
         self.events: list[LineageEvent] = []
         self.slot: dict[int, int] = {}
+        self.popped = 0
 
     def born(self, trial: Trial, slot: int) -> LineageEvent:
         """Log an initial member."""
@@ -104,6 +107,11 @@ class LineageLog:
 
     def rows(self) -> list[dict[str, Any]]:
         return [e.row() for e in self.events]
+
+    def pop_rows(self) -> list[dict[str, Any]]:
+        """Rows of the events logged since the last call."""
+        new, self.popped = self.events[self.popped:], len(self.events)
+        return [e.row() for e in new]
 
     def __len__(self) -> int:
         return len(self.events)

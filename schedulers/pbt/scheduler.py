@@ -14,9 +14,9 @@ donor's checkpoint at the donor's latest reported step, with the donor's config 
 - ``synch: false`` (Ray Tune's default): each member decides when it reports, against the
   latest scores of the others. As Ray Tune saves the checkpoint of every top-quantile trial
   when it reports, a member in the top quantile at a report asks for a snapshot of that
-  checkpoint (:meth:`~tunebench.scheduler.Scheduler.keep`, once the loop says its executor
-  keeps snapshots: ``enable_keeping``), so it can be a donor while it
-  trains on; the snapshot is released once the member has a newer one or leaves, and no
+  checkpoint (:meth:`PBT.pop_kept`, once the loop says its executor keeps snapshots:
+  ``enable_keeping``; see :class:`tunebench.capabilities.KeepsSnapshots`), so it can be a
+  donor while it trains on; the snapshot is released once the member has a newer one or leaves, and no
   planned clone needs it. A donor offers its checkpoint paused at its latest report, else its
   snapshot, at least as far along as the member (never back in time); a clone's Job is
   suggested first, then a paused donor's. A member that loses with no donor that far along
@@ -50,7 +50,7 @@ from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 from schedulers.pbt.exploit import EXPLOITS, quantiles, ranked, submit_order, tournament, tournament_one, truncation, truncation_one
 from schedulers.pbt.explore import BOUNDARIES, explore_config
 from schedulers.pbt.explore_spec import ARGS, parse_explore
-from schedulers.pbt.lineage import LineageLog
+from schedulers.pbt.lineage import TABLE, LineageLog
 from schedulers.pbt.pb2 import PB2Explorer
 
 STRATEGIES = ("operators", "pb2")
@@ -150,10 +150,13 @@ class PBT(Scheduler):
         self.snapshots: dict[int, int] = {}  # member -> step of its latest kept snapshot
         self.held: set[tuple[int, int]] = set()  # every snapshot kept and not yet released
         self.deferred: set[int] = set()  # lost at their report with no donor far enough along
+        self.keeping = False  # until the loop says its executor keeps snapshots
+        self.kept: list[tuple[int, int]] = []  # snapshots asked for, not yet passed to the loop
+        self.unkept: list[tuple[int, int]] = []  # snapshots released, not yet passed to the loop
         for slot in range(self.n_trials):
             trial = self.new_trial()
             self.members.append(trial.trial_id)
-            self.emit_row("pbt_log", self.lineage.born(trial, slot).row())
+            self.lineage.born(trial, slot)
             self.planned.append(Planned(trial.trial_id))
 
     # -- the Scheduler interface ----------------------------------------------------------
@@ -208,12 +211,25 @@ class PBT(Scheduler):
             "max_partial_fit_calls": self.n_trials * self.max_iter,
         }
 
-    @classmethod
-    def figures(cls, run_dir: Any, out_dir: Any) -> dict[str, Any]:
-        """Hyperparameter schedules over the population and the best trial's family tree."""
-        from schedulers.pbt.plots import plot_run
+    # -- capabilities the loop checks for (tunebench.capabilities) ---------------------------
 
-        return plot_run(run_dir, out_dir)
+    def pop_rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """Lineage rows logged since the last call, for the ``pbt_log`` table."""
+        return [(TABLE, row) for row in self.lineage.pop_rows()]
+
+    def enable_keeping(self) -> None:
+        """The loop's executor keeps snapshots: a top-quantile member may now ask for one."""
+        self.keeping = True
+
+    def pop_kept(self) -> list[tuple[int, int]]:
+        """Snapshots asked for since the last call, as ``(trial_id, step)``."""
+        out, self.kept = self.kept, []
+        return out
+
+    def pop_unkept(self) -> list[tuple[int, int]]:
+        """Snapshots no clone needs any more, released since the last call."""
+        out, self.unkept = self.unkept, []
+        return out
 
     # -- synchronous: the barrier ----------------------------------------------------------
 
@@ -315,7 +331,7 @@ class PBT(Scheduler):
         self.snapshots[trial.trial_id] = trial.steps
         if (trial.trial_id, trial.steps) not in self.held:
             self.held.add((trial.trial_id, trial.steps))
-            self.keep(trial.trial_id, trial.steps)
+            self.kept.append((trial.trial_id, trial.steps))
 
     def release_snapshots(self) -> None:
         """Release every snapshot that is no member's latest and no planned clone's start."""
@@ -324,7 +340,7 @@ class PBT(Scheduler):
         needed |= {p.clone_from for p in self.planned if p.clone_from is not None}
         for key in sorted(self.held - needed):
             self.held.discard(key)
-            self.unkeep(*key)
+            self.unkept.append(key)
 
     def plan_next_async(self) -> None:
         """Resume the least-trained paused member (ties to the lower id), if any.
@@ -360,8 +376,7 @@ class PBT(Scheduler):
         child = self.new_trial(config, parent=donor.trial_id)
         self.start[child.trial_id] = (step, donor.scores.get(step))
         strategy = f"{self.exploit}+{self.strategy}"
-        event = self.lineage.cloned(child, replaced=member, donor=donor, strategy=strategy, explored=explored, step=step)
-        self.emit_row("pbt_log", event.row())
+        self.lineage.cloned(child, replaced=member, donor=donor, strategy=strategy, explored=explored, step=step)
         self.members[self.members.index(member.trial_id)] = child.trial_id
         self.replaced.add(member.trial_id)
         self.plan_clone(Planned(child.trial_id, (donor.trial_id, step)))

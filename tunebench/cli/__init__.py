@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
-from typing import Sequence
+from typing import Any, NoReturn, Sequence
 
-from tunebench import __version__
+from tunebench.names import did_you_mean, each
+from tunebench.version import __version__
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -40,8 +42,35 @@ def _run_failures() -> tuple[type[BaseException], ...]:
     return (TrialsFailed,)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a hint for a misspelt command or option: ``invalid choice: 'rnu' (did you mean 'run'?)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        action = super().add_subparsers(**kwargs)
+        self.commands = action.choices
+        return action
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.get(str(getattr(parsed, "command", "")), self)
+            options = [s for action in command._actions for s in action.option_strings]
+            command.error(f"unrecognized arguments: {each(extras, options)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        bad = re.search(r"invalid choice: '([^']*)'", message)
+        if bad is not None and self.commands:
+            message = message.replace(bad.group(0), bad.group(0) + did_you_mean(bad.group(1), self.commands), 1)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tunebench", description="Compare hyperparameter-tuning schedulers.")
+    parser = Parser(prog="tunebench", description="Compare hyperparameter-tuning schedulers.")
     parser.add_argument("--version", action="version", version=f"tunebench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:

@@ -3,7 +3,7 @@
 A resumed run starts on empty workers: the checkpoints of the trials that were paused or
 running when the driver died are gone. When a Job needs one (its trial's state at its start
 step, or a clone's donor state), :class:`Rebuilding` first runs the journaled Jobs that built
-that state (:func:`tunebench.loop.lineage`): the trial's own Jobs under its own id, its
+that state (:func:`tunebench.chain.lineage`): the trial's own Jobs under its own id, its
 ancestors' under fresh ids so they never collide with live trials. Each rebuilt score must
 equal the journaled one (training is deterministic per seed), so a resumed run continues from
 exactly the weights it had. Results of other Jobs that arrive meanwhile are held and handed
@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
+from tunebench.chain import lineage
 from tunebench.clock import Clock
-from tunebench.loop import lineage, same_score
+from tunebench.scores import same_score
 from tunebench.trial import Job, Result
 
 

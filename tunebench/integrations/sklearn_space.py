@@ -14,41 +14,12 @@ scheduler's generator. A mapping in our YAML form (``{"loguniform": [1e-5, 1]}``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from tunebench.space import Choice, Constant, Domain, IntUniform, Space, Uniform, parse_domain
-
-
-@dataclass(frozen=True, eq=False)
-class Frozen(Domain):
-    """Any frozen scipy.stats distribution, sampled with the scheduler's generator."""
-
-    dist: Any
-
-    def sample(self, rng: np.random.Generator, config: Mapping[str, Any] | None = None) -> Any:
-        value = self.dist.rvs(random_state=rng)
-        return value.item() if isinstance(value, np.generic) else value
-
-    def contains(self, value: Any, config: Mapping[str, Any] | None = None) -> bool:
-        low, high = self.dist.support()
-        return bool(low <= value <= high)
-
-
-def scipy_domain(dist: Any) -> Domain:
-    """A frozen scipy.stats distribution as the closest domain of ours."""
-    name = getattr(getattr(dist, "dist", None), "name", "")
-    args, kwds = tuple(getattr(dist, "args", ())), dict(getattr(dist, "kwds", {}))
-    if name == "uniform" and not kwds.get("scale", 1) < 0:
-        loc, scale = (list(args) + [kwds.get("loc", 0.0), kwds.get("scale", 1.0)][len(args):])[:2]
-        return Uniform(float(loc), float(loc) + float(scale))
-    if name in ("loguniform", "reciprocal") and not kwds and len(args) == 2:
-        return Uniform(float(args[0]), float(args[1]), log=True)
-    if name == "randint" and not kwds.get("loc") and len(args) == 2:
-        return IntUniform(int(args[0]), int(args[1]) - 1)
-    return Frozen(dist)
+from tunebench.scipy_domain import scipy_domain
+from tunebench.space import Choice, Constant, Domain, Space, parse_domain
 
 
 def to_domain(name: str, value: Any) -> Domain:
@@ -79,4 +50,4 @@ def to_space(param_distributions: Any) -> Space:
     return Space({str(k): to_domain(str(k), v) for k, v in param_distributions.items()})
 
 
-__all__ = ["Frozen", "to_space", "scipy_domain", "Constant"]
+__all__ = ["to_space", "Constant"]

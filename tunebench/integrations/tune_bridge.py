@@ -39,6 +39,7 @@ import math
 from collections import deque
 from typing import Any, Callable
 
+from tunebench.capabilities import pop_rows
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
 FINISHED = "FINISHED"
@@ -179,7 +180,7 @@ class Bridge:
         """Hand one result to our scheduler; collect its rows and the trials it stopped."""
         self.out.pop(result.trial_id, None)
         decision = self.scheduler.on_result(result)
-        self.rows.extend(self.scheduler.pop_rows())
+        self.rows.extend(pop_rows(self.scheduler))
         for tid in self.scheduler.pop_stopped():
             if tid in self.tune_of and tid != result.trial_id:
                 self.to_stop.add(self.tune_of[tid])

@@ -13,10 +13,10 @@ from tunebench.store.files import atomic_write_bytes, atomic_write_json, atomic_
 from tunebench.store.journal import JOURNAL, Journal, read_journal
 from tunebench.store.loader import NotResultsError, load
 from tunebench.store.rundir import RunDir, StoreError, read_run
-from tunebench.store.tables import RESULT_COLUMNS, TRIAL_COLUMNS, Tables, best_trial, counts, derive, results_frame, trials_frame
+from tunebench.store.tables import RESULT_COLUMNS, TRIAL_COLUMNS, Tables, ancestry, best_trial, counts, derive, results_frame, trials_frame
 
 __all__ = [
     "ComparisonTables", "ID_COLUMNS", "JOURNAL", "Journal", "NotResultsError", "RESULT_COLUMNS", "ResultTables", "RunDir",
-    "StoreError", "TRIAL_COLUMNS", "Tables", "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "best_trial",
+    "StoreError", "TRIAL_COLUMNS", "Tables", "ancestry", "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "best_trial",
     "counts", "derive", "jsonable", "load", "read_journal", "read_run", "results_frame", "trials_frame",
 ]

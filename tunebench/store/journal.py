@@ -2,7 +2,8 @@
 
 It is the one write path of a run. Events (``kind`` and its fields):
 
-- ``start``: ``config`` (the resolved experiment), ``version``, ``time``;
+- ``start``: ``config`` (the resolved experiment), ``version``, ``time``, ``space`` (the space
+  the run used, in YAML form);
 - ``trial``: a trial's first appearance: ``trial_id``, ``config``, ``seed``, ``parent``, ``tags``;
 - ``job``: ``trial_id``, ``start_step``, ``stop_step``, ``clone_from``, ``config``;
 - ``result``: the :class:`~tunebench.trial.Result` fields plus the scheduler's ``decision``;

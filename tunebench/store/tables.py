@@ -133,6 +133,23 @@ def best_trial(trials: pd.DataFrame, mode: str) -> pd.Series | None:
     return scored.iloc[max(range(len(keys)), key=keys.__getitem__)]
 
 
+def ancestry(trials: pd.DataFrame, trial_id: int) -> list[int]:
+    """``trial_id`` and its parents, oldest first (an initial trial has no parent).
+
+    >>> ancestry(pd.DataFrame({"trial_id": [0, 1, 2], "parent": [None, 0, 1]}), 2)
+    [0, 1, 2]
+    """
+    parent = {int(r.trial_id): (None if pd.isna(r.parent) else int(r.parent)) for r in trials.itertuples()}
+    if trial_id not in parent:
+        raise KeyError(f"no trial {trial_id} in this run (trials 0..{max(parent, default=-1)})")
+    chain = [trial_id]
+    while parent[chain[-1]] is not None:
+        chain.append(parent[chain[-1]])  # type: ignore[arg-type]
+        if len(chain) > len(parent):
+            raise ValueError(f"trial {trial_id}: the parent links form a cycle")
+    return chain[::-1]
+
+
 def derive(events: Iterable[dict[str, Any]]) -> Tables:
     """Fold a journal's events into its tables."""
     events = list(events)

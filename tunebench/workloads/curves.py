@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from tunebench.names import did_you_mean
 from tunebench.space import Choice, Constant, IntUniform, Space, Uniform, to_python
 from tunebench.store import atomic_write_parquet
 
@@ -215,9 +216,10 @@ def read_curves(source: str | Path | Curves) -> Curves:
     shipped_path = RECORDINGS / f"{source}.parquet"
     if shipped_path.is_file():
         return _read_file(str(shipped_path), shipped_path.stat().st_mtime_ns)
-    names = ", ".join(n for n, _ in shipped()) or "(none shipped)"
+    known = [n for n, _ in shipped()]
+    names = ", ".join(known) or "(none shipped)"
     raise CurvesError(
-        f"curves {str(source)!r}: not a recording file, a shipped recording or a run directory; "
+        f"curves {str(source)!r}{did_you_mean(source, known)}: not a recording file, a shipped recording or a run directory; "
         f"give a .parquet recording, a finished run directory, or one of: {names}"
     )
 
@@ -263,7 +265,7 @@ def curves_from_run(run_dir: str | Path) -> Curves:
     frame = frame.drop_duplicates(["config_id", "step"], keep="last")
     meta = {
         "workload": start.get("workload"), "metric": start.get("metric", "score"), "mode": start.get("mode", "max"),
-        "space": run_space(start.get("config") or {}), "description": f"from run {Path(run_dir).name}",
+        "space": run_space(start), "description": f"from run {Path(run_dir).name}",
     }
     try:
         return Curves.from_frame(frame_from_rows(frame.to_dict("records")), meta)
@@ -274,18 +276,15 @@ def curves_from_run(run_dir: str | Path) -> Curves:
         ) from None
 
 
-def run_space(config: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The YAML form of a run's space: its config's ``space``, else its workload's default."""
-    if config.get("space"):
-        return dict(config["space"])
-    section = dict(config.get("workload") or {})
-    name = section.pop("name", None)
-    if name is None:
-        return None
-    from tunebench import registry
-    from tunebench.convert import to_spec
+def run_space(start: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The YAML form of a run's space, from its ``start`` line: the space the run journaled
+    (its workload's default when the config gave none), else its config's ``space``.
 
-    return to_spec(registry.load("workload", str(name))(**section).default_space())
+    >>> run_space({"space": {"x": {"uniform": [0, 1]}}, "config": {"space": None}})
+    {'x': {'uniform': [0, 1]}}
+    """
+    space = start.get("space") or (start.get("config") or {}).get("space")
+    return dict(space) if space else None
 
 
 def shipped() -> list[tuple[str, str]]:

@@ -39,9 +39,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from tunebench import __version__
 from tunebench.compare.peer import Peer, PeerTask
 from tunebench.store import RunDir, counts, derive, jsonable, read_journal
+from tunebench.version import __version__
 
 
 def utilization(compute_s: float, slots: int, wall_time_s: float) -> float | None:

@@ -2,7 +2,7 @@
 
 Every step a trial is observed at is a budget. At each budget with enough observations, the
 observed configs are split into the best ``top_n_percent`` and the rest, and a KDE is fit to
-each (:mod:`searchers.kde`; at least ``min_points_in_model`` points in each part, and more points
+each (:mod:`schedulers.searchers.kde`; at least ``min_points_in_model`` points in each part, and more points
 than dimensions, as in hpbandster). A new trial's config is random with probability
 ``random_fraction``; otherwise ``num_samples`` candidates are drawn around the good points of
 the model of the *largest* budget that has one, with bandwidths widened by
@@ -33,8 +33,8 @@ from tunebench.checks import Float, Int, check
 from tunebench.searcher import Searcher
 from tunebench.trial import Config
 
-from searchers.kde import KDE, best_candidate, fit_kde, kde_sample
-from searchers.vectors import Encoding
+from schedulers.searchers.kde import KDE, best_candidate, fit_kde, kde_sample
+from schedulers.searchers.vectors import Encoding
 
 
 def split_sizes(n: int, top_n_percent: float, min_points: int) -> tuple[int, int]:

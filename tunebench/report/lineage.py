@@ -1,11 +1,14 @@
-"""Plots of a PBT run: hyperparameter schedules across the population, and a family tree.
+"""Figures of a run whose scheduler logged a lineage (PBT): hyperparameter schedules across
+the population, and a family tree.
 
-Both read only the run directory (``results.parquet``, ``trials.parquet``, ``pbt_log.parquet``),
-never the scheduler. A PBT trial has one config; a population *slot* is the line of trials
-that replaced each other in one place of the population, so a slot's hyperparameters change
-over steps wherever a clone took it over.
+Both read only what :func:`tunebench.store.read_run` gives of the run directory
+(``results.parquet``, ``trials.parquet``, ``pbt_log.parquet``), never the scheduler. A PBT
+trial has one config; a population *slot* is the line of trials that replaced each other in
+one place of the population, so a slot's hyperparameters change over steps wherever a clone
+took it over.
 
-Usage: ``plot_run("runs/sgd-pbt", "results/sgd-pbt")`` returns the paths of the PNGs it wrote.
+Usage: ``plot_run("runs/sgd-pbt", "results/sgd-pbt")`` returns the paths of the PNGs it wrote
+(none for a run with no lineage log).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 
-from tunebench.replay import ancestry  # noqa: E402
+from tunebench.store import ancestry  # noqa: E402
 from tunebench.store import read_run as read_tables  # noqa: E402
 
 
@@ -37,6 +40,7 @@ class PBTRun:
 
 
 def read_run(run_dir: str | Path) -> PBTRun:
+    """A run's summary and tables as the store reads them, with its lineage log if it has one."""
     summary, results, trials, extra = read_tables(run_dir)
     return PBTRun(summary, results, trials, extra.get("pbt_log"))
 
@@ -152,7 +156,9 @@ def ancestry_table(run_dir: str | Path, trial_id: int | None = None) -> pd.DataF
 
 
 def plot_run(run_dir: str | Path, out_dir: str | Path, params: Sequence[str] | None = None) -> dict[str, Path]:
-    """Both plots of one run, as PNGs under ``out_dir``."""
+    """Both plots of one run, as PNGs under ``out_dir``; none for a run with no lineage log."""
+    if read_run(run_dir).pbt_log is None:
+        return {}
     out = Path(out_dir)
     return {
         "hyperparameters": plot_hyperparameters(run_dir, out / "hyperparameters.png", params),
@@ -168,4 +174,4 @@ def save(fig: plt.Figure, out: str | Path) -> Path:
     return path
 
 
-__all__ = ["timeline", "plot_hyperparameters", "plot_family_tree", "ancestry_table", "plot_run"]
+__all__ = ["PBTRun", "read_run", "timeline", "plot_hyperparameters", "plot_family_tree", "ancestry_table", "plot_run"]
