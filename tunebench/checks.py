@@ -38,6 +38,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from tunebench.names import did_you_mean
+
 __all__ = [
     "Bool", "Check", "Each", "Float", "Int", "OneOf", "ParamError", "Text",
     "check", "check_bool", "check_choice", "check_float", "check_int", "fail", "specs",
@@ -186,6 +188,17 @@ class OneOf(Check):
             return value in self.choices
         except TypeError:
             return False
+
+    def check(self, key: str, value: Any) -> Any:
+        """As :meth:`Check.check`; a misspelt name gets a hint: ``got 'stoping' (did you mean 'stopping'?)``."""
+        try:
+            return super().check(key, value)
+        except ParamError as exc:
+            names = [c for c in self.choices if isinstance(c, str)]
+            hint = did_you_mean(value, names) if isinstance(value, str) else ""
+            if not hint:
+                raise
+            raise ParamError(f"{exc}{hint}") from None
 
 
 @dataclass(frozen=True)

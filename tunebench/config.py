@@ -30,6 +30,7 @@ import yaml
 from tunebench import registry
 from tunebench.checks import Check, Float, Int, ParamError
 from tunebench.loop import Budget, Failures
+from tunebench.names import did_you_mean, each
 from tunebench.space import Space, SpaceError
 
 SECTIONS = ("workload", "scheduler", "searcher", "executor")
@@ -179,10 +180,11 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], keys: Sequenc
     for text in overrides:
         path, value = parse_override(text)
         if path[0] not in keys:
-            raise ConfigError(f"--set {text!r}: no key {path[0]!r}; top-level keys are {', '.join(keys)}")
+            raise ConfigError(f"--set {text!r}: no key {path[0]!r}{did_you_mean(path[0], keys)}; top-level keys are {', '.join(keys)}")
         if path[0] == "space" and len(path) > 1 and path[1] not in (raw.get("space") or {}):
             have = ", ".join(raw.get("space") or {}) or "none: this config uses the workload's default space"
-            raise ConfigError(f"--set {text!r}: the config's space has no parameter {path[1]!r} (it has {have})")
+            hint = did_you_mean(path[1], raw.get("space") or {})
+            raise ConfigError(f"--set {text!r}: the config's space has no parameter {path[1]!r}{hint} (it has {have})")
         node = raw
         for i, part in enumerate(path[:-1]):
             child = node.get(part)
@@ -222,7 +224,7 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
     where = f" (config {str(path)!r})" if path is not None else ""
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
-        raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}{where}; allowed: {', '.join(TOP_KEYS)}")
+        raise ConfigError(f"unknown top-level key(s) {each(unknown, TOP_KEYS)}{where}; allowed: {', '.join(TOP_KEYS)}")
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
@@ -255,7 +257,8 @@ def _section(kind: str, section: Any, touched: set[tuple[str, ...]]) -> tuple[ty
     if isinstance(section, str):
         section = {"name": section}
     if not isinstance(section, dict) or "name" not in section:
-        raise ConfigError(f"{kind} must be a mapping with a 'name' (one of {', '.join(registry.names(kind))}), got {section!r}")
+        hint = next((h for h in (did_you_mean(k, ["name"]) for k in section) if h), "") if isinstance(section, dict) else ""
+        raise ConfigError(f"{kind} must be a mapping with a 'name' (one of {', '.join(registry.names(kind))}), got {section!r}{hint}")
     name = section["name"]
     try:
         cls = registry.load(kind, str(name))
@@ -267,7 +270,7 @@ def _section(kind: str, section: Any, touched: set[tuple[str, ...]]) -> tuple[ty
         if key not in accepted:
             origin = " (from --set)" if (kind, key) in touched else ""
             raise ConfigError(
-                f"unknown key {kind}.{key}{origin} for {kind} {name!r}; allowed: {', '.join(accepted) or '(none)'}"
+                f"unknown key {kind}.{key}{did_you_mean(key, accepted)}{origin} for {kind} {name!r}; allowed: {', '.join(accepted) or '(none)'}"
             )
     missing = [p.name for p in accepted.values() if p.required and p.name not in options]
     if missing:
@@ -282,7 +285,7 @@ def _mapping(name: str, section: Any, checks: Mapping[str, Check], defaults: Map
         raise ConfigError(f"{name} must be a mapping with keys {', '.join(checks)}, got {section!r}")
     unknown = sorted(set(section) - set(checks))
     if unknown:
-        raise ConfigError(f"unknown key(s) {name}.{f', {name}.'.join(unknown)}; allowed: {', '.join(checks)}")
+        raise ConfigError(f"unknown key(s) {each(unknown, checks, f'{name}.')}; allowed: {', '.join(checks)}")
     try:
         return {k: c.check(f"{name}.{k}", section.get(k, defaults.get(k))) for k, c in checks.items()}
     except ParamError as exc:
@@ -302,8 +305,12 @@ def _instantiate(exp: Experiment) -> None:
     uses these very instances."""
     built = exp.build()
     if not built.scheduler.bounded and not exp.budget.any:
-        raise ConfigError(
-            f"scheduler {exp.scheduler_name!r} has no end of its own: set scheduler.n_trials, "
-            "budget.total_steps or budget.wall_time_s"
-        )
+        raise never_ends(exp.scheduler_name, ("scheduler.n_trials", "budget.total_steps", "budget.wall_time_s"))
     exp._validated = built
+
+
+def never_ends(scheduler: str, ends: Sequence[str]) -> ConfigError:
+    """The error for a scheduler with no end of its own and nothing else to end it: ``ends``
+    names the keys, in the caller's vocabulary, any of which would."""
+    return ConfigError(f"scheduler {scheduler!r} has no end of its own: set {', '.join(ends[:-1])} or {ends[-1]}"
+                       if len(ends) > 1 else f"scheduler {scheduler!r} has no end of its own: set {ends[0]}")

@@ -28,6 +28,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from tunebench.names import did_you_mean, each
+
 
 class SpaceError(ValueError):
     """A search-space entry that cannot be understood."""
@@ -260,7 +262,8 @@ class Space:
         self._order = plain + [n for n in self.domains if n not in plain]
         for name, dom in self.domains.items():
             if isinstance(dom, Conditional) and dom.depends_on not in self.domains:
-                raise SpaceError(f"{name}: depends_on {dom.depends_on!r} is not a parameter of the space")
+                hint = did_you_mean(dom.depends_on, [n for n in self.domains if n != name])
+                raise SpaceError(f"{name}: depends_on {dom.depends_on!r}{hint} is not a parameter of the space")
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Space:
@@ -329,12 +332,14 @@ def parse_domain(entry: Any) -> Domain:
         return Conditional(str(entry["depends_on"]), tuple((k, parse_domain(v)) for k, v in entry["cases"].items()))
     kind = [k for k in keys if k in _KINDS]
     if len(kind) != 1:
-        raise SpaceError(f"expected exactly one of {', '.join(_KINDS)}; got keys {sorted(keys)}")
+        others = [key for key in keys if key not in _KINDS and key != "weights"]
+        hint = did_you_mean(others[0], _KINDS) if not kind and len(others) == 1 else ""
+        raise SpaceError(f"expected exactly one of {', '.join(_KINDS)}; got keys {sorted(keys)}{hint}")
     k = kind[0]
     arg = entry[k]
     extra = keys - {k, "weights"}
     if extra:
-        raise SpaceError(f"unknown key(s) {sorted(extra)} beside {k!r}")
+        raise SpaceError(f"unknown key(s) {each(sorted(extra, key=str), ['weights'], quote=True)} beside {k!r}")
     if k == "constant":
         return Constant(arg)
     if k == "choice":

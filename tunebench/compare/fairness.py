@@ -20,13 +20,13 @@ and the setting, unless an entry says why: ``differs: {variant: "the paper's pro
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from tunebench import registry
 from tunebench.algorithm import FAMILIES, SETTINGS
 from tunebench.config import ConfigError
+from tunebench.names import did_you_mean
 
 ENTRY_KEY = "differs"
 
@@ -62,9 +62,7 @@ def shared_block(raw: Any) -> dict[str, dict[str, Any]]:
     allowed = f"settings {', '.join(SETTINGS)} or a family block ({', '.join(FAMILIES)}); max_iter and budget are the matrix's own keys"
     unknown = [k for k in raw if k not in SETTINGS and k not in FAMILIES]
     if unknown:
-        near = difflib.get_close_matches(str(unknown[0]), [*SETTINGS, *FAMILIES], n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ConfigError(f"shared: unknown key {unknown[0]!r}{hint}; allowed: {allowed}")
+        raise ConfigError(f"shared: unknown key {unknown[0]!r}{did_you_mean(unknown[0], [*SETTINGS, *FAMILIES])}; allowed: {allowed}")
     out = {}
     for family, names in FAMILIES.items():
         own = raw.get(family) or {}
@@ -72,7 +70,7 @@ def shared_block(raw: Any) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"shared.{family} must be a mapping of {family}'s settings ({', '.join(names)}), got {own!r}")
         bad = [k for k in own if k not in names]
         if bad:
-            raise ConfigError(f"shared.{family}: {bad[0]!r} is not a setting of {family}; its settings: {', '.join(names)}")
+            raise ConfigError(f"shared.{family}: {bad[0]!r}{did_you_mean(bad[0], names)} is not a setting of {family}; its settings: {', '.join(names)}")
         out[family] = {**{k: raw[k] for k in names if k in raw}, **own}
     return out
 
@@ -90,7 +88,9 @@ def differs_of(entry: Mapping[str, Any], cls: type, where: str) -> dict[str, str
     names = FAMILIES.get(cls.algorithm, ())
     if not isinstance(raw, Mapping) or any(k not in names or not isinstance(v, str) or not v.strip() for k, v in raw.items()):
         allowed = ", ".join(names) or f"none ({entry['name']} is in no algorithm family)"
-        raise ConfigError(f"{where}.{ENTRY_KEY} must map settings of its family ({allowed}) to the reason they differ, got {raw!r}")
+        bad = [k for k in raw if k not in names] if isinstance(raw, Mapping) else []
+        hint = did_you_mean(bad[0], names) if bad else ""
+        raise ConfigError(f"{where}.{ENTRY_KEY} must map settings of its family ({allowed}) to the reason they differ, got {raw!r}{hint}")
     return dict(raw)
 
 

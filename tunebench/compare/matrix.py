@@ -48,6 +48,7 @@ from typing import Any, Mapping, Sequence
 from tunebench import registry
 from tunebench.compare.fairness import ENTRY_KEY, Settings, check_fair, hand_out, settings_of, shared_block
 from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
+from tunebench.names import did_you_mean, each
 
 TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "shared", "workloads", "executors",
             "schedulers", "searchers", "peers")
@@ -106,7 +107,7 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     apply_overrides(data, overrides, TOP_KEYS)
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
-        raise ConfigError(f"unknown matrix key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_KEYS)}")
+        raise ConfigError(f"unknown matrix key(s) {each(unknown, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
     seeds = data.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
         raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
@@ -118,8 +119,11 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ConfigError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     budget = data.get("budget") or {}
-    if not isinstance(budget, dict) or set(budget) - set(BUDGET_KEYS):
+    if not isinstance(budget, dict):
         raise ConfigError(f"budget must be a mapping with keys {', '.join(BUDGET_KEYS)}, got {budget!r}")
+    extra = sorted(set(budget) - set(BUDGET_KEYS), key=str)
+    if extra:
+        raise ConfigError(f"unknown key(s) {each(extra, BUDGET_KEYS, 'budget.')}; allowed: {', '.join(BUDGET_KEYS)}")
     data.update(seeds=seeds, workers=workers, max_iter=max_iter, budget=budget)
     workloads = labelled(data, "workloads", required=True)
     executors = labelled(data, "executors", required=False) or [{"label": "local", "name": "local"}]
@@ -212,7 +216,8 @@ def labelled(data: Mapping[str, Any], key: str, *, required: bool) -> list[dict[
         if isinstance(e, str):
             e = {"name": e}
         if not isinstance(e, dict) or "name" not in e:
-            raise ConfigError(f"{key}[{i}] must be a mapping with a 'name', got {e!r}")
+            hint = next((h for h in (did_you_mean(k, ["name"]) for k in e) if h), "") if isinstance(e, dict) else ""
+            raise ConfigError(f"{key}[{i}] must be a mapping with a 'name', got {e!r}{hint}")
         out.append({"label": str(e.get("label") or e["name"]), **e})
     return out
 
@@ -289,7 +294,7 @@ def validate(cell: Cell, data: Mapping[str, Any]) -> None:
     accepted = registry.params("peer", cls)
     bad = sorted(set(params) - set(accepted))
     if bad:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} for peer {cell.section['name']!r}; allowed: {', '.join(accepted) or '(none)'}")
+        raise ConfigError(f"{where}: unknown key(s) {each(bad, accepted)} for peer {cell.section['name']!r}; allowed: {', '.join(accepted) or '(none)'}")
     try:
         cls(**params)
     except (ValueError, TypeError) as exc:

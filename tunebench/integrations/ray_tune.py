@@ -39,6 +39,7 @@ from ray.tune.schedulers import TrialScheduler
 from ray.tune.search import Searcher
 
 from tunebench.integrations.tune_bridge import CLONE_UNSUPPORTED, FINISHED, Bridge
+from tunebench.names import did_you_mean
 
 if TYPE_CHECKING:
     from ray.tune.execution.tune_controller import TuneController
@@ -58,7 +59,7 @@ def cluster_cpus() -> int:
 
 def _check_mode(scheduler: Any, mode: str | None) -> None:
     if mode not in ("max", "min"):
-        raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        raise ValueError(f"mode must be 'max' or 'min', got {mode!r}{did_you_mean(mode, ('max', 'min'))}")
     if getattr(scheduler, "mode", mode) != mode:
         raise ValueError(f"mode {mode!r} differs from the scheduler's mode {scheduler.mode!r}; build the scheduler with mode={mode!r}")
 

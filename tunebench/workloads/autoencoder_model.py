@@ -22,6 +22,7 @@ from skorch import NeuralNetRegressor
 from torch import nn
 
 from tunebench.checks import check_choice, check_float, check_int
+from tunebench.names import each
 
 ACTIVATIONS = ("ReLU", "LeakyReLU", "PReLU", "ELU")
 INITS = ("xavier", "kaiming")
@@ -67,7 +68,7 @@ class HyperParams:
     def from_config(cls, config: Mapping[str, Any]) -> HyperParams:
         unknown = sorted(set(config) - set(cls.KEYS))
         if unknown:
-            raise ValueError(f"autoencoder: unknown hyperparameter(s) {unknown}; allowed: {sorted(cls.KEYS)}")
+            raise ValueError(f"autoencoder: unknown hyperparameter(s) {each(unknown, cls.KEYS, quote=True)}; allowed: {sorted(cls.KEYS)}")
         hp = cls(**{cls.KEYS[k]: v for k, v in config.items()})
         hp.check()
         return hp

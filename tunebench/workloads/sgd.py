@@ -18,6 +18,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from tunebench.checks import Float, Int, OneOf, Text, check
+from tunebench.names import each
 from tunebench.space import Space, Uniform
 from tunebench.trial import Config
 from tunebench.workloads import datasets
@@ -35,7 +36,7 @@ class SGDTrainable:
     def __init__(self, config: Config, data: Dataset, seed: int) -> None:
         unknown = sorted(set(config) - SGD_KEYS)
         if unknown:
-            raise ValueError(f"sgd: unknown hyperparameter(s) {unknown}; allowed: {sorted(SGD_KEYS)}")
+            raise ValueError(f"sgd: unknown hyperparameter(s) {each(unknown, SGD_KEYS, quote=True)}; allowed: {sorted(SGD_KEYS)}")
         self.config = dict(config)
         self.seed = seed
         self.data = data
@@ -79,7 +80,7 @@ class SGDTrainable:
         """Take new hyperparameters in place, keeping the learned coefficients (PBT's explore)."""
         unknown = sorted(set(config) - SGD_KEYS)
         if unknown:
-            raise ValueError(f"sgd: unknown hyperparameter(s) {unknown}; allowed: {sorted(SGD_KEYS)}")
+            raise ValueError(f"sgd: unknown hyperparameter(s) {each(unknown, SGD_KEYS, quote=True)}; allowed: {sorted(SGD_KEYS)}")
         self.config = dict(config)
         self.model.set_params(**{**FIXED, **self.config})
 

@@ -64,7 +64,7 @@ def test_min_mode_turns_the_comparison() -> None:
 
 @pytest.mark.parametrize(("key", "value", "allowed"), [
     ("min_samples", 0, "an integer >= 1 (other trials that must have reached a step before the rule applies there)"),
-    ("statistic", "median", "one of best, mean (what of the trial is compared: its best score so far, or its running mean)"),
+    ("statistic", "max", "one of best, mean (what of the trial is compared: its best score so far, or its running mean)"),
 ])
 def test_bad_parameters_use_tunebench_checks(key: str, value: object, allowed: str) -> None:
     with pytest.raises(ParamError, match=f"^{key} must be {allowed.replace('(', '[(]').replace(')', '[)]')}, got {value!r}$"):
