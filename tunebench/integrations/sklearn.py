@@ -5,15 +5,18 @@ the best candidate from its ``_select_best_index``, scorers and the multi-metric
 check from ``_get_scorers``, and ``predict`` / ``predict_proba`` / ``score`` / ``transform``
 are its delegations to ``best_estimator_``. What differs is the search: instead of
 cross-validating every candidate, ``fit`` splits off one validation set (``test_size``, or the
-first split of ``cv``) and runs one of our schedulers through :func:`tunebench.run.run` on
-any executor, with the estimator workload (:mod:`tunebench.workloads.estimator`): one step is
-one ``partial_fit`` call on one chunk, or with ``resource="n_samples"`` a refit on more rows.
+first split of ``cv``) and runs one of our schedulers through the loop of
+:func:`tunebench.run.run` on any executor, with the estimator workload
+(:mod:`tunebench.workloads.estimator`): one step is one ``partial_fit`` call on one chunk, or
+with ``resource="n_samples"`` a refit on more rows.
 
-As in Dask-ML's incremental searches, ``best_estimator_`` is the best trial's model as
-trained (on the training split, to its last step), not a refit on all rows; it is rebuilt in
-this process from the trial's config and seed, which reproduces it exactly. With several
-metrics the search ranks by the ``refit`` metric; the others are scored on models rebuilt the
-same way.
+As in scikit-learn, ``refit=True`` (or a metric name, or a callable) trains the best
+configuration afresh on all rows, for the resource the best trial got
+(:mod:`tunebench.integrations.sklearn_refit`), and ``refit=False`` leaves no
+``best_estimator_``. ``refit="best_trial"`` keeps, as Dask-ML's incremental searches do, the
+best trial's model as trained on the training split, rebuilt in this process from the trial's
+config and seed (which reproduces it exactly). With several metrics the search ranks by the
+``refit`` metric; the others are scored on trial models rebuilt the same way.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from sklearn.model_selection import check_cv, train_test_split
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils.validation import indexable
 
-from tunebench import registry
+from tunebench.integrations.sklearn_plugins import make_executor, make_scheduler
+from tunebench.integrations.sklearn_progress import TrialProgress
+from tunebench.integrations.sklearn_refit import refit as refit_on_all
 from tunebench.integrations.sklearn_run import experiment_for
 from tunebench.integrations.sklearn_space import to_space
+from tunebench.run import run
 from tunebench.workloads.estimator import EstimatorWorkload
 
-UNSUPPORTED_SCHEDULERS = {"pbt": "its exploits clone checkpoints, and best_estimator_ is rebuilt from a trial's own config and seed"}
+BEST_TRIAL = "best_trial"
 
 
 def as_rows(X: Any) -> Any:
@@ -52,11 +58,16 @@ class TuneSearchCV(BaseSearchCV):
 
     ``scheduler`` and ``executor`` are registered names; their keys go in
     ``scheduler_params`` / ``executor_params`` (``max_iter``, ``random_state`` and the mode are
-    filled in). ``test_size`` (default 0.15) is the validation fraction, unless ``cv`` (an
-    int or splitter) is given, whose first split is used. ``chunk_size`` rows per
-    ``partial_fit`` (default: the whole training split). ``run_dir`` keeps the run directory
-    (journal, tables, summary); by default it is temporary. ``n_iter_`` is the most steps any
-    trial got.
+    filled in; a scheduler that would never end without ``n_trials``, ASHA, gets Hyperband's
+    number of trials at the same ``max_iter`` and ``eta``). ``test_size`` (default 0.15) is the
+    validation fraction, unless ``cv`` (an int or splitter) is given, whose first split is used.
+    ``chunk_size`` rows per ``partial_fit`` (default: the whole training split). ``refit``:
+    ``True`` (or the metric name with several metrics, or a callable) trains the best config
+    afresh on all rows for the best trial's steps; ``"best_trial"`` keeps the best trial's
+    model as trained on the training split; ``False`` keeps no model. ``verbose``: 0 silent,
+    1 a progress bar of finished trials on stderr, 2 also a line per finished trial.
+    ``run_dir`` keeps the run directory (journal, tables, summary); by default it is
+    temporary. ``n_iter_`` is the most steps any trial got.
     """
 
     # BaseSearchCV reads these; the search is not joblib-parallel and scores one split
@@ -114,18 +125,21 @@ class TuneSearchCV(BaseSearchCV):
         return tuple(train_test_split(X, y, test_size=test_size, random_state=self._seed()))
 
     def _make_scheduler(self, space: Any) -> Any:
-        name = self.scheduler
-        if name in UNSUPPORTED_SCHEDULERS:
-            raise ValueError(f"scheduler {name!r} is not supported by TuneSearchCV: {UNSUPPORTED_SCHEDULERS[name]}; "
-                             f"use one of random, successive_halving, hyperband, asha")
-        cls = registry.load("scheduler", str(name))
-        params = dict(self.scheduler_params or {})
-        if "max_iter" in registry.params("scheduler", cls):
-            params.setdefault("max_iter", self.max_iter)
-        return cls(space, seed=self._seed(), mode="max", **params)
+        return make_scheduler(self.scheduler, space, self.scheduler_params, max_iter=self.max_iter, seed=self._seed())
 
     def _make_executor(self) -> Any:
-        return registry.load("executor", str(self.executor))(**dict(self.executor_params or {}))
+        return make_executor(self.executor, self.executor_params)
+
+    def _verbosity(self) -> int:
+        v = self.verbose
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"verbose must be an integer >= 0 (0 silent, 1 a progress bar, 2 also a line per trial), got {v!r}")
+        return int(v)
+
+    def _check_refit(self) -> None:
+        if self.refit == BEST_TRIAL and not (self.scoring is None or isinstance(self.scoring, str) or callable(self.scoring)):
+            raise ValueError(f"refit={BEST_TRIAL!r} needs a single metric; with several, set refit to the metric to rank "
+                             "and refit by, a callable, or False")
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -148,28 +162,33 @@ class TuneSearchCV(BaseSearchCV):
         ``partial_fit`` (or ``fit``) call, e.g. ``classes``."""
         X, y = indexable(X, y)
         X, y = as_rows(X), None if y is None else np.asarray(y)
+        verbose = self._verbosity()
+        self._check_refit()
         scorers, refit_metric = self._get_scorers()
         multimetric = isinstance(scorers, _MultimetricScorer)
         primary = scorers._scorers[refit_metric if isinstance(self.refit, str) else next(iter(scorers._scorers))] if multimetric else scorers
+        space = to_space(self.param_distributions)
+        scheduler = self._make_scheduler(space)
+        executor = self._make_executor()
+        self.metadata_planned_ = scheduler.metadata()
         X_train, X_val, y_train, y_val = self._split(X, y)
         fit_params = self._with_classes(fit_params, y)
-        space = to_space(self.param_distributions)
         workload = EstimatorWorkload(
             self.estimator, X_train, y_train, X_val, y_val, scoring=primary, resource=self.resource,
             max_iter=self.max_iter if self.resource == "n_samples" else None, chunk_size=self.chunk_size,
             fit_params=fit_params, space=space, seed=self._seed(),
         )
         self._probe(workload, space)
-        scheduler = self._make_scheduler(space)
-        self.metadata_planned_ = scheduler.metadata()
-        executor = self._make_executor()
         t0 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="tunesearchcv-") as tmp:
-            out_dir = Path(self.run_dir) if self.run_dir is not None else Path(tmp) / "run"
-            from tunebench.run import run
-
-            out = run(experiment_for(workload, scheduler, executor, seed=self._seed(), name="tunesearchcv"),
-                      out_dir, progress=self.verbose > 0, workload=workload, scheduler=scheduler, executor=executor)
+        progress = [TrialProgress(self._planned_trials(scheduler), verbose)] if verbose else []
+        try:
+            with tempfile.TemporaryDirectory(prefix="tunesearchcv-") as tmp:
+                out_dir = Path(self.run_dir) if self.run_dir is not None else Path(tmp) / "run"
+                out = run(experiment_for(workload, scheduler, executor, seed=self._seed(), name="tunesearchcv"), out_dir,
+                          progress=False, workload=workload, scheduler=scheduler, executor=executor, sinks=progress)
+        finally:
+            for sink in progress:
+                sink.close()
         self.search_time_ = time.monotonic() - t0
         self._record(out, scheduler)
         data = workload.load(self._seed())
@@ -195,7 +214,10 @@ class TuneSearchCV(BaseSearchCV):
             self.best_params_ = results["params"][self.best_index_]
         if self.refit:
             t1 = time.monotonic()
-            self.best_estimator_ = model_of(self.best_index_)
+            if self.refit == BEST_TRIAL:
+                self.best_estimator_ = model_of(self.best_index_)
+            else:
+                self.best_estimator_ = refit_on_all(workload, data.n_chunks, X, y, trials[self.best_index_], self._seed())
             self.refit_time_ = time.monotonic() - t1
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -204,6 +226,12 @@ class TuneSearchCV(BaseSearchCV):
         self.n_splits_ = 1
         self.n_iter_ = max((t.steps for t in trials), default=0)
         return self
+
+    @staticmethod
+    def _planned_trials(scheduler: Any) -> int | None:
+        """How many trials the scheduler will start, if it says."""
+        planned = (scheduler.metadata() or {}).get("n_models") or getattr(scheduler, "n_trials", None)
+        return int(planned) if isinstance(planned, (int, np.integer)) else None
 
     def _with_classes(self, fit_params: dict[str, Any], y: Any) -> dict[str, Any]:
         """A classifier's ``partial_fit`` needs every class on its first call: give it all of

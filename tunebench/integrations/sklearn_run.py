@@ -1,5 +1,5 @@
-"""Running one search for the scikit-learn front end: an :class:`~tunebench.config.Experiment`
-around plugins that are already built, handed to :func:`tunebench.run.run`."""
+"""The :class:`~tunebench.config.Experiment` of one scikit-learn front-end search, around plugins
+that are already built (run by :func:`tunebench.run.run` with those instances)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,6 @@ def experiment_for(workload: Any, scheduler: Any, executor: Any, *, seed: int = 
         executor_cls=type(executor), executor_params={},
         budget=budget or Budget(),
     )
+
+
+__all__ = ["experiment_for"]
