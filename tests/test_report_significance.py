@@ -176,10 +176,13 @@ def test_one_scheduler_under_two_labels_is_tied_and_never_starred(tmp_path) -> N
     md = paths.markdown.read_text()
     sgd = block_of(md, "sgd")
     assert "★" not in sgd.split("\n\n")[1] and "**" not in sgd.split("\n\n")[1], "neither row is marked"
-    assert ("No contender is separated from hyperband by final validation score: tied with hyperband-again "
-            "(paired tests, Holm, alpha 0.05: no paired seed of 10 differs: p=1 against hyperband-again)") in sgd
-    assert "tied with hyperband-again" in sgd.split("by time to target")[1], "the same verdict on time to target"
-    assert "average zero" in sgd and "more seeds would not separate them" in sgd
+    score, time = paths.verdict
+    assert score.startswith("sgd, final validation accuracy: hyperband leads with IQM 0.8225, level with hyperband-again. "
+                            "Not significant: tied with hyperband-again (Holm-corrected paired tests over 10 seeds")
+    assert "by final validation score, hyperband against each: no paired seed of 10 differs: p=1 against hyperband-again" in sgd
+    assert "level with hyperband-again. Not significant: tied with hyperband-again" in time, "the same verdict on time to target"
+    assert "average zero" in score and "more seeds would not separate them" in score
+    assert "Seeds needed" not in sgd, "no seed count to explain"
     assert "One workload: no ranking across workloads." in md
     assert 'class="winner"' not in paths.html.read_text()
 
@@ -192,8 +195,10 @@ def test_a_clear_winner_on_ten_seeds_is_starred(tmp_path) -> None:
     rows = table_rows(sgd)
     assert rows["asha"].startswith("| **asha ★** |") and "★" not in rows["random"] and "**" not in rows["random"]
     # every one of the 10 seeds favours asha: 1 of 2**10 sign patterns as extreme, two-sided 2/1024
-    assert ("asha is best by final validation score (Holm-corrected exact permutation over 10 paired seeds: "
-            "p=0.002 against random)") in sgd
+    assert paths.verdict == ("sgd, final validation accuracy: asha leads with IQM 0.8635, ahead of random (0.818) by 0.046. "
+                             "Significant against every other contender (Holm-corrected paired tests over 10 seeds, "
+                             "largest p=0.002).",)
+    assert "by final validation score, asha against each: exact permutation over 10 paired seeds: p=0.002 against random." in sgd
     assert "seeds for" not in sgd, "no seeds-needed sentence once the top two are separated"
     assert 'class="winner"' in paths.html.read_text()
 
@@ -222,5 +227,6 @@ def test_one_seed_gives_no_profile_and_no_verdict(tmp_path) -> None:
     md = paths.markdown.read_text()
     assert "No performance profile: fewer than 2 seeds per contender and workload" in md
     assert "performance_profile.png" not in md and not (tmp_path / "performance_profile.png").exists()
-    assert "exact permutation over 1 paired seed: p=1 against random)" in md
+    assert "exact permutation over 1 paired seed: p=1 against random." in md
+    assert "asha leads with IQM 0.9, ahead of random (0.8) by 0.1. Not significant: tied with random" in paths.verdict[0]
     assert all("★" not in row for row in table_rows(block_of(md, "sgd")).values())

@@ -1,11 +1,15 @@
 """``tunebench compare MATRIX.yaml [--set KEY=VALUE ...] [--out DIR] [--jobs N]``: run every cell
-of a comparison matrix not finished yet, then write the report."""
+of a comparison matrix not finished yet, then write the report and end with its verdict, the
+path of ``report.html`` and of the main figure."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tunebench.report.build import ReportPaths
 
 
 def register(sub: Any) -> None:
@@ -26,10 +30,16 @@ def main(args: argparse.Namespace) -> int:
     check_int("--jobs", args.jobs, 1)
     matrix = load_matrix(args.matrix, args.set or [])
     out = compare(matrix, Path(args.out) if args.out else Path("runs") / matrix.name, jobs=args.jobs)
-    if not args.no_report:
-        from tunebench.report import build_report
+    if args.no_report:
+        print(f"comparison: {out}")
+        return 0
+    from tunebench.report import build_report
 
-        for path in build_report(out).all:
-            print(f"report: {path}")
-    print(f"comparison: {out}")
+    print("\n".join(ending(build_report(out))))
     return 0
+
+
+def ending(paths: ReportPaths) -> list[str]:
+    """What compare ends with: the verdict lines, the report and its main figure."""
+    figure = [f"figure: {paths.figure}"] if paths.figure is not None else []
+    return [*paths.verdict, f"report: {paths.html}", *figure]

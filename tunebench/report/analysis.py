@@ -164,23 +164,34 @@ def _or_nan(v: float | None) -> float:
 @dataclass(frozen=True)
 class Judgement:
     """One workload's verdicts: by final validation score, by time to target (``None``
-    without a target), and the seeds the top two would need when they are not separated."""
+    without a target), the seeds the top two would need when they are not separated, and
+    the per-seed values each verdict was drawn from."""
 
     score: Verdict
     time: Verdict | None
     needed: SeedsNeeded | None
+    finals: Mapping[str, Mapping[int, float]] | None = None
+    times: Mapping[str, Mapping[int, float]] | None = None
+    time_needed: SeedsNeeded | None = None
+    mode: str = "max"
 
 
 def judge(view: WorkloadView, target: float | None) -> Judgement:
-    """The verdicts under a workload's table (:func:`tunebench.report.significance.verdict`)."""
+    """The verdicts on a workload (:func:`tunebench.report.significance.verdict`)."""
     finals = final_scores(view)
     score = verdict(finals, view.mode, "final validation score")
-    time = verdict(times_to_target(view, target), "min", "time to target") if target is not None else None
-    needed = None
-    if score.winner is None and len(score.order) > 1 and score.order[1] in score.tied:
-        a, b = score.order[:2]
-        needed = seeds_needed(a, b, differences(finals[a], finals[b], view.mode).tolist())
-    return Judgement(score, time, needed)
+    times = times_to_target(view, target) if target is not None else None
+    time = verdict(times, "min", "time to target") if times is not None else None
+    time_needed = close_call(time, times, "min") if time is not None and times is not None else None
+    return Judgement(score, time, close_call(score, finals, view.mode), finals, times, time_needed, view.mode)
+
+
+def close_call(v: Verdict, values: Mapping[str, Mapping[int, float]], mode: str) -> SeedsNeeded | None:
+    """The seeds the top two would need, when the runner-up is tied with the candidate best."""
+    if v.winner is not None or len(v.order) < 2 or v.order[1] not in v.tied:
+        return None
+    a, b = v.order[:2]
+    return seeds_needed(a, b, differences(values[a], values[b], mode).tolist())
 
 
 def ranking_of(views: Iterable[WorkloadView]) -> Ranking:

@@ -1,5 +1,6 @@
 """``build_report(DIR)``: read a comparison directory, compute everything, write ``report.md``,
-``report.html`` and the PNGs into it.
+``report.html`` and the PNGs into it. The report opens with the verdict and the final tables,
+then the figures, then the details (what was compared, settings, cells left out, versions).
 
 Only what is on disk is used, so ``tunebench report DIR`` rebuilds the same report at any
 time, including for a comparison still running or cut short: cells that failed, could not
@@ -14,7 +15,7 @@ from typing import Iterator, Sequence
 
 from tunebench.report import cd_diagram, html, markdown, sections
 from tunebench.report.analysis import (
-    Profiles, WorkloadView, baselines, judge, pairwise, profiles_of, ranking_of, series_rows, workload_view,
+    Judgement, Profiles, WorkloadView, baselines, judge, pairwise, profiles_of, ranking_of, series_rows, workload_view,
 )
 from tunebench.report.cells import Matrix, load_matrix
 from tunebench.report.document import Document, Section
@@ -25,6 +26,7 @@ from tunebench.report.panels import families_of, groups, report_styles
 from tunebench.report.runs import CellRun, load_runs, series_order
 from tunebench.report.significance import Ranking
 from tunebench.report.settings import settings_table
+from tunebench.report.verdict import verdict_lines
 from tunebench.store.files import atomic_write_bytes
 
 PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "regret.png", "rank": "rank.png",
@@ -33,11 +35,17 @@ PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "reg
 
 @dataclass(frozen=True)
 class ReportPaths:
-    """What :func:`build_report` wrote."""
+    """What :func:`build_report` wrote, and the verdict lines the report opens with."""
 
     markdown: Path
     html: Path
     figures: tuple[Path, ...]
+    verdict: tuple[str, ...] = ()
+
+    @property
+    def figure(self) -> Path | None:
+        """The main figure: best validation score against wall time."""
+        return next((p for p in self.figures if p.name == PNGS["time"]), None)
 
     @property
     def all(self) -> tuple[Path, ...]:
@@ -80,22 +88,31 @@ def draw(root: Path, views: Sequence[WorkloadView], order: list[str], matrix: Ma
     return pngs if why_not(len(views)) else (*pngs, heatmap_figure(root / PNGS["heatmap"], regret_table(views, order)))
 
 
+def judgements(views: Sequence[WorkloadView], target: float | None) -> dict[str, Judgement]:
+    """Workload -> its verdicts."""
+    return {v.workload: judge(v, target) for v in views}
+
+
 def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: Sequence[WorkloadView],
-             order: list[str], ranked: Ranking | None = None, profiles: Profiles | None = None) -> Document:
+             order: list[str], ranked: Ranking | None = None, profiles: Profiles | None = None,
+             judged: dict[str, Judgement] | None = None) -> Document:
+    """Verdict and final tables first, then the figures and analyses, then the details."""
     base, target = baselines(runs, matrix), matrix.target_score
-    finals = [sections.final_table(v, series_rows(v, target, base), target, judge(v, target)) for v in views]
+    judged = judgements(views, target) if judged is None else judged
+    finals = [sections.final_table(v, series_rows(v, target, base), target, judged[v.workload]) for v in views]
     ranked = ranking_of(views) if ranked is None else ranked
     profiles = profiles_of(views, order) if profiles is None else profiles
     no_base = "" if base else " No random-search contender ran, so there is no speedup over it."
     anytime, regret = sections.figures(PNGS["time"], PNGS["calls"], PNGS["regret"], PNGS["rank"], PNGS["heatmap"], len(views))
     parts: list[Section] = [
-        settings_table(matrix, runs),
-        sections.compared(matrix, runs, order) if runs else Section(sections.TITLES["compared"], ("No cell finished.",)),
-        anytime, regret,
+        sections.verdict(verdict_lines(views, judged, target)),
         Section(sections.TITLES["final"], ("One table per workload." + no_base,)), *finals,
+        anytime, regret,
         sections.across_workloads(ranked, cd_diagram.CD_PNG),
         sections.performance_profile(profiles, cd_diagram.PROFILE_PNG),
         sections.pairwise_table(order, pairwise(views, order)),
+        sections.compared(matrix, runs, order) if runs else Section(sections.TITLES["compared"], ("No cell finished.",)),
+        settings_table(matrix, runs),
         sections.missing_table(missing),
     ]
     if runs:
@@ -113,8 +130,9 @@ def build_report(root: str | Path) -> ReportPaths:
     ranked, profiles = ranking_of(views), profiles_of(views, order)
     reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
     pngs = (*draw(root, views, order, matrix), *cd_diagram.write(root, ranked, profiles, order, reference))
-    doc = document(matrix, runs, missing, views, order, ranked, profiles)
+    judged = judgements(views, matrix.target_score)
+    doc = document(matrix, runs, missing, views, order, ranked, profiles, judged)
     md, page = root / "report.md", root / "report.html"
     atomic_write_bytes(md, markdown.render(doc).encode("utf-8"))
     atomic_write_bytes(page, html.render(doc, root).encode("utf-8"))
-    return ReportPaths(md, page, pngs)
+    return ReportPaths(md, page, pngs, verdict_lines(views, judged, matrix.target_score))

@@ -1,6 +1,6 @@
-"""The report's sections, as :mod:`tunebench.report.document` records: what was compared, the
-figures, a table per workload with its verdict, the ranking across workloads, the performance
-profile, pairwise wins, the cells left out, versions and machine."""
+"""The report's sections, as :mod:`tunebench.report.document` records: the verdict, a table per
+workload with the tests behind it, the figures, the ranking across workloads, the performance
+profile, pairwise wins, what was compared, the cells left out, versions and machine."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from tunebench.report.environment import version_rows
 from tunebench.report.heatmap import why_not as heatmap_why_not
 from tunebench.report.panels import LOG_DECADES, ONE_PANEL_MAX
 from tunebench.report.runs import CellRun, Missing, describe_contender
-from tunebench.report.significance import ALPHA, NO_DIFFERENCE, POWER, Comparison, Ranking, SeedsNeeded, Verdict
+from tunebench.report.significance import Ranking
 from tunebench.report.stats import Estimate
+from tunebench.report.verdict import evidence
 
 TITLES = {
+    "verdict": "Verdict",
     "compared": "What was compared",
     "anytime": "Anytime best validation score",
     "regret": "Normalized regret and average rank over time",
@@ -112,7 +114,7 @@ FINAL_HEADERS = (
 
 def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | None, judged: Judgement) -> Section:
     """A workload's table, its winner marked only when the paired tests separate it from every
-    other contender; under it, the verdicts in words."""
+    other contender; under it, the p-values the verdict rests on."""
     won = {i for i, r in enumerate(rows) if r.series == judged.score.winner}
     body = []
     for i, r in enumerate(rows):
@@ -132,65 +134,16 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
     table = Table(FINAL_HEADERS, tuple(body), caption, frozenset(won))
     said = tuple(f"{r.series}: {note}" for r in rows for note in notes_of(view.of(r.series)))
     beside = ("Notes the contenders' runs carry:", Items(said)) if said else ()
-    return Section(view.workload, (table, *verdicts(judged, rows), *beside), level=3)
+    return Section(view.workload, (table, *evidence(judged), *beside), level=3)
 
 
-def verdicts(judged: Judgement, rows: Sequence[SeriesRow]) -> tuple[str, ...]:
-    """The sentences under a workload's table."""
-    out = [said(judged.score)]
-    if judged.time is not None:
-        out.append(said(judged.time) if any(r.reached for r in rows) else "No contender reached the target: no verdict "
-                   "on time to target.")
-    if judged.needed is not None:
-        out.append(seeds_sentence(judged.needed, judged.score.criterion))
-    return tuple(s for s in out if s)
-
-
-def said(v: Verdict) -> str:
-    """A verdict in one sentence: the winner with its Holm-corrected p-values, or the group
-    the candidate best is tied with."""
-    if len(v.order) < 2:
-        return f"Only {v.best} finished here: no verdict by {v.criterion}." if v.best else ""
-    ps = p_values(v)
-    if v.winner is not None:
-        return f"{v.winner} is best by {v.criterion} (Holm-corrected {ps})."
-    how = f"(paired tests, Holm, alpha {fmt(v.alpha)}: {ps})"
-    apart = [c.other for c in v.comparisons if c.other not in v.tied and c.other not in v.ahead]
-    ahead = f" {_names(v.ahead)} {'rank' if len(v.ahead) > 1 else 'ranks'} above {v.best} on paired seeds." if v.ahead else ""
-    if not v.tied:
-        return f"No contender is best by {v.criterion}: {v.best} ranks first by IQM {how}.{ahead}"
-    if apart:
-        return (f"{v.best} ranks first by {v.criterion} and is separated from {_names(apart)}, but not from "
-                f"{_names(v.tied)}: tied with {_names(v.tied)} {how}.{ahead}")
-    return f"No contender is separated from {v.best} by {v.criterion}: tied with {_names(v.tied)} {how}.{ahead}"
-
-
-def p_values(v: Verdict) -> str:
-    """The Holm-corrected p against each other contender, with the test and seeds said once
-    when every comparison shares them."""
-    def how(c: Comparison) -> str:
-        n = f"{c.test.n} paired seed{'s' if c.test.n != 1 else ''}"
-        return f"no paired seed of {c.test.n} differs" if c.test.method == NO_DIFFERENCE else f"{c.test.method} over {n}"
-
-    ways = {how(c) for c in v.comparisons}
-    if len(ways) == 1:
-        return f"{ways.pop()}: " + ", ".join(f"p={fmt(c.p_holm, 2)} against {c.other}" for c in v.comparisons)
-    return "; ".join(f"p={fmt(c.p_holm, 2)} against {c.other}, {how(c)}" for c in v.comparisons)
+def verdict(lines: Sequence[str]) -> Section:
+    """The report's opening: the verdict lines (:func:`tunebench.report.verdict.verdict_lines`)."""
+    return Section(TITLES["verdict"], (Items(tuple(lines)),))
 
 
 def _names(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def seeds_sentence(n: SeedsNeeded, criterion: str) -> str:
-    """How many seeds would separate the top two, from their paired differences."""
-    size = f"mean {fmt(n.mean)}, sd {fmt(n.sd)} over {n.n_pairs} paired seeds"
-    if n.seeds is None:
-        return (f"{n.a} and {n.b} are not separated and their paired differences in {criterion} average zero ({size}): "
-                "more seeds would not separate them.")
-    return (f"{n.a} and {n.b} are not separated: {n.a}'s paired lead in {criterion} ({size}) would need about "
-            f"{n.seeds} seeds for {POWER:.0%} power at alpha {fmt(ALPHA)} (signed-rank test: the paired t test's "
-            "count from the noncentral t, over the signed-rank test's efficiency 3/pi).")
 
 
 def across_workloads(r: Ranking, png: str) -> Section:

@@ -1,5 +1,6 @@
-"""The report's opening table: every contender's algorithm settings as its own system received
-them, side by side, differences within a family marked, and the budget each actually used.
+"""The report's settings table, among its details: every contender's algorithm settings as its
+own system received them, side by side, differences within a family marked, and the budget
+each actually used.
 
 ``compare`` records each contender's family, effective shared settings, the names its own
 library gives them and any ``differs`` reason in ``matrix.json``
