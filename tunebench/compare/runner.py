@@ -8,6 +8,10 @@ error or reason), rewritten atomically after every cell. A cell whose ``summary.
 off mid-way is resumed from its journal; a cell that failed is moved aside and run again; a
 failing cell never stops the others. ``jobs`` runs that many cells at once, each in its own
 process.
+
+A peer's own console output (its library's banners, logging, warnings, its worker processes'
+output) goes to the cell's ``peer.log`` (:mod:`tunebench.compare.capture`), never to the
+terminal; the one line compare prints for a failed peer cell points there.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
 from tunebench import registry
+from tunebench.compare.capture import PEER_LOG, captured, terminal
 from tunebench.compare.matrix import Cell, Matrix, experiment_raw
 from tunebench.compare.peer import PeerTask, PeerUnsupported
+from tunebench.compare.progress import CellProgress, Lines, progress_for
 from tunebench.store import ComparisonTables, atomic_write_json
 
 MATRIX_FILE = "matrix.json"
@@ -84,7 +90,8 @@ def run_peer(cell: Cell, data: dict[str, Any], path: Path) -> dict[str, Any]:
     peer.check(task)
     if path.exists() and any(path.iterdir()):
         move_aside(path)
-    return peer.run(task, path)
+    with captured(path / PEER_LOG):
+        return peer.run(task, path)
 
 
 def run_cell(cell: Cell, data: dict[str, Any], out: str) -> dict[str, Any]:
@@ -104,6 +111,16 @@ def run_cell(cell: Cell, data: dict[str, Any], out: str) -> dict[str, Any]:
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "reason": None, "seconds": time.monotonic() - t0}
 
 
+def one_line(text: str, limit: int = 240) -> str:
+    """The first non-blank line of ``text``, cut to ``limit`` characters.
+
+    >>> one_line("TuneError: 2 trials failed\\n  File ...")
+    'TuneError: 2 trials failed'
+    """
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
 class Comparison:
     """The state of one comparison directory while its cells run: ``matrix.json`` and the
     top-level ``results.parquet``, ``trials.parquet`` and ``cells.parquet`` (every cell's rows in
@@ -111,6 +128,7 @@ class Comparison:
 
     def __init__(self, matrix: Matrix, out: Path, say: Callable[[str], None]) -> None:
         self.matrix, self.out, self.say = matrix, out, say
+        self.shown: CellProgress = Lines(say)  # compare() puts a bar here on a terminal
         self.status: dict[str, dict[str, Any]] = {}
         self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
         previous = out / MATRIX_FILE
@@ -125,8 +143,12 @@ class Comparison:
         self.status[cell.cell_id] = outcome
         self.write()
         done = sum(1 for c in self.matrix.cells if cell_state(self.out / c.dir) == "finished")
-        extra = outcome.get("reason") or outcome.get("error") or f"best {outcome.get('best_score')}"
-        self.say(f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {outcome['seconds']:.1f} s ({extra})")
+        extra = one_line(outcome.get("reason") or outcome.get("error") or f"best {outcome.get('best_score')}")
+        log = self.out / cell.dir / PEER_LOG
+        if outcome["status"] == "failed" and cell.kind == "peer" and log.is_file():
+            extra += f"; its output is in {log}"
+        line = f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {outcome['seconds']:.1f} s ({extra})"
+        self.shown.finish(cell.cell_id, line, outcome["status"] == "done")
 
     def write(self) -> None:
         cells = []
@@ -158,21 +180,37 @@ def contenders(matrix: Matrix) -> list[dict[str, Any]]:
 
 def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:
     """Run every cell not finished yet; write ``matrix.json`` and the top-level tables (rebuilt
-    from the finished cells on disk, then updated as each cell finishes); return the directory."""
+    from the finished cells on disk, then updated as each cell finishes); return the directory.
+    Progress goes to ``say`` as lines when it is given, else to stderr: a bar on a terminal,
+    lines elsewhere (:mod:`tunebench.compare.progress`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    state = Comparison(matrix, out, say)
+    lines = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    state = Comparison(matrix, out, lines)
     todo = state.todo()
-    say(f"{matrix.name}: {len(matrix.cells)} cells, {len(matrix.cells) - len(todo)} finished already, {len(todo)} to run")
+    lines(f"{matrix.name}: {len(matrix.cells)} cells, {len(matrix.cells) - len(todo)} finished already, {len(todo)} to run")
     state.write()
+    if not todo:
+        return out
+    if say is None:
+        state.shown = progress_for(terminal(sys.stderr), lines, len(matrix.cells), len(matrix.cells) - len(todo), matrix.name)
+    try:
+        run_all(state, todo, jobs)
+    finally:
+        state.shown.close()
+    return out
+
+
+def run_all(state: Comparison, todo: list[Cell], jobs: int) -> None:
+    """The cells one after another, or ``jobs`` at once each in its own process, each recorded
+    as it ends."""
+    data, out = state.matrix.raw, str(state.out)
     if jobs <= 1:
         for cell in todo:
-            say(f"running {cell.cell_id}")
-            state.record(cell, run_cell(cell, matrix.raw, str(out)))
-        return out
+            state.shown.start(cell.cell_id)
+            state.record(cell, run_cell(cell, data, out))
+        return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_cell, cell, matrix.raw, str(out)): cell for cell in todo}
-        for future, cell in futures.items():
-            state.record(cell, future.result())
-    return out
+        futures = {pool.submit(run_cell, cell, data, out): cell for cell in todo}
+        for future in as_completed(futures):
+            state.record(futures[future], future.result())
