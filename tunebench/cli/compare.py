@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from tunebench.report.build import ReportPaths
+from typing import Any
 
 
 def register(sub: Any) -> None:
@@ -35,11 +32,5 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from tunebench.report import build_report
 
-    print("\n".join(ending(build_report(out))))
+    print("\n".join(build_report(out).ending))
     return 0
-
-
-def ending(paths: ReportPaths) -> list[str]:
-    """What compare ends with: the verdict lines, the report and its main figure."""
-    figure = [f"figure: {paths.figure}"] if paths.figure is not None else []
-    return [*paths.verdict, f"report: {paths.html}", *figure]

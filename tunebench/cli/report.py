@@ -1,5 +1,6 @@
 """``tunebench report DIR``: rebuild a comparison's report (``report.md``, ``report.html`` and
-the PNGs) from what is on disk in ``DIR``."""
+the PNGs) from what is on disk in ``DIR``, and end as ``compare`` does: the verdict, the report
+and its main figure."""
 
 from __future__ import annotations
 
@@ -21,6 +22,5 @@ def main(args: argparse.Namespace) -> int:
         paths = build_report(args.comparison_dir)
     except (FileNotFoundError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
-    for path in paths.all:
-        print(path)
+    print("\n".join(paths.ending))
     return 0

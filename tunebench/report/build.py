@@ -51,6 +51,12 @@ class ReportPaths:
     def all(self) -> tuple[Path, ...]:
         return (self.markdown, self.html, *self.figures)
 
+    @property
+    def ending(self) -> list[str]:
+        """What ``compare`` and ``report`` end with: the verdict lines, the report and its main figure."""
+        figure = [f"figure: {self.figure}"] if self.figure is not None else []
+        return [*self.verdict, f"report: {self.html}", *figure]
+
     def __iter__(self) -> Iterator[Path]:
         return iter(self.all)
 
