@@ -166,3 +166,19 @@ def test_a_far_off_command_gets_no_hint(capsys) -> None:
         main(["zzz"])
     err = capsys.readouterr().err
     assert "invalid choice: 'zzz'" in err and "did you mean" not in err
+
+
+def test_a_space_parameter_the_workload_lacks_is_refused_at_load_with_a_hint(write_config, capsys, tmp_path: Path) -> None:
+    config = tiny_config({"name": "random", "n_trials": 1, "max_iter": 2}, space={"alpah": {"loguniform": [1e-6, 1e-1]}})
+    out = tmp_path / "run"
+    assert main(["run", str(write_config(config)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tunebench: error: space: workload 'sgd' has no hyperparameter(s) 'alpah' (did you mean 'alpha'?); "
+                   "allowed: alpha, average, epsilon, eta0, fit_intercept, l1_ratio, learning_rate, loss, penalty, power_t"]
+    assert not out.exists()
+
+
+def test_the_autoencoder_space_is_checked_at_load() -> None:
+    with pytest.raises(ConfigError, match=r"'optimizer__lrr' \(did you mean 'optimizer__lr'\?\)"):
+        load_experiment(raw={"workload": {"name": "autoencoder", "n_images": 100}, "scheduler": {"name": "random", "n_trials": 1},
+                             "executor": {"name": "local"}, "space": {"optimizer__lrr": {"loguniform": [0.01, 1.0]}}})

@@ -118,6 +118,7 @@ class Experiment:
             space = workload.default_space() if self.space_spec is None else Space.from_spec(self.space_spec)
         except SpaceError as exc:
             raise ConfigError(str(exc)) from None
+        check_names(workload, space)
         if scheduler is None:
             searcher = self._searcher(space, workload.mode)
             params = {"seed": self.seed, "mode": workload.mode, **self.scheduler_params, **({"searcher": searcher} if searcher else {})}
@@ -307,6 +308,15 @@ def _instantiate(exp: Experiment) -> None:
     if not built.scheduler.bounded and not exp.budget.any:
         raise never_ends(exp.scheduler_name, ("scheduler.n_trials", "budget.total_steps", "budget.wall_time_s"))
     exp._validated = built
+
+
+def check_names(workload: Any, space: Space) -> None:
+    """A ConfigError naming each space parameter the workload cannot take, before anything runs."""
+    allowed = workload.hyperparameters()
+    unknown = [n for n in space.domains if allowed is not None and n not in allowed]
+    if unknown:
+        raise ConfigError(f"space: workload {workload.name!r} has no hyperparameter(s) {each(unknown, allowed, quote=True)}; "
+                          f"allowed: {', '.join(sorted(allowed))}")
 
 
 def never_ends(scheduler: str, ends: Sequence[str]) -> ConfigError:

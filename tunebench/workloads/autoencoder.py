@@ -271,6 +271,9 @@ class AutoencoderWorkload(Workload):
     def default_space(self) -> Space:
         return paper_space()
 
+    def hyperparameters(self) -> frozenset[str]:
+        return frozenset(HyperParams.KEYS)
+
     def build(self, config: Config, data: Dataset, seed: int) -> AutoencoderTrainable:
         spec = self.spec if data.X_train.shape[1] == self.spec.n_features else replace(self.spec, n_features=data.X_train.shape[1])
         return AutoencoderTrainable(config, data, seed, spec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +76,10 @@ class Workload(abc.ABC):
     @abc.abstractmethod
     def build(self, config: Config, data: Dataset, seed: int) -> Trainable:
         """A fresh Trainable for ``config``, seeded by ``seed``."""
+
+    def hyperparameters(self) -> Collection[str] | None:
+        """The names a config may set (checked against the space before anything runs); None: any."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Options to record in ``summary.json``."""

@@ -155,6 +155,9 @@ class SGDWorkload(Workload):
     def default_space(self) -> Space:
         return Space({"alpha": Uniform(1e-6, 1e-1, log=True), "l1_ratio": Uniform(0.0, 1.0)})
 
+    def hyperparameters(self) -> frozenset[str]:
+        return SGD_KEYS
+
     def build(self, config: Config, data: Dataset, seed: int) -> SGDTrainable:
         return SGDTrainable(config, data, seed)
 
