@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from tunebench.capabilities import keeper, pop_rows
 from tunebench.config import ConfigError, load_experiment
@@ -42,7 +42,7 @@ def job_of(e: dict[str, Any]) -> Job:
 
 
 def result_of(e: dict[str, Any]) -> Result:
-    fields = {k: e.get(k) for k in RESULT_FIELDS if k in e}
+    fields: dict[str, Any] = {k: e.get(k) for k in RESULT_FIELDS if k in e}
     fields["score"] = score_of(e.get("score"))
     return Result(**fields)
 
@@ -116,8 +116,11 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
     return Prior(jobs, list(out.values()), steps, announced, elapsed, attempts, failed), scores
 
 
-def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
-    """Continue the run in ``run_dir`` to its end; return its outputs as :func:`tunebench.run.run` does."""
+def resume(run_dir: str | Path, *, progress: bool = True, executor: Mapping[str, Any] | None = None) -> RunResult:
+    """Continue the run in ``run_dir`` to its end; return its outputs as :func:`tunebench.run.run` does.
+
+    ``executor`` (an executor section) replaces the one the run started on, e.g. a cluster at
+    another address; decisions do not depend on it."""
     rundir = RunDir(run_dir)
     if not rundir.journal_path.is_file():
         raise StoreError(f"{str(rundir.dir)!r} is not a run directory: no journal.jsonl to resume from")
@@ -127,7 +130,7 @@ def resume(run_dir: str | Path, *, progress: bool = True) -> RunResult:
     start = next((e for e in events if e["kind"] == "start"), None)
     if start is None:
         raise ResumeError(f"{str(rundir.dir)!r}: the journal has no start line; the run never began")
-    exp = load_experiment(raw=start["config"])
+    exp = load_experiment(raw={**start["config"], **({"executor": dict(executor)} if executor is not None else {})})
     built = exp.build()
     built.scheduler.set_budget(exp.budget.total_steps)
     snapshots = keeper(built.scheduler) if built.executor.keeps else None

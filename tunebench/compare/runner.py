@@ -7,7 +7,8 @@ error or reason), rewritten atomically after every cell. A cell whose ``summary.
 ``completed`` is skipped, so an interrupted comparison continues where it stopped; a run cut
 off mid-way is resumed from its journal; a cell that failed is moved aside and run again; a
 failing cell never stops the others. ``jobs`` runs that many cells at once, each in its own
-process.
+process; one after another, our cells on a local Dask cluster share one per setting
+(:mod:`tunebench.compare.clusters`).
 
 A peer's own console output (its library's banners, logging, warnings, its worker processes'
 output) goes to the cell's ``peer.log`` (:mod:`tunebench.compare.capture`), never to the
@@ -20,19 +21,18 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
 from tunebench import registry
 from tunebench.compare.capture import PEER_LOG, captured, terminal
-from tunebench.compare.matrix import Cell, Matrix, experiment_raw
+from tunebench.compare.clusters import SharedClusters
+from tunebench.compare.matrix import experiment_raw
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.progress import CellProgress, Lines, progress_for
 from tunebench.store import ComparisonTables, atomic_write_json
-
-MATRIX_FILE = "matrix.json"
+from tunebench.store.comparison import MATRIX, Cell, Matrix, read_matrix
 
 
 def cell_state(path: Path) -> str:
@@ -57,15 +57,18 @@ def move_aside(path: Path) -> Path:
     return target
 
 
-def run_ours(cell: Cell, data: dict[str, Any], path: Path) -> dict[str, Any]:
+def run_ours(cell: Cell, data: dict[str, Any], path: Path, clusters: SharedClusters | None = None) -> dict[str, Any]:
     from tunebench.config import load_experiment
     from tunebench.run import run
 
+    raw = experiment_raw(cell, data)
+    if clusters is not None:
+        raw["executor"] = clusters.executor_section(raw["executor"])
     if cell_state(path) == "partial":
         from tunebench.resume import resume
 
-        return resume(path, progress=False).summary
-    return run(load_experiment(raw=experiment_raw(cell, data)), path, progress=False).summary
+        return resume(path, progress=False, executor=raw["executor"]).summary
+    return run(load_experiment(raw=raw), path, progress=False).summary
 
 
 def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
@@ -94,14 +97,15 @@ def run_peer(cell: Cell, data: dict[str, Any], path: Path) -> dict[str, Any]:
         return peer.run(task, path)
 
 
-def run_cell(cell: Cell, data: dict[str, Any], out: str) -> dict[str, Any]:
-    """Run one cell; never raises: the outcome says ``done``, ``failed`` or ``unsupported``."""
+def run_cell(cell: Cell, data: dict[str, Any], out: str, clusters: SharedClusters | None = None) -> dict[str, Any]:
+    """Run one cell (ours on a shared cluster when ``clusters`` is given); never raises: the
+    outcome says ``done``, ``failed`` or ``unsupported``."""
     path = Path(out) / cell.dir
     t0 = time.monotonic()
     try:
         if cell_state(path) == "failed":
             move_aside(path)
-        summary = (run_ours if cell.kind == "scheduler" else run_peer)(cell, data, path)
+        summary = run_ours(cell, data, path, clusters) if cell.kind == "scheduler" else run_peer(cell, data, path)
         status = "done" if summary.get("status", "completed") == "completed" else "failed"
         return {"status": status, "error": summary.get("error"), "reason": None, "seconds": time.monotonic() - t0,
                 "best_score": summary.get("best_score")}
@@ -131,10 +135,10 @@ class Comparison:
         self.shown: CellProgress = Lines(say)  # compare() puts a bar here on a terminal
         self.status: dict[str, dict[str, Any]] = {}
         self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
-        previous = out / MATRIX_FILE
-        if previous.is_file():
-            for row in json.loads(previous.read_text()).get("cells", []):
-                self.status[row["cell_id"]] = {k: row.get(k) for k in ("status", "error", "reason", "seconds", "best_score")}
+        if (out / MATRIX).is_file():
+            for c in read_matrix(out).cells:
+                self.status[c.cell_id] = {"status": c.status, "error": c.error, "reason": c.reason, "seconds": c.seconds,
+                                          "best_score": c.best_score}
 
     def todo(self) -> list[Cell]:
         return [c for c in self.matrix.cells if cell_state(self.out / c.dir) != "finished"]
@@ -153,29 +157,16 @@ class Comparison:
     def write(self) -> None:
         cells = []
         for c in self.matrix.cells:
-            row = {k: v for k, v in asdict(c).items() if k not in ("section", "workload_section", "executor_section", "searcher_section")}
+            row = c.row()
             state = "done" if cell_state(self.out / c.dir) == "finished" else None
-            row.update({"dir": c.dir, "status": state or "pending", "error": None, "reason": None, "seconds": None})
+            row.update({"status": state or "pending", "error": None, "reason": None, "seconds": None})
             row.update({k: v for k, v in self.status.get(c.cell_id, {}).items() if state is None or k != "status"})
             if state is None and row["status"] == "done":  # done last time, but its summary is gone or no longer completed
                 row["status"] = "pending"
             cells.append(row)
-        atomic_write_json(self.out / MATRIX_FILE, {"name": self.matrix.name, "matrix": self.matrix.raw, "contenders": contenders(self.matrix),
-                                                   "cells": cells})
+        atomic_write_json(self.out / MATRIX, {"name": self.matrix.name, "matrix": self.matrix.raw,
+                                              "contenders": [c.as_json() for c in self.matrix.contenders], "cells": cells})
         self.tables.write(cells)
-
-
-def contenders(matrix: Matrix) -> list[dict[str, Any]]:
-    """One entry per label, in matrix order: ours (scheduler, searcher, workers) then peers, each
-    with its algorithm family and effective shared settings (:mod:`tunebench.compare.fairness`)."""
-    seen: dict[str, dict[str, Any]] = {}
-    for kind in ("scheduler", "peer"):
-        for c in matrix.cells:
-            if c.kind == kind and c.label not in seen:
-                settings = matrix.settings[c.label].as_json() if c.label in matrix.settings else {}
-                seen[c.label] = {"label": c.label, "kind": kind, "name": c.section["name"], "searcher": c.searcher, "workers": c.workers,
-                                 **settings}
-    return list(seen.values())
 
 
 def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:
@@ -206,9 +197,10 @@ def run_all(state: Comparison, todo: list[Cell], jobs: int) -> None:
     as it ends."""
     data, out = state.matrix.raw, str(state.out)
     if jobs <= 1:
-        for cell in todo:
-            state.shown.start(cell.cell_id)
-            state.record(cell, run_cell(cell, data, out))
+        with SharedClusters() as clusters:
+            for cell in todo:
+                state.shown.start(cell.cell_id)
+                state.record(cell, run_cell(cell, data, out, clusters))
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_cell, cell, data, out): cell for cell in todo}

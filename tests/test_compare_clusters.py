@@ -1,0 +1,62 @@
+"""A serial study shares one local Dask cluster per executor setting; a resumed cell continues
+on it; cells with their own address or in parallel keep their own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tunebench.compare.clusters import SharedClusters, shared_key
+from tunebench.compare.matrix import load_matrix
+from tunebench.compare.runner import compare
+
+MATRIX: dict[str, Any] = {
+    "name": "shared",
+    "seeds": [0, 1],
+    "workers": 2,
+    "max_iter": 9,
+    "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 600}],
+    "executors": [{"name": "dask"}],
+    "schedulers": [{"label": "hyperband", "name": "hyperband"}, {"label": "random", "name": "random", "n_trials": 3}],
+}
+
+
+def summaries(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(out.glob("sgd/*/seed*/summary.json"))]
+
+
+def test_serial_cells_on_dask_share_one_cluster_and_decide_as_alone(tmp_path: Path) -> None:
+    out = compare(load_matrix(raw=MATRIX), tmp_path / "c", say=lambda line: None)
+    stats = [s["executor_stats"] for s in summaries(out)]
+    assert len(stats) == 4 and all(s["status"] == "completed" for s in summaries(out))
+    assert len({s["address"] for s in stats}) == 1 and not any(s["started_cluster"] for s in stats)
+    alone = compare(load_matrix(raw={**MATRIX, "seeds": [1]}), tmp_path / "alone", say=lambda line: None, jobs=2)
+    ours = {s["name"]: s for s in summaries(out) if s["seed"] == 1}
+    for s in summaries(alone):
+        assert s["executor_stats"]["started_cluster"]
+        assert (s["best_trial"], s["best_score"], s["partial_fit_calls"]) == (
+            ours[s["name"]]["best_trial"], ours[s["name"]]["best_score"], ours[s["name"]]["partial_fit_calls"])
+
+
+def test_a_cell_cut_off_mid_way_resumes_on_the_shared_cluster(tmp_path: Path) -> None:
+    raw = {**MATRIX, "seeds": [0], "schedulers": [MATRIX["schedulers"][1]]}
+    out = compare(load_matrix(raw=raw), tmp_path / "c", say=lambda line: None)
+    cell = out / "sgd/random@dask/seed0"
+    whole = json.loads((cell / "summary.json").read_text())
+    lines = (cell / "journal.jsonl").read_text().splitlines()
+    (cell / "summary.json").unlink()
+    (cell / "journal.jsonl").write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    compare(load_matrix(raw=raw), out, say=lambda line: None)
+    again = json.loads((cell / "summary.json").read_text())
+    assert again["status"] == "completed" and again["best_score"] == whole["best_score"]
+    events = [json.loads(x)["kind"] for x in (cell / "journal.jsonl").read_text().splitlines()]
+    assert events.count("resume") == 1
+
+
+def test_only_a_local_dask_executor_without_an_address_is_shared() -> None:
+    assert shared_key({"name": "dask", "n_workers": 3, "queue_depth": 2}) == (3, 2)
+    assert shared_key({"name": "dask", "address": "tcp://127.0.0.1:8786"}) is None
+    assert shared_key({"name": "dask-on-ray"}) is None
+    with SharedClusters() as clusters:
+        assert clusters.executor_section({"name": "local"}) == {"name": "local"}
