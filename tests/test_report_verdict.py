@@ -125,3 +125,25 @@ def test_an_empty_comparison_says_there_is_no_verdict(tmp_path: Path) -> None:
     paths = build_report(tmp_path)
     assert paths.verdict == ("No cell finished: no verdict.",)
     assert paths.markdown.read_text().splitlines()[4] == "- No cell finished: no verdict."
+
+
+def test_a_leader_that_made_more_calls_is_read_at_the_runner_ups_calls_too() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tunebench.report.significance import verdict
+    from tunebench.report.verdict import compute_clause
+
+    def run(seed: int, calls: int, xs: list[float], ys: list[float]) -> SimpleNamespace:
+        return SimpleNamespace(seed=seed, by_calls=SimpleNamespace(x=np.array(xs), y=np.array(ys)),
+                               get=lambda key: float(calls) if key == "partial_fit_calls" else None)
+
+    runs = {"big": [run(s, 200, [10, 100, 200], [0.5, 0.6 + s / 100, 0.9]) for s in range(6)],
+            "small": [run(s, 100, [10, 100], [0.5, 0.7 + s / 100]) for s in range(6)]}
+    view = SimpleNamespace(mode="max", of=lambda series: runs[series])
+    finals = {name: {r.seed: float(r.by_calls.y[-1]) for r in rs} for name, rs in runs.items()}
+    clause = compute_clause(view, verdict(finals, "max", "s"))
+    assert clause == " It made 2x the partial_fit calls of small (200 against 100, medians). At 100 calls its best so far was IQM 0.625."
+    even = {"big": runs["big"], "small": [run(s, 190, [10], [0.1]) for s in range(6)]}
+    assert compute_clause(SimpleNamespace(mode="max", of=lambda series: even[series]), verdict(finals, "max", "s")) == ""

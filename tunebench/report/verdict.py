@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from tunebench.report.analysis import Judgement, WorkloadView
 from tunebench.report.document import fmt
 from tunebench.report.significance import ALPHA, NO_DIFFERENCE, POWER, Comparison, SeedsNeeded, Verdict, iqm_key
@@ -23,7 +25,8 @@ def verdict_lines(views: Sequence[WorkloadView], judged: Mapping[str, Judgement]
     out: list[str] = []
     for v in views:
         j = judged[v.workload]
-        out.append(criterion_line(f"{v.workload}, final validation {v.metric}", j.score, j.finals or {}, j.mode, j.needed, ""))
+        out.append(criterion_line(f"{v.workload}, final validation {v.metric}", j.score, j.finals or {}, j.mode, j.needed, "")
+                   + compute_clause(v, j.score))
         if j.time is not None and target is not None:
             out.append(criterion_line(f"{v.workload}, time to {v.metric} {fmt(target)}", j.time, j.times or {}, "min",
                                       j.time_needed, " s"))
@@ -49,6 +52,39 @@ def criterion_line(head: str, v: Verdict, values: Values, mode: str, needed: See
     if needed is not None:
         parts.append(seeds_clause(needed, unit))
     return ". ".join(parts) + "."
+
+
+def compute_clause(view: WorkloadView, v: Verdict, margin: float = 1.1) -> str:
+    """When the leader made over ``margin`` times the runner-up's calls: both medians, and the
+    leader's best so far at the runner-up's median calls, so the lead is read at equal compute."""
+    if len(v.order) < 2:
+        return ""
+    best, second = v.order[:2]
+    mine, theirs = median_calls(view, best), median_calls(view, second)
+    if mine is None or theirs is None or theirs <= 0 or mine <= margin * theirs:
+        return ""
+    early = {r.seed: best_at(r.by_calls.x, r.by_calls.y, theirs, view.mode) for r in view.of(best)}
+    at = iqm_of(early, view.mode)
+    said = f" At {fmt(theirs)} calls its best so far was IQM {fmt(at)}." if at is not None else ""
+    return f" It made {fmt(mine / theirs, 2)}x the partial_fit calls of {second} ({fmt(mine)} against {fmt(theirs)}, medians).{said}"
+
+
+def median_calls(view: WorkloadView, series: str) -> float | None:
+    """A contender's median partial_fit calls over its seeds."""
+    calls = [c for c in (r.get("partial_fit_calls") for r in view.of(series)) if c is not None and math.isfinite(c)]
+    return float(np.median(calls)) if calls else None
+
+
+def best_at(x: np.ndarray, y: np.ndarray, at: float, mode: str) -> float:
+    """The best score seen by ``at`` on a best-so-far step curve; NaN before its first point.
+
+    >>> best_at(np.array([1.0, 5.0, 9.0]), np.array([0.5, 0.7, 0.9]), 6.0, "max")
+    0.7
+    >>> best_at(np.array([3.0]), np.array([0.5]), 2.0, "max")
+    nan
+    """
+    i = int(np.searchsorted(x, at, side="right"))
+    return float(y[i - 1]) if i > 0 else float("nan")
 
 
 def iqm_of(values: Mapping[int, float], mode: str) -> float | None:
