@@ -51,10 +51,10 @@ def test_on_a_terminal_a_bar_goes_to_stderr_and_a_failed_cell_keeps_its_line(tmp
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from tunebench.compare import runner
 
-    def flaky(cell: Any, data: Any, path: Path) -> Any:
+    def flaky(cell: Any, data: Any, path: Path, clusters: Any = None) -> Any:
         if cell.cell_id == "sgd/hyperband@simulated/seed0":
             raise RuntimeError("worker lost")
-        return ours(cell, data, path)
+        return ours(cell, data, path, clusters)
 
     ours = runner.run_ours
     monkeypatch.setattr(runner, "run_ours", flaky)

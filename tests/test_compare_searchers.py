@@ -87,8 +87,8 @@ def test_the_searcher_and_worker_axes_are_validated_before_anything_runs(tmp_pat
 
 def test_with_a_workers_axis_each_count_is_held_against_random_search_at_that_count(tmp_path: Path) -> None:
     from tunebench.report.analysis import baseline_of, baselines
-    from tunebench.report.cells import load_matrix as read_matrix
     from tunebench.report.runs import load_runs
+    from tunebench.store.comparison import read_matrix
 
     raw = {**MATRIX, "seeds": [0], "workers": [1, 8], "searchers": None,
            "schedulers": [{"name": "random", "n_trials": 3}, {"name": "hyperband"}]}

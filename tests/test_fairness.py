@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from tunebench.compare.matrix import Cell, Matrix, experiment_raw, load_matrix
-from tunebench.compare.runner import contenders, peer_task
-from tunebench.config import ConfigError, load_experiment
 from tunebench import registry
+from tunebench.compare.matrix import experiment_raw, load_matrix
+from tunebench.compare.runner import peer_task
+from tunebench.config import ConfigError, load_experiment
+from tunebench.store.comparison import Cell, Matrix
 
 BASE: dict[str, Any] = {
     "name": "fair",
@@ -71,10 +72,10 @@ def test_two_contenders_of_one_family_with_different_settings_are_refused_naming
     assert "differs" in message and "shared" in message
     raw["peers"][0]["differs"] = {"perturbation_interval": "Ray Tune's default, on purpose"}
     m = load_matrix(raw=raw)
-    assert m.settings["ray-tune-pbt"].differs == {"perturbation_interval": "Ray Tune's default, on purpose"}
+    assert m.contender("ray-tune-pbt").differs == {"perturbation_interval": "Ray Tune's default, on purpose"}
     raw["peers"][0]["differs"] = {}
     raw["shared"] = {"pbt": {"perturbation_interval": 9}}  # our entry's own 9 agrees with it: no conflict
-    assert load_matrix(raw=raw).settings["ray-tune-pbt"].values["perturbation_interval"] == 9
+    assert load_matrix(raw=raw).contender("ray-tune-pbt").settings["perturbation_interval"] == 9
 
 
 def test_a_contender_that_overrides_the_shared_value_or_cannot_take_it_is_refused() -> None:
@@ -83,7 +84,7 @@ def test_a_contender_that_overrides_the_shared_value_or_cannot_take_it_is_refuse
     raw = matrix(shared={"asha": {"variant": "promotion"}}, peers=[{"label": "tune-asha", "name": "ray-tune-asha"}])
     assert "peers[tune-asha] (asha) always runs variant='stopping' and cannot take shared variant='promotion'" in refusal(raw)
     raw["peers"][0]["differs"] = {"variant": "Ray Tune's ASHA only stops"}
-    assert load_matrix(raw=raw).settings["tune-asha"].values["variant"] == "stopping"
+    assert load_matrix(raw=raw).contender("tune-asha").settings["variant"] == "stopping"
 
 
 def test_promotion_and_stopping_asha_need_a_reason_and_defaults_are_resolved_before_comparing() -> None:
@@ -94,7 +95,7 @@ def test_promotion_and_stopping_asha_need_a_reason_and_defaults_are_resolved_bef
     load_matrix(raw=matrix(schedulers=ours))
     # Ray Tune's ASHA defaults to as many trials as Hyperband starts (49 at max_iter 27, eta 3): the same as ours
     m = load_matrix(raw=matrix(schedulers=ours, peers=[{"label": "tune", "name": "ray-tune-asha"}]))
-    assert m.settings["tune"].values == {"eta": 3, "n_trials": 49, "min_iter": 1, "variant": "stopping"}
+    assert m.contender("tune").settings == {"eta": 3, "n_trials": 49, "min_iter": 1, "variant": "stopping"}
     ours[1]["n_trials"] = 48
     assert "differ in n_trials: 49 against 48" in refusal(matrix(schedulers=ours))
 
@@ -166,7 +167,7 @@ def test_the_shared_block_reaches_every_system_as_its_own_argument() -> None:
 
 def test_matrix_json_records_each_contenders_family_settings_and_their_names_in_its_own_system() -> None:
     m = load_matrix(raw=matrix(shared=SHARED, schedulers=OURS[:2], peers=EVERY_PEER[:2]))
-    rows = {c["label"]: c for c in json.loads(json.dumps(contenders(m)))}
+    rows = {c["label"]: c for c in json.loads(json.dumps([c.as_json() for c in m.contenders]))}
     assert rows["tune-asha"]["algorithm"] == "asha"
     assert rows["tune-asha"]["settings"] == {"eta": 4, "min_iter": 2, "n_trials": 30, "variant": "stopping"}
     assert rows["tune-asha"]["received"] == {"eta": "reduction_factor", "min_iter": "grace_period", "n_trials": "num_samples",

@@ -141,11 +141,11 @@ def test_an_interrupted_compare_keeps_the_tables_of_its_finished_cells(tmp_path:
     def interrupt(self: Loop) -> None:
         raise KeyboardInterrupt
 
-    def second_cell_interrupted(cell: Any, data: Any, path: Path) -> dict[str, Any]:
+    def second_cell_interrupted(cell: Any, data: Any, path: Path, clusters: Any = None) -> dict[str, Any]:
         calls.append(cell.cell_id)
         if len(calls) == 2:
             monkeypatch.setattr(Loop, "run", interrupt)
-        return real(cell, data, path)
+        return real(cell, data, path, clusters)
 
     monkeypatch.setattr(runner, "run_ours", second_cell_interrupted)
     out = tmp_path / "c"

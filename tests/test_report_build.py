@@ -14,9 +14,9 @@ import pytest
 
 from tunebench.report import build_report, summary_table
 from tunebench.report.build import PNGS
-from tunebench.report.cells import load_cells, load_matrix
 from tunebench.report.sections import TITLES
 from tunebench.store import Journal, RunDir, counts
+from tunebench.store.comparison import read_matrix
 
 # (trial, step, n_steps, score, elapsed_s): hyperband scores at rungs and finds its best early,
 # random scores each trial once at the end and is slower to the same score.
@@ -89,20 +89,20 @@ def built(tmp_path_factory):
 
 def test_matrix_json_reads_into_cells(built) -> None:
     root, _ = built
-    cells = load_cells(root)
+    cells = read_matrix(root).cells
     assert len(cells) == 10 and cells[0].cell_id == "random-local-sgd-0" and cells[0].done
-    assert cells[-1].status == "failed" and cells[-1].reason == "RuntimeError: worker died"
-    assert load_matrix(root).kind_of("dask-ml") == "peer" and load_matrix(root).target_score == 0.8
+    assert cells[-1].status == "failed" and cells[-1].why == "RuntimeError: worker died"
+    assert read_matrix(root).kind_of("dask-ml") == "peer" and read_matrix(root).target_score == 0.8
 
 
 def test_bad_matrix_names_the_key(tmp_path) -> None:
     (tmp_path / "matrix.json").write_text(json.dumps({"cells": [{"cell_id": "x", "label": "a"}]}))
     with pytest.raises(ValueError, match="missing key 'executor'"):
-        load_cells(tmp_path)
+        read_matrix(tmp_path)
     cell = {"cell_id": "x", "label": "a", "executor": "e", "workload": "w", "seed": 0, "dir": "x", "status": "odd"}
     (tmp_path / "matrix.json").write_text(json.dumps({"cells": [cell]}))
     with pytest.raises(ValueError, match="status 'odd' is not one of done, failed, unsupported"):
-        load_cells(tmp_path)
+        read_matrix(tmp_path)
 
 
 def test_matrix_keys_may_sit_in_the_matrix_as_given_and_cells_may_be_pending(tmp_path) -> None:
@@ -113,7 +113,7 @@ def test_matrix_keys_may_sit_in_the_matrix_as_given_and_cells_may_be_pending(tmp
     raw = {"matrix": {"seeds": [0], "target_score": 0.9, "workloads": [{"label": "sgd", "name": "sgd"}], "executors": [{"name": "dask"}]},
            "contenders": [{"label": "hb", "kind": "scheduler"}, {"label": "ray-asha", "kind": "peer"}], "cells": cells}
     (tmp_path / "matrix.json").write_text(json.dumps(raw))
-    m = load_matrix(tmp_path)
+    m = read_matrix(tmp_path)
     assert m.seeds == (0,) and m.target_score == 0.9 and m.workloads == ("sgd",) and m.executors == ("dask",)
     from tunebench.report.runs import series_name
 

@@ -166,10 +166,10 @@ def test_regret_heatmap_with_several_workloads_only(tmp_path: Path) -> None:
 
 def test_regret_table_is_the_median_final_regret_per_contender_and_workload(tmp_path: Path) -> None:
     from tunebench.report.build import views_of
-    from tunebench.report.cells import load_matrix
     from tunebench.report.runs import load_runs, series_order
+    from tunebench.store.comparison import read_matrix
 
-    matrix = load_matrix(make_comparison(tmp_path))
+    matrix = read_matrix(make_comparison(tmp_path))
     runs, _ = load_runs(matrix)
     order = series_order(matrix, runs)
     table = regret_table(views_of(runs, matrix, order), order)

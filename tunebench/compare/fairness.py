@@ -20,30 +20,15 @@ and the setting, unless an entry says why: ``differs: {variant: "the paper's pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from tunebench import registry
 from tunebench.algorithm import FAMILIES, SETTINGS
 from tunebench.config import ConfigError
 from tunebench.names import did_you_mean
+from tunebench.store.comparison import Contender
 
 ENTRY_KEY = "differs"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """One contender's algorithm family and its effective shared settings."""
-
-    label: str
-    kind: str
-    algorithm: str
-    values: Mapping[str, Any] = field(default_factory=dict)  # shared name -> effective value
-    received: Mapping[str, str] = field(default_factory=dict)  # shared name -> its own system's name for it, or "fixed"
-    differs: Mapping[str, str] = field(default_factory=dict)  # shared name -> why this contender differs
-
-    def as_json(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "settings": dict(self.values), "received": dict(self.received), "differs": dict(self.differs)}
 
 
 def shared_block(raw: Any) -> dict[str, dict[str, Any]]:
@@ -116,24 +101,24 @@ def hand_out(entry: Mapping[str, Any], kind: str, block: Mapping[str, Mapping[st
     return out
 
 
-def settings_of(entry: Mapping[str, Any], kind: str, label: str, max_iter: int, total_steps: int | None) -> Settings:
-    """A contender's effective shared settings: its config with the plugin's defaults filled in."""
+def settings_of(entry: Mapping[str, Any], kind: str, label: str, max_iter: int, total_steps: int | None) -> Contender:
+    """A contender's family and effective shared settings: its config with the plugin's defaults filled in."""
     cls = plugin(kind, entry)
     config = {p.name: p.default for p in registry.params(kind, cls).values()}
     config.update({k: v for k, v in entry.items() if k not in ("name", "label", ENTRY_KEY)})
     values = cls.effective_settings(config, max_iter, total_steps) if cls.algorithm else {}
     received = {**{name: cls.received.get(name, key) for name, key in cls.shared.items()}, **{name: "fixed" for name in cls.fixed}}
-    return Settings(label, kind, cls.algorithm, values, received, dict(entry.get(ENTRY_KEY) or {}))
+    return Contender(label, kind, cls.algorithm, values, received, dict(entry.get(ENTRY_KEY) or {}), str(entry["name"]))
 
 
-def unfair_pairs(contenders: Sequence[Settings]) -> list[tuple[Settings, Settings, str]]:
+def unfair_pairs(contenders: Sequence[Contender]) -> list[tuple[Contender, Contender, str]]:
     """Every pair of one family that differs in a setting neither explains, with that setting.
 
-    >>> a = Settings("pbt", "scheduler", "pbt", {"perturbation_interval": 9})
-    >>> b = Settings("ray-tune-pbt", "peer", "pbt", {"perturbation_interval": 3})
+    >>> a = Contender("pbt", "scheduler", "pbt", {"perturbation_interval": 9})
+    >>> b = Contender("ray-tune-pbt", "peer", "pbt", {"perturbation_interval": 3})
     >>> [(x.label, y.label, k) for x, y, k in unfair_pairs([a, b])]
     [('pbt', 'ray-tune-pbt', 'perturbation_interval')]
-    >>> unfair_pairs([a, Settings("ray-tune-pbt", "peer", "pbt", {"perturbation_interval": 3}, differs={"perturbation_interval": "Tune's default"})])
+    >>> unfair_pairs([a, Contender("ray-tune-pbt", "peer", "pbt", {"perturbation_interval": 3}, differs={"perturbation_interval": "Tune's default"})])
     []
     """
     out = []
@@ -142,16 +127,16 @@ def unfair_pairs(contenders: Sequence[Settings]) -> list[tuple[Settings, Setting
             if not a.algorithm or a.algorithm != b.algorithm:
                 continue
             for name in FAMILIES[a.algorithm]:
-                if name in a.values and name in b.values and a.values[name] != b.values[name] and name not in {**a.differs, **b.differs}:
+                if name in a.settings and name in b.settings and a.settings[name] != b.settings[name] and name not in {**a.differs, **b.differs}:
                     out.append((a, b, name))
     return out
 
 
-def check_fair(contenders: Sequence[Settings]) -> None:
+def check_fair(contenders: Sequence[Contender]) -> None:
     """Refuse the matrix at its first unexplained difference, naming both contenders and the setting."""
     for a, b, name in unfair_pairs(contenders):
         raise ConfigError(
-            f"{a.label} and {b.label} both run {a.algorithm} but differ in {name}: {a.values[name]!r} against {b.values[name]!r}; "
+            f"{a.label} and {b.label} both run {a.algorithm} but differ in {name}: {a.settings[name]!r} against {b.settings[name]!r}; "
             f"set it once under shared (shared: {{{a.algorithm}: {{{name}: ...}}}}), or say why under one entry's "
             f"{ENTRY_KEY}: {{{name}: <reason>}}"
         )

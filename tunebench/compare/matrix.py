@@ -20,8 +20,9 @@ Shape (``configs/bench-*.yaml``)::
       - {label: dask-ml, name: dask-ml-hyperband}
       - {label: tune-asha, name: ray-tune-asha, differs: {variant: "Ray Tune's ASHA only stops"}}
 
-``max_iter`` goes into every scheduler and peer that takes it (a contender that sets another
-value is refused: the comparison would not be fair); ``workers`` becomes every executor's
+``max_iter`` goes into every scheduler and peer that takes it, and into a workload that maps
+steps to a fidelity (a synthetic one: its top fidelity at ``max_iter``; a contender or workload
+that sets another value is refused: the comparison would not be fair); ``workers`` becomes every executor's
 ``n_workers``. ``shared`` states the algorithm settings (``eta``, ``min_iter``, ``n_trials``,
 PBT's ``population``, ``perturbation_interval``, ...) once; each contender of the family receives
 them in its own vocabulary, and two contenders of one family whose settings still differ are
@@ -41,55 +42,19 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from tunebench import registry
-from tunebench.compare.fairness import ENTRY_KEY, Settings, check_fair, hand_out, settings_of, shared_block
+from tunebench.compare.fairness import ENTRY_KEY, check_fair, hand_out, settings_of, shared_block
 from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
 from tunebench.names import did_you_mean, each
+from tunebench.store.comparison import Cell, Matrix
 
 TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "shared", "workloads", "executors",
             "schedulers", "searchers", "peers")
 BUDGET_KEYS = ("total_steps", "wall_time_s")
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One run of the matrix: a contender on a workload (and executor, for ours) with a seed."""
-
-    cell_id: str
-    kind: str  # "scheduler" or "peer"
-    label: str
-    workload: str
-    executor: str
-    seed: int
-    section: dict[str, Any]
-    workload_section: dict[str, Any]
-    executor_section: dict[str, Any] | None
-    workers: int = 1
-    searcher: str | None = None  # the searcher's label (ours; None: the default, random)
-    searcher_section: dict[str, Any] | None = None
-
-    @property
-    def dir(self) -> str:
-        return self.cell_id
-
-
-@dataclass
-class Matrix:
-    """A validated matrix and its cells, in the order they run (seed-major, so an interrupted
-    comparison has whole seeds rather than whole contenders)."""
-
-    name: str
-    raw: dict[str, Any]
-    cells: list[Cell] = field(default_factory=list)
-    settings: dict[str, Settings] = field(default_factory=dict)  # contender label -> its algorithm and shared settings
-
-    @property
-    def budget(self) -> dict[str, Any]:
-        return dict(self.raw.get("budget") or {})
 
 
 def safe(text: str) -> str:
@@ -156,10 +121,11 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
             checked.add(key)
             validate(cell, data)
     total_steps = budget.get("total_steps")
-    entries = [("scheduler", s, at_workers(s["label"], k, axis)) for (s, _), k in contenders]
-    entries += [("peer", p, at_workers(p["label"], k, axis)) for p in peers for k in counts]
-    matrix.settings = {label: settings_of(e, kind, label, max_iter, total_steps) for kind, e, label in entries}
-    check_fair(list(matrix.settings.values()))
+    entries = [("scheduler", s, searcher["label"] if searcher else None, k) for (s, searcher), k in contenders]
+    entries += [("peer", p, None, k) for p in peers for k in counts]
+    matrix.contenders = [replace(settings_of(e, kind, at_workers(e["label"], k, axis), max_iter, total_steps), searcher=searcher, workers=k)
+                         for kind, e, searcher, k in entries]
+    check_fair(matrix.contenders)
     return matrix
 
 
@@ -247,12 +213,13 @@ def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict
              searcher: dict[str, Any] | None, axis: bool) -> Cell:
     try:
         scheduler = with_max_iter("scheduler", plain(s), data["max_iter"], s["label"])
+        workload = with_max_iter("workload", plain(w), data["max_iter"], w["label"])
     except registry.RegistryError as exc:
         raise ConfigError(str(exc)) from None
     executor = {**plain(e), "n_workers": k} if e["name"] != "local" else plain(e)
     label = at_workers(s["label"], k, axis)
     cell_id = f"{safe(w['label'])}/{safe(label)}@{safe(e['label'])}/seed{seed}"
-    return Cell(cell_id, "scheduler", label, w["label"], e["label"], seed, scheduler, plain(w), executor, k,
+    return Cell(cell_id, "scheduler", label, w["label"], e["label"], seed, scheduler, workload, executor, k,
                 searcher["label"] if searcher else None, plain(searcher) if searcher else None)
 
 

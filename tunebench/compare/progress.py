@@ -5,7 +5,8 @@ a test), one as each cell starts and one as it ends."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Protocol, TextIO
+from collections.abc import Callable
+from typing import Any, Protocol, TextIO
 
 TICK_S = 1.0  # how often the bar redraws while a cell runs, so elapsed time keeps moving
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} cells [{elapsed} elapsed, {remaining} left]{postfix}"

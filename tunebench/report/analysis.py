@@ -13,7 +13,6 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from tunebench.report.cells import Matrix
 from tunebench.report.curves import Band, band, grid_for, mean_rows, on_grid
 from tunebench.report.runs import CellRun
 from tunebench.report.significance import (
@@ -23,6 +22,7 @@ from tunebench.report.significance import (
 from tunebench.report.stats import (
     Estimate, average_rank, iqm_interval, median_or_none, normalized_regret, reach, regret_bounds, speedup, win_loss,
 )
+from tunebench.store.comparison import Matrix
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class SeriesRow:
     speedup_time: float | None
     speedup_calls: float | None
     utilization: float | None
+    regret: Estimate | None = None  # of the best validation score, against the workload's known optimum
 
 
 def workload_view(workload: str, runs: Sequence[CellRun], order: Sequence[str]) -> WorkloadView:
@@ -141,6 +142,7 @@ def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[s
         speedup_time=median_or_none([speedup(b.by_time.x, b.by_time.y, r.by_time.x, r.by_time.y, mode) for b, r in pairs]),
         speedup_calls=median_or_none([speedup(b.by_calls.x, b.by_calls.y, r.by_calls.x, r.by_calls.y, mode) for b, r in pairs]),
         utilization=median_or_none([r.get("utilization") for r in mine]),
+        regret=iqm_interval([r.get("regret") for r in mine]),
     )
 
 

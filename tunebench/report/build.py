@@ -17,16 +17,17 @@ from tunebench.report import cd_diagram, html, markdown, sections
 from tunebench.report.analysis import (
     Judgement, Profiles, WorkloadView, baselines, judge, pairwise, profiles_of, ranking_of, series_rows, workload_view,
 )
-from tunebench.report.cells import Matrix, load_matrix
 from tunebench.report.document import Document, Section
 from tunebench.report.environment import machine
 from tunebench.report.figures import REFERENCE_NOTE, XAxis, panel_figure
 from tunebench.report.heatmap import heatmap_figure, regret_table, why_not
 from tunebench.report.panels import families_of, groups, report_styles
 from tunebench.report.runs import CellRun, load_runs, series_order
-from tunebench.report.significance import Ranking
 from tunebench.report.settings import settings_table
+from tunebench.report.significance import Ranking
+from tunebench.report.studies import study_views
 from tunebench.report.verdict import verdict_lines
+from tunebench.store.comparison import Matrix, read_matrix
 from tunebench.store.files import atomic_write_bytes
 
 PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "regret.png", "rank": "rank.png",
@@ -101,8 +102,9 @@ def judgements(views: Sequence[WorkloadView], target: float | None) -> dict[str,
 
 def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: Sequence[WorkloadView],
              order: list[str], ranked: Ranking | None = None, profiles: Profiles | None = None,
-             judged: dict[str, Judgement] | None = None) -> Document:
-    """Verdict and final tables first, then the figures and analyses, then the details."""
+             judged: dict[str, Judgement] | None = None, studied: Sequence[Section] = ()) -> Document:
+    """Verdict and final tables first, then the figures and analyses (with the views of what the
+    matrix studies, ``studied``), then the details."""
     base, target = baselines(runs, matrix), matrix.target_score
     judged = judgements(views, target) if judged is None else judged
     finals = [sections.final_table(v, series_rows(v, target, base), target, judged[v.workload]) for v in views]
@@ -117,6 +119,7 @@ def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: 
         sections.across_workloads(ranked, cd_diagram.CD_PNG),
         sections.performance_profile(profiles, cd_diagram.PROFILE_PNG),
         sections.pairwise_table(order, pairwise(views, order)),
+        *studied,
         sections.compared(matrix, runs, order) if runs else Section(sections.TITLES["compared"], ("No cell finished.",)),
         settings_table(matrix, runs),
         sections.missing_table(missing),
@@ -129,15 +132,16 @@ def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: 
 def build_report(root: str | Path) -> ReportPaths:
     """Read ``root/matrix.json`` and every finished cell; write the report into ``root``."""
     root = Path(root)
-    matrix = load_matrix(root)
+    matrix = read_matrix(root)
     runs, missing = load_runs(matrix)
     order = series_order(matrix, runs)
     views = views_of(runs, matrix, order)
     ranked, profiles = ranking_of(views), profiles_of(views, order)
     reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
-    pngs = (*draw(root, views, order, matrix), *cd_diagram.write(root, ranked, profiles, order, reference))
+    studied = study_views(root, views, order, matrix.target_score)
+    pngs = (*draw(root, views, order, matrix), *cd_diagram.write(root, ranked, profiles, order, reference), *studied.figures)
     judged = judgements(views, matrix.target_score)
-    doc = document(matrix, runs, missing, views, order, ranked, profiles, judged)
+    doc = document(matrix, runs, missing, views, order, ranked, profiles, judged, studied.sections)
     md, page = root / "report.md", root / "report.html"
     atomic_write_bytes(md, markdown.render(doc).encode("utf-8"))
     atomic_write_bytes(page, html.render(doc, root).encode("utf-8"))

@@ -11,10 +11,10 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from tunebench.report.cells import Contender
 from tunebench.report.curves import Band
 from tunebench.report.palette import Style, styles
 from tunebench.report.runs import CellRun
+from tunebench.store.comparison import Contender
 
 FAMILIES = ("random", "successive_halving", "hyperband", "asha", "pbt")  # panel order; others follow, "other" last
 FAMILY_TITLES = {"random": "random search", "successive_halving": "successive halving", "hyperband": "Hyperband",

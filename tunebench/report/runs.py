@@ -8,20 +8,21 @@ are per series; seeds are what a series is summarised over.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from tunebench.report.cells import Cell, Matrix
 from tunebench.report.curves import Curve, calls_curve, time_curve
 from tunebench.store import read_run
+from tunebench.store.comparison import Cell, Matrix
 
 
 @dataclass(frozen=True)
 class CellRun:
-    """A finished cell: its matrix entry, ``summary.json``, results and both anytime curves."""
+    """A finished cell: its matrix entry, ``summary.json``, results, both anytime curves, its
+    trials and its scheduler's own tables (PBT's ``pbt_log``)."""
 
     cell: Cell
     series: str
@@ -29,6 +30,8 @@ class CellRun:
     results: pd.DataFrame
     by_time: Curve
     by_calls: Curve
+    trials: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -62,15 +65,16 @@ def load_runs(matrix: Matrix) -> tuple[list[CellRun], list[Missing]]:
     missing: list[Missing] = []
     for cell in matrix.cells:
         if not cell.done:
-            missing.append(Missing(cell, cell.reason or ("not run yet" if cell.status == "pending" else cell.status)))
+            missing.append(Missing(cell, cell.why or ("not run yet" if cell.status == "pending" else cell.status)))
             continue
         try:
-            summary, results, _, _ = read_run(matrix.path(cell))
+            summary, results, trials, extra = read_run(matrix.path(cell))
         except (FileNotFoundError, OSError, ValueError) as exc:
             missing.append(Missing(cell, f"marked done but unreadable: {exc}"))
             continue
         mode = str(summary.get("mode") or "max")
-        runs.append(CellRun(cell, series_name(cell, matrix), summary, results, time_curve(results, mode), calls_curve(results, mode)))
+        runs.append(CellRun(cell, series_name(cell, matrix), summary, results, time_curve(results, mode), calls_curve(results, mode),
+                            trials, extra))
     return runs, missing
 
 

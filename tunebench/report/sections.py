@@ -9,7 +9,6 @@ from collections import Counter
 from typing import Any, Mapping, Sequence
 
 from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView
-from tunebench.report.cells import STATUSES, Matrix
 from tunebench.report.document import Image, Items, Section, Table, fmt
 from tunebench.report.environment import version_rows
 from tunebench.report.heatmap import why_not as heatmap_why_not
@@ -18,6 +17,7 @@ from tunebench.report.runs import CellRun, Missing, describe_contender
 from tunebench.report.significance import Ranking
 from tunebench.report.stats import Estimate
 from tunebench.report.verdict import evidence
+from tunebench.store.comparison import STATUSES, Matrix
 
 TITLES = {
     "verdict": "Verdict",
@@ -112,15 +112,25 @@ FINAL_HEADERS = (
 )
 
 
+REGRET_HEADER = "regret vs optimum (IQM [95% CI])"
+
+
+def optimum_of(view: WorkloadView) -> float | None:
+    """The workload's known optimum, as its runs' summaries give it."""
+    return next((v for v in (r.get("optimum") for r in view.runs) if v is not None), None)
+
+
 def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | None, judged: Judgement) -> Section:
     """A workload's table, its winner marked only when the paired tests separate it from every
     other contender; under it, the p-values the verdict rests on."""
     won = {i for i, r in enumerate(rows) if r.series == judged.score.winner}
+    regret = any(r.regret is not None for r in rows)
     body = []
     for i, r in enumerate(rows):
         tail = f" ({r.reached}/{r.n_seeds})" if target is not None and r.reached < r.n_seeds else ""
         body.append((
-            r.series + (" ★" if i in won else ""), str(r.n_seeds), _est(r.best), _est(r.test), fmt(r.calls),
+            r.series + (" ★" if i in won else ""), str(r.n_seeds), _est(r.best), *((_est(r.regret),) if regret else ()),
+            _est(r.test), fmt(r.calls),
             fmt(r.wall_time_s), ("never" if target is not None and r.reached == 0 else fmt(r.time_to_target)) + tail,
             ("never" if target is not None and r.reached == 0 else fmt(r.calls_to_target)) + tail,
             _x(r.speedup_time), _x(r.speedup_calls), fmt(r.utilization, 3),
@@ -130,8 +140,11 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
                "(k/n): seeds that reached the target; speedup: random search's time (calls) to the score both "
                "reached over the contender's, median over seeds; ★ winner: first by IQM over seeds (a seed without a "
                "finite score counted worst, where the IQM column leaves it out) and separated from every other "
-               "contender by paired tests over seeds (Holm, alpha 0.05).")
-    table = Table(FINAL_HEADERS, tuple(body), caption, frozenset(won))
+               "contender by paired tests over seeds (Holm, alpha 0.05)."
+               + (f" Regret: the best validation score's distance from the known optimum, {fmt(optimum_of(view))}."
+                  if regret else ""))
+    headers = (*FINAL_HEADERS[:3], REGRET_HEADER, *FINAL_HEADERS[3:]) if regret else FINAL_HEADERS
+    table = Table(headers, tuple(body), caption, frozenset(won))
     said = tuple(f"{r.series}: {note}" for r in rows for note in notes_of(view.of(r.series)))
     beside = ("Notes the contenders' runs carry:", Items(said)) if said else ()
     return Section(view.workload, (table, *evidence(judged), *beside), level=3)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from tunebench.report.cells import Contender, Matrix
 from tunebench.report.document import Items, Section, Table, fmt
 from tunebench.report.runs import CellRun
 from tunebench.report.stats import median_or_none
+from tunebench.store.comparison import Contender, Matrix
 
 TITLE = "Settings: what each contender ran"
 MARK = " ≠"

@@ -13,7 +13,17 @@ from tunebench.store.files import atomic_write_bytes, atomic_write_json, atomic_
 from tunebench.store.journal import JOURNAL, Journal, read_journal
 from tunebench.store.loader import NotResultsError, load
 from tunebench.store.rundir import RunDir, StoreError, read_run
-from tunebench.store.tables import RESULT_COLUMNS, TRIAL_COLUMNS, Tables, ancestry, best_trial, counts, derive, results_frame, trials_frame
+from tunebench.store.tables import (
+    RESULT_COLUMNS,
+    TRIAL_COLUMNS,
+    Tables,
+    ancestry,
+    best_trial,
+    counts,
+    derive,
+    results_frame,
+    trials_frame,
+)
 
 __all__ = [
     "ComparisonTables", "ID_COLUMNS", "JOURNAL", "Journal", "NotResultsError", "RESULT_COLUMNS", "ResultTables", "RunDir",

@@ -36,8 +36,9 @@ from __future__ import annotations
 import json
 import numbers
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tunebench.store.files import jsonable
 

@@ -20,10 +20,10 @@ from typing import Any, Mapping
 import pandas as pd
 
 from tunebench.store.combined import FILES, ComparisonTables, ResultTables
+from tunebench.store.comparison import MATRIX, read_matrix
 from tunebench.store.journal import JOURNAL
 from tunebench.store.rundir import SUMMARY, StoreError
 
-MATRIX = "matrix.json"
 RUN_STATUS = {"completed": "done", "interrupted": "pending"}
 
 
@@ -63,15 +63,10 @@ def consistent(tables: ResultTables) -> ResultTables:
 
 def matrix_cells(root: Path) -> list[Mapping[str, Any]]:
     """The ``cells`` rows of ``root/matrix.json``."""
-    path = root / MATRIX
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise StoreError(f"{str(path)!r} is not JSON ({exc}); rerun tunebench compare on {str(root)!r} to rewrite it") from None
-    cells = raw.get("cells") if isinstance(raw, dict) else None
-    if not isinstance(cells, list):
-        raise StoreError(f"{str(path)!r} has no list of cells: expected the matrix.json that tunebench compare writes")
-    return cells
+        return [c.row() for c in read_matrix(root).cells]
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def run_row(summary: Mapping[str, Any], name: str) -> dict[str, Any]:
