@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -32,6 +33,7 @@ from tunebench.checks import Check, Float, Int, ParamError
 from tunebench.loop import Budget, Failures
 from tunebench.names import did_you_mean, each
 from tunebench.space import Space, SpaceError
+from tunebench.workloads.synthetic import SyntheticWorkload
 
 SECTIONS = ("workload", "scheduler", "searcher", "executor")
 TOP_KEYS = ("name", "seed", "budget", "failures", "space", *SECTIONS)
@@ -113,7 +115,7 @@ class Experiment:
             built, self._validated = self._validated, None
             return built
         if workload is None:
-            workload = self._make("workload", self.workload_cls, self.workload_params)
+            workload = self._make("workload", self.workload_cls, seeded(self.workload_cls, self.workload_params, self.seed))
         try:
             space = workload.default_space() if self.space_spec is None else Space.from_spec(self.space_spec)
         except SpaceError as exc:
@@ -125,6 +127,7 @@ class Experiment:
             scheduler = self._make("scheduler", self.scheduler_cls, params, space)
         if executor is None:
             executor = self._make("executor", self.executor_cls, self.executor_params)
+        check_fit(workload, scheduler, executor)
         return Built(workload, space, scheduler, executor)
 
     def _searcher(self, space: Space, mode: str) -> Any:
@@ -308,6 +311,25 @@ def _instantiate(exp: Experiment) -> None:
     if not built.scheduler.bounded and not exp.budget.any:
         raise never_ends(exp.scheduler_name, ("scheduler.n_trials", "budget.total_steps", "budget.wall_time_s"))
     exp._validated = built
+
+
+def seeded(cls: type, params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A workload's options with the run's seed where its ``__init__`` takes one (the noise of a
+    synthetic function), as schedulers and searchers get it."""
+    return {"seed": seed, **params} if "seed" in inspect.signature(cls).parameters else dict(params)
+
+
+def check_fit(workload: Any, scheduler: Any, executor: Any) -> None:
+    """A ConfigError when the plugins cannot run together: an executor that cannot run the
+    workload, or a scheduler whose trials would train past a synthetic workload's top fidelity."""
+    try:
+        executor.check(workload)
+    except ValueError as exc:
+        raise ConfigError(f"executor {executor.name!r}: {exc}") from None
+    most = getattr(scheduler, "max_iter", None)
+    if isinstance(workload, SyntheticWorkload) and isinstance(most, int) and most > workload.max_iter:
+        raise ConfigError(f"scheduler max_iter={most} is past workload {workload.name!r}'s top fidelity at step "
+                          f"workload.max_iter={workload.max_iter}; set both to the same number of steps")
 
 
 def check_names(workload: Any, space: Space) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -24,14 +24,14 @@ KINDS = {
     "peer": "tunebench.peers",
     "searcher": "tunebench.searchers",
 }
-RESERVED = {"scheduler": ("space", "seed", "mode", "searcher"), "executor": (), "workload": (), "peer": (), "searcher": ("space", "seed", "mode")}
+RESERVED = {"scheduler": ("space", "seed", "mode", "searcher"), "executor": (), "workload": ("seed",), "peer": (), "searcher": ("space", "seed", "mode")}
 
 
 class RegistryError(LookupError):
     """An unknown plugin name, or a plugin that fails to load."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _entry_points(kind: str) -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=KINDS[kind])}
 
@@ -65,7 +65,7 @@ class Param:
     allowed: str = ""
 
 
-def params(kind: str, cls: type) -> dict[str, Param]:
+def params(kind: str, cls: type[Any]) -> dict[str, Param]:
     """The config keys a plugin takes: its ``__init__`` keyword arguments, with defaults, and
     the allowed values from the checks it declares (:func:`tunebench.checks.specs`)."""
     declared = specs(cls)

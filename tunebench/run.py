@@ -29,7 +29,7 @@ from tunebench.config import Built, ConfigError, Experiment
 from tunebench.convert import to_spec
 from tunebench.loop import Loop, Outcome
 from tunebench.replay import run_chain
-from tunebench.scores import same_score
+from tunebench.scores import regret, same_score
 from tunebench.sinks import JournalSink, ProgressSink, Sink, Trace
 from tunebench.store import Journal, RunDir, Tables, counts, jsonable
 from tunebench.version import __version__
@@ -66,6 +66,16 @@ def utilization(results: pd.DataFrame, slots: int, wall_time_s: float) -> float:
     if wall_time_s <= 0 or slots <= 0 or results.empty:
         return 0.0
     return float((results["compute_s"].sum() + results["score_s"].sum()) / (slots * wall_time_s))
+
+
+def regrets(best: float | None, test: float | None, optimum: float | None, mode: str) -> dict[str, float | None]:
+    """A run's distance from the workload's known optimum (``None`` where it has none): of its
+    best validation score and of the best trial's test score.
+
+    >>> regrets(-3.8, -3.7, -3.86278, "min")["optimum"], regrets(0.9, None, None, "max")["regret"]
+    (-3.86278, None)
+    """
+    return {"optimum": optimum, "regret": regret(best, optimum, mode), "test_regret": regret(test, optimum, mode)}
 
 
 def load_data(exp: Experiment, built: Built) -> Any:
@@ -227,6 +237,7 @@ class Session:
         exp, b = self.exp, self.built
         end = tables.end or {}
         wall = float(end.get("wall_time_s") or 0.0)
+        scores = counts(tables)
         return {
             "name": exp.name,
             "status": end.get("status", "interrupted"),
@@ -238,8 +249,9 @@ class Session:
             "metric": b.workload.metric,
             "mode": b.workload.mode,
             "seed": exp.seed,
-            **counts(tables),
+            **scores,
             "test_score": end.get("test_score"),
+            **regrets(scores.get("best_score"), end.get("test_score"), getattr(b.workload, "optimum", None), b.workload.mode),
             "wall_time_s": wall,
             "real_time_s": end.get("real_time_s"),
             "virtual_time": bool(b.executor.clock.virtual),

@@ -15,12 +15,14 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TypeGuard
 
 MODES = ("max", "min")
 WORST = float("-inf")
 
 
-def finite(score: float | None) -> bool:
+def finite(score: float | None) -> TypeGuard[float]:
     """True for a real, finite score."""
     return score is not None and math.isfinite(score)
 
@@ -37,7 +39,7 @@ def better(a: float | None, b: float | None, mode: str) -> bool:
     return rank_key(a, mode) > rank_key(b, mode)
 
 
-def best_of(scores: list[float | None], mode: str) -> float | None:
+def best_of(scores: Sequence[float | None], mode: str) -> float | None:
     """The best finite score, else the first score given (NaN stays NaN), else ``None``."""
     good = [s for s in scores if finite(s)]
     if good:
@@ -52,3 +54,15 @@ def same_score(a: float, b: float | None) -> bool:
     (True, False)
     """
     return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
+
+
+def regret(score: float | None, optimum: float | None, mode: str) -> float | None:
+    """How far ``score`` is from the best score there is, ``optimum`` (0 at it, positive below
+    it in either mode); ``None`` without both, or for a score that is not a finite number.
+
+    >>> round(regret(-3.5, -3.86278, "min"), 5), round(regret(0.9, 1.0, "max"), 5), regret(0.9, None, "max")
+    (0.36278, 0.1, None)
+    """
+    if optimum is None or not finite(score):
+        return None
+    return rank_key(optimum, mode) - rank_key(score, mode)

@@ -39,6 +39,9 @@ class Executor(abc.ABC):
         """The clock the loop reads: wall time here; the simulated executor's is virtual."""
         return self._clock
 
+    def check(self, workload: Workload) -> None:
+        """Raise ``ValueError`` if this executor cannot run ``workload`` (asked when the config loads)."""
+
     @abc.abstractmethod
     def start(self, workload: Workload, data: Dataset) -> None:
         """Start or connect to workers and place ``data`` on them once."""
@@ -73,6 +76,11 @@ class Executor(abc.ABC):
         from. A Job's Result with ``error`` set writes no checkpoint on any executor; those that
         book their Jobs in a ledger (local and the cluster ones) hold that start checkpoint
         already and need not be told."""
+
+    def candidates(self) -> list[dict[str, Any]] | None:
+        """The finite set of configs this executor runs exactly, which a searcher should choose
+        among (the simulated executor's recorded ones); ``None``: any config of the space."""
+        return None
 
     @abc.abstractmethod
     def test_score(self, trial_id: int) -> float:

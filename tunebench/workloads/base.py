@@ -64,6 +64,7 @@ class Workload(abc.ABC):
     params: ClassVar[dict[str, Check]] = {}
     metric: ClassVar[str] = "score"
     mode: ClassVar[str] = "max"
+    optimum: float | None = None  # the best score there is, where known: runs report their regret against it
 
     @abc.abstractmethod
     def load(self, seed: int) -> Dataset:
