@@ -21,7 +21,8 @@ bracket), ``n`` is an exact ceiling division, and rung ``i`` trains to
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tunebench.checks import check
 from tunebench.searcher import Searcher

@@ -10,7 +10,7 @@ Nothing here holds state; every function can be tested alone.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Sequence
 
 from tunebench.checks import Float, Int
 from tunebench.scores import rank_key
@@ -54,7 +54,7 @@ def steps_after(rungs: Sequence[tuple[int, int]], rung: int) -> int:
     return sum(n * (r - rungs[i - 1][1]) for i, (n, r) in enumerate(rungs) if i > rung)
 
 
-def plateaued(scores: Mapping[int, float], step: int, patience: int, tol: float, mode: str) -> bool:
+def plateaued(scores: dict[int, float], step: int, patience: int, tol: float, mode: str) -> bool:
     """True if the trial has not improved by more than ``tol`` over its last ``patience`` steps.
 
     ``scores`` maps step -> score in increasing step order (``Trial.scores``). The window is the

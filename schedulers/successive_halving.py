@@ -14,8 +14,9 @@ complete.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from tunebench.checks import Int, OneOf, check
 from tunebench.scheduler import Scheduler
@@ -23,7 +24,6 @@ from tunebench.searcher import Searcher
 from tunebench.trial import Decision, Job, Result, TrialStatus
 
 from schedulers.rungs import ETA, MAX_ITER, N_TRIALS, PATIENCE, TOL, planned_steps, plateaued, steps_after
-
 
 BRACKET_ORDERS = ("aggressive_first", "longest_first", "balanced", "auto")
 
@@ -335,4 +335,4 @@ class SuccessiveHalving(BracketScheduler):
         self.max_iter: int = check(self, "max_iter", max_iter)
         self.eta: int = check(self, "eta", eta)
         Int(1, self.max_iter, note="at most max_iter").check("min_iter", self.min_iter)
-        self.add_bracket(0, sh_rungs(self.n_trials, self.min_iter, self.max_iter, self.eta))  # type: ignore[arg-type]
+        self.add_bracket(0, sh_rungs(self.n_trials, self.min_iter, self.max_iter, self.eta))

@@ -115,7 +115,20 @@ sys.modules[__name__].__class__ = _PublicModule
 
 if TYPE_CHECKING:
     from tunebench.checks import (
-        Bool, Check, Each, Float, Int, OneOf, ParamError, Text, check, check_bool, check_choice, check_float, check_int, fail,
+        Bool,
+        Check,
+        Each,
+        Float,
+        Int,
+        OneOf,
+        ParamError,
+        Text,
+        check,
+        check_bool,
+        check_choice,
+        check_float,
+        check_int,
+        fail,
         specs,
     )
     from tunebench.compare.matrix import load_matrix

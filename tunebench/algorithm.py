@@ -20,7 +20,8 @@ refuses two contenders of one family whose effective settings differ
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "random": ("n_trials",),

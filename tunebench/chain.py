@@ -8,8 +8,8 @@ Jobs alone, so it sits below the loop and the executors that use it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from tunebench.trial import Job
 

@@ -35,8 +35,9 @@ from __future__ import annotations
 import abc
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from tunebench.names import did_you_mean
 

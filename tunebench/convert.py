@@ -35,8 +35,9 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -268,7 +269,8 @@ def from_ray_tune(param_space: Mapping[str, Any]) -> Space:
     >>> from_ray_tune({"k": tune.randint(1, 5)})["k"]
     IntUniform(low=1, high=4, log=False)
     """
-    from ray.tune.search.sample import Categorical, Domain as RayDomain, Float, Integer, LogUniform
+    from ray.tune.search.sample import Categorical, Float, Integer, LogUniform
+    from ray.tune.search.sample import Domain as RayDomain
     from ray.tune.search.sample import Uniform as RayUniform
 
     out: dict[str, Domain] = {}

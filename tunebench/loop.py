@@ -4,6 +4,9 @@ It is handed a scheduler, an executor, a clock and sinks. It reads time only fro
 (wall time, or the simulated executor's virtual time) and writes only through the sinks
 (journal, progress bar, trace), so real runs, simulated runs, scheduler tests, replay and the
 final test-score retrain all share its budgets, best-trial tracking and checkpoint release.
+Before the first ``suggest`` it tells the scheduler the step budget and the executor's finite
+set of configs, if it has one (``executor.candidates()``, the simulated executor's recorded
+configs), which the scheduler hands to its searcher.
 
 Budgets stop the run between Jobs: no Job goes out once one is reached, and the Jobs already
 out run to their end (the run ends when they are in). ``total_steps`` is never exceeded: a Job
@@ -103,6 +106,7 @@ class Loop:
         self.budget = budget
         self.failures = failures
         scheduler.set_budget(budget.total_steps)
+        scheduler.set_candidates(executor.candidates())
         self.keeper = keeper(scheduler) if executor.keeps else None
         if self.keeper is not None:
             self.keeper.enable_keeping()
@@ -285,7 +289,7 @@ class Loop:
             self._ranked = [(-k, -tid) for k, tid in map(self.key, self.scored())]
             heapq.heapify(self._ranked)
         heapq.heappush(self._ranked, (-key[0], -key[1]))
-        if previous is None or (trial_id != previous and key > self._best_key):
+        if previous is None or self._best_key is None or (trial_id != previous and key > self._best_key):
             self.best = trial_id
         elif trial_id == previous:
             self.best = trial_id if key >= self._best_key else self.runner_up()

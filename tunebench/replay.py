@@ -15,8 +15,9 @@ The final test-score retrain of a run whose best checkpoint was released uses th
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -73,7 +74,7 @@ def journal_jobs(run_dir: str | Path) -> list[Job]:
     for e in read_journal(run_dir):
         if e["kind"] == "job":
             clone = tuple(e["clone_from"]) if e.get("clone_from") else None
-            job = Job(int(e["trial_id"]), e["config"], int(e["seed"]), int(e["start_step"]), int(e["stop_step"]), clone)  # type: ignore[arg-type]
+            job = Job(int(e["trial_id"]), e["config"], int(e["seed"]), int(e["start_step"]), int(e["stop_step"]), clone)
             jobs[(job.trial_id, job.stop_step)] = job
         elif e["kind"] == "result":
             done.add((int(e["trial_id"]), int(e["step"])))

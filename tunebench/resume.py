@@ -38,7 +38,7 @@ class ResumeError(ConfigError):
 
 def job_of(e: dict[str, Any]) -> Job:
     clone = tuple(e["clone_from"]) if e.get("clone_from") else None
-    return Job(int(e["trial_id"]), e.get("config") or {}, int(e["seed"]), int(e["start_step"]), int(e["stop_step"]), clone)  # type: ignore[arg-type]
+    return Job(int(e["trial_id"]), e.get("config") or {}, int(e["seed"]), int(e["start_step"]), int(e["stop_step"]), clone)
 
 
 def result_of(e: dict[str, Any]) -> Result:
@@ -133,6 +133,7 @@ def resume(run_dir: str | Path, *, progress: bool = True, executor: Mapping[str,
     exp = load_experiment(raw={**start["config"], **({"executor": dict(executor)} if executor is not None else {})})
     built = exp.build()
     built.scheduler.set_budget(exp.budget.total_steps)
+    built.scheduler.set_candidates(built.executor.candidates())
     snapshots = keeper(built.scheduler) if built.executor.keeps else None
     if snapshots is not None:
         snapshots.enable_keeping()

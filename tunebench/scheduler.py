@@ -7,7 +7,8 @@ answers with a :class:`~tunebench.trial.Decision`. All randomness comes from ``s
 ``numpy.random.Generator`` seeded by the experiment's seed: same seed, same decisions.
 With a ``searcher`` (:mod:`tunebench.searcher`) a new trial's config is its proposal, and it
 observes every result :meth:`Scheduler.record` takes and is told (``searcher.end``) when a
-trial fails or stops; without one, configs are drawn from the space with ``self.rng``, which
+trial fails or stops, and the loop's :meth:`Scheduler.set_candidates` hands it the executor's
+finite set of configs, if it has one; without one, configs are drawn from the space with ``self.rng``, which
 the ``random`` searcher reproduces draw for draw.
 
 Plugins live outside the core (the top-level ``schedulers`` package, or any third party's) and
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -107,6 +108,14 @@ class Scheduler(AlgorithmSettings, abc.ABC):
         """Told by the loop, before the first :meth:`suggest`, that the run stops after
         ``total_steps`` steps (``None``: no step budget). A scheduler whose order of work
         matters when a run is cut short (Hyperband's brackets) adapts; by default nothing."""
+
+    def set_candidates(self, configs: Sequence[Mapping[str, Any]] | None) -> None:
+        """Told by the loop, before the first :meth:`suggest`, the finite set of configs its
+        executor runs exactly (``None``: any point of the space); handed to the searcher
+        (:meth:`tunebench.searcher.Searcher.candidates`), which then proposes among them.
+        Without a searcher the scheduler samples the space and the executor maps each config."""
+        if self.searcher is not None:
+            self.searcher.candidates(configs)
 
     @property
     def bounded(self) -> bool:

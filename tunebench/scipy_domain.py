@@ -15,8 +15,9 @@ Both :mod:`tunebench.convert` (``from_scipy``) and the scikit-learn integration 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

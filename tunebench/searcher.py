@@ -22,6 +22,15 @@ A trial that ends before it was observed (it failed, or was stopped) is no longe
 scheduler calls :meth:`Searcher.end`, as it calls :meth:`Searcher.observe` with results, so no
 lie is told about it for the rest of the run.
 
+**Candidates.** An executor that can run only a finite set of configs exactly (the simulated
+executor replaying a recording) names them, and the scheduler hands them to
+:meth:`Searcher.candidates` before its first proposal, as Syne Tune restricts a searcher to a
+tabular blackbox's configurations. From then on every proposal is one of them: :attr:`table`
+holds them (restricted to the space), :meth:`fresh` says which were proposed least often (never,
+until each was once), and a searcher proposes among those, so the table is drawn without
+replacement while it lasts: ``random`` uniformly, TPE and BOHB by their density ratio. Without
+candidates (``None``, every other executor) proposals are free points of the space.
+
 Plugins are found by name in the ``tunebench.searchers`` entry-point group; their keyword
 arguments are their config keys (``searcher:`` section of an experiment).
 
@@ -38,17 +47,21 @@ arguments are their config keys (``searcher:`` section of an experiment).
 ([], [({'x': 0.0}, 0.5)])
 >>> s.suggest(1), s.end(1), s.pending_trials()
 ({'x': 0.0}, None, [])
+>>> s.candidates([{"x": 0.0}, {"x": 0.5}, {"x": 2.0}])
+>>> s.table, s.fresh()
+(({'x': 0.0}, {'x': 0.5}), [1])
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Hashable, Mapping, Sequence
 
 import numpy as np
 
 from tunebench.checks import Check, OneOf, check
 from tunebench.scores import rank_key
+from tunebench.space import Constant, Space, to_python
 from tunebench.trial import Config
 
 MODES = ("max", "min")
@@ -76,6 +89,43 @@ def model_step(counts: dict[int, int], min_points: int) -> int | None:
     return max(enough) if enough else None
 
 
+def config_key(config: Mapping[str, Any]) -> tuple[tuple[str, Hashable], ...]:
+    """A hashable form of a config, the same for equal configs whatever their order or types.
+
+    >>> config_key({"b": np.float64(0.5), "a": 1}) == config_key({"a": 1, "b": 0.5})
+    True
+    """
+    return tuple(sorted((str(k), to_python(v)) for k, v in config.items()))
+
+
+def table_of(space: Space, configs: Sequence[Mapping[str, Any]]) -> tuple[Config, ...]:
+    """The configs that are points of ``space``: each with the space's parameters in its order
+    (a constant filled in when a config lacks it); configs outside the space and repeats dropped.
+
+    >>> space = Space.from_spec({"x": {"uniform": [0, 1]}, "loss": "log_loss"})
+    >>> table_of(space, [{"x": 0.5}, {"x": 3.0}, {"x": 0.5, "loss": "log_loss"}, {"y": 1}])
+    ({'x': 0.5, 'loss': 'log_loss'},)
+    """
+    constants = {n: d.value for n, d in space.domains.items() if isinstance(d, Constant)}
+    out: dict[tuple[tuple[str, Hashable], ...], Config] = {}
+    for raw in configs:
+        merged = {**constants, **raw}
+        config = {n: to_python(merged[n]) for n in space.domains if n in merged}
+        if len(config) == len(space.domains) and space.contains(config):
+            out.setdefault(config_key(config), config)
+    return tuple(out.values())
+
+
+def least_used(counts: Sequence[int]) -> list[int]:
+    """The indices with the smallest count: the candidates proposed least often so far.
+
+    >>> least_used([1, 0, 2, 0]), least_used([1, 1]), least_used([])
+    ([1, 3], [0, 1], [])
+    """
+    low = min(counts, default=0)
+    return [i for i, n in enumerate(counts) if n == low]
+
+
 class Searcher(abc.ABC):
     """Base class of every searcher plugin; subclasses implement :meth:`propose`."""
 
@@ -94,6 +144,9 @@ class Searcher(abc.ABC):
         self.scores: dict[int, dict[int, float]] = {}  # trial -> step -> score, in arrival order
         self._suggested: list[int] = []
         self.ended: set[int] = set()  # trials that will report no more (failed or stopped)
+        self.table: tuple[Config, ...] | None = None  # the candidates, if the executor has a finite set
+        self._index: dict[tuple[tuple[str, Hashable], ...], int] = {}
+        self._uses: list[int] = []  # how often each candidate was proposed
 
     # -- what subclasses implement -------------------------------------------------------
 
@@ -110,12 +163,29 @@ class Searcher(abc.ABC):
 
     # -- the interface schedulers call ---------------------------------------------------
 
+    def candidates(self, configs: Sequence[Mapping[str, Any]] | None) -> None:
+        """Told the finite set of configs the executor runs exactly (``None``: any point of the
+        space); from then on :meth:`propose` chooses among those in the space (:func:`table_of`).
+        A table with no config of the space is no table: proposals stay free."""
+        table = table_of(self.space, configs) if configs is not None else ()
+        self.table = table or None
+        self._index = {config_key(c): i for i, c in enumerate(table)}
+        self._uses = [0] * len(table)
+        for t in self._suggested:
+            self._count(self.configs[t])
+
     def suggest(self, trial_id: int) -> Config:
         """The config of new trial ``trial_id``; it is pending until its first observation."""
         config = dict(self.propose(trial_id))
         self.configs[trial_id] = config
         self._suggested.append(trial_id)
+        self._count(config)
         return dict(config)
+
+    def _count(self, config: Config) -> None:
+        i = self._index.get(config_key(config))
+        if i is not None:
+            self._uses[i] += 1
 
     def end(self, trial_id: int) -> None:
         """Told that trial ``trial_id`` reports no more (it failed or was stopped): if it was
@@ -133,6 +203,17 @@ class Searcher(abc.ABC):
     def key(self, score: float | None) -> float:
         """Larger is better whatever the mode; ``-inf`` for a missing or non-finite score."""
         return rank_key(score, self.mode)
+
+    def fresh(self) -> list[int]:
+        """Indices into :attr:`table` of the candidates proposed least often (none before each
+        was proposed once): the ones a proposal chooses among. Empty without a table."""
+        return least_used(self._uses)
+
+    def pick_fresh(self) -> Config:
+        """A candidate drawn uniformly among :meth:`fresh` with ``self.rng``."""
+        assert self.table is not None
+        choices = self.fresh()
+        return dict(self.table[choices[int(self.rng.integers(len(choices)))]])
 
     def pending_trials(self) -> list[int]:
         """Trials proposed here, not observed yet and not ended, oldest first."""

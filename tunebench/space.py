@@ -23,8 +23,9 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -159,7 +160,7 @@ class IntUniform(Domain):
         return self.clip(math.exp(v) if self.log else v)
 
     def contains(self, value: Any, config: Mapping[str, Any] | None = None) -> bool:
-        return isinstance(value, (int, np.integer)) and self.low <= value <= self.high
+        return isinstance(value, (int, np.integer)) and bool(self.low <= value <= self.high)
 
 
 def log_int_probabilities(low: int, high: int) -> list[float]:

@@ -16,7 +16,7 @@ Typical use: ``play(Hyperband(space, max_iter=27), seeded_curve, concurrency=4)`
 from __future__ import annotations
 
 import heapq
-from typing import Callable
+from collections.abc import Callable
 
 from tunebench.clock import VirtualClock
 from tunebench.executors.base import Executor
@@ -49,7 +49,7 @@ class ScoreFnExecutor(Executor):
     def __init__(self, score_fn: ScoreFn, n_workers: int = 1) -> None:
         super().__init__(n_workers)
         self.score_fn = score_fn
-        self._clock = VirtualClock()
+        self._clock: VirtualClock = VirtualClock()
         self._heap: list[tuple[float, int, Job]] = []
         self._steps: dict[int, int] = {}
         self._busy: set[int] = set()

@@ -10,8 +10,9 @@ This module imports nothing else from tunebench.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 Config = dict[str, Any]
 

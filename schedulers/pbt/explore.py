@@ -27,8 +27,9 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -168,7 +169,7 @@ def neighbour(value: Any, domain: Domain, rng: np.random.Generator, k: int = 1, 
     return int(domain.low) + fold_index(int(value) - int(domain.low) + shift, int(domain.high) - int(domain.low) + 1, boundary)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def import_callable(path: str) -> UserFn:
     """Import ``"module:function"``; a ValueError saying what is wrong otherwise."""
     if not isinstance(path, str) or path.count(":") != 1:

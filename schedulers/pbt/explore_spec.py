@@ -6,7 +6,8 @@ ValueError naming the key (``explore.<param>[i].<operator>``), the value and wha
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tunebench.checks import Check, Each, Float, Int
 from tunebench.names import did_you_mean

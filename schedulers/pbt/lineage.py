@@ -18,8 +18,9 @@ from this table and ``results.parquet`` alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from tunebench.trial import Trial
 

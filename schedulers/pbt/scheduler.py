@@ -38,8 +38,9 @@ Config keys (the scheduler section)::
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tunebench.checks import Bool, Float, Int, OneOf, check
 from tunebench.scheduler import Scheduler
@@ -47,7 +48,16 @@ from tunebench.scores import finite
 from tunebench.searcher import Searcher
 from tunebench.trial import Config, Decision, Job, Result, Trial, TrialStatus
 
-from schedulers.pbt.exploit import EXPLOITS, quantiles, ranked, submit_order, tournament, tournament_one, truncation, truncation_one
+from schedulers.pbt.exploit import (
+    EXPLOITS,
+    quantiles,
+    ranked,
+    submit_order,
+    tournament,
+    tournament_one,
+    truncation,
+    truncation_one,
+)
 from schedulers.pbt.explore import BOUNDARIES, explore_config
 from schedulers.pbt.explore_spec import ARGS, parse_explore
 from schedulers.pbt.lineage import TABLE, LineageLog
@@ -250,7 +260,7 @@ class PBT(Scheduler):
             self.members = [t for t in self.members if t not in failed]
             return
         step = self.trials[live[0]].steps
-        keys = {t: self.key(self.trials[t].last_score) for t in live}  # type: ignore[arg-type]
+        keys = {t: self.key(self.trials[t].last_score) for t in live}
         for t in failed:
             self.refill(self.trials[t], keys, {d: self.trials[d].steps for d in live})
         pairs: dict[int, int] = {}
@@ -434,7 +444,7 @@ class PBT(Scheduler):
     def scored(self) -> dict[int, float]:
         """Latest score keys of the members still training that have reported (as Ray Tune ranks)."""
         return {
-            t: self.key(self.trials[t].last_score)  # type: ignore[arg-type]
+            t: self.key(self.trials[t].last_score)
             for t in self.members
             if self.trials[t].last_score is not None and self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.FAILED)
         }

@@ -14,7 +14,8 @@ import os
 import re
 import signal
 import sys
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from tunebench.names import did_you_mean, each
 from tunebench.version import __version__

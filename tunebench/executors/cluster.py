@@ -244,16 +244,15 @@ def start_ray(address: str | None, n_workers: int) -> RaySession:
             if not current.endswith(f":{port}"):
                 raise ExecutorError(f"this process is already connected to Ray at {current}; cannot also connect to {address!r}")
         return RaySession(current, owned=False, local=False)
-    quiet = dict(log_to_driver=False, logging_level=logging.WARNING)
     if address is None:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         try:
-            ray.init(address="local", num_cpus=n_workers, include_dashboard=False, **quiet)
+            ray.init(address="local", num_cpus=n_workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
         except Exception as exc:
             raise ExecutorError(f"could not start a local Ray with num_cpus={n_workers}: {exc}") from exc
         return RaySession(ray.get_runtime_context().gcs_address, owned=True, local=True)
     try:
-        ray.init(address=address, **quiet)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as exc:
         if ray.is_initialized():
             ray.shutdown()

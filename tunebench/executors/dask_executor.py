@@ -86,7 +86,7 @@ DIAGNOSTICS: dict[str, Any] = {
 health check still catches a loop blocked for its 3 s limit when it ticks every second rather
 than every 20 ms. At Dask's defaults an idle LocalCluster of 2 workers keeps a sixth of a core
 busy on these, which on a small machine comes out of the trials' compute
-(``python scripts/bench_executors.py --only dask-idle``)."""
+(``python scripts/measure_dask_idle.py``)."""
 
 
 def local_cluster_config(queue_depth: int = 1) -> dict[str, Any]:
@@ -152,6 +152,7 @@ class DaskExecutor(ClusterExecutor):
     def start(self, workload: Workload, data: Dataset) -> None:
         try:
             self._client = self._connect()
+            assert self._client.scheduler is not None
             self._address = str(self._client.scheduler.address)
             workers = self._client.scheduler_info(n_workers=-1)["workers"]
             self._first_workers = set(workers)

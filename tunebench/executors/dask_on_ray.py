@@ -37,7 +37,7 @@ def import_ray_dask() -> tuple[Any, Any]:
         from ray.util.dask import ray_dask_get
         from ray.util.dask.scheduler import MultipleReturnFunc
     finally:
-        dask.persist, dask.base.DaskMethodsMixin.persist = persist, mixin
+        dask.persist, dask.base.DaskMethodsMixin.persist = persist, mixin  # type: ignore[method-assign]
     return ray_dask_get, MultipleReturnFunc
 
 
@@ -77,16 +77,16 @@ class DaskOnRayExecutor(ClusterExecutor):
             self._get, self._func = ray_dask_get, multiple_return(run_task, 2)
             self._workload = workload
             self._data_ref = ray.put(data)
-            self._warm_up()
+            self._warm_up(workload)
         except BaseException:
             self.shutdown()
             raise
 
-    def _warm_up(self) -> None:
+    def _warm_up(self, workload: Workload) -> None:
         """Start a Ray worker process per slot, with the workload's modules imported and the
         dataset mapped, before the first Job is timed."""
         warm = ray.remote(num_cpus=1)(_warm)
-        ray.get([warm.remote(self._workload, self._data_ref) for _ in range(self.n_workers)], timeout=120)
+        ray.get([warm.remote(workload, self._data_ref) for _ in range(self.n_workers)], timeout=120)
 
     def shutdown(self) -> None:
         self._by_ref.clear()

@@ -44,8 +44,9 @@ b's3'
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from tunebench.executors.base import ExecutorError
 from tunebench.trial import Job, Result

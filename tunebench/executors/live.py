@@ -16,8 +16,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from tunebench.executors.ledger import Checkpoint
 from tunebench.executors.worker import run_job, worker_name

@@ -24,8 +24,8 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
-from tunebench.executors.base import ExecutorError
 from tunebench.checks import Float, check
+from tunebench.executors.base import ExecutorError
 from tunebench.executors.cluster import ClusterExecutor, Finished, Lost, RaySession, ray_ready, start_ray
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import LiveCache
@@ -194,6 +194,7 @@ class RayExecutor(ClusterExecutor):
         done: list[Finished | Lost] = []
         for ref in ray_ready(list(self._by_ref)):
             ticket = self._by_ref.pop(ref)
+            assert ticket.slot is not None
             slot = self._slots[ticket.slot]
             current = ticket.generation == slot.generation
             if current:

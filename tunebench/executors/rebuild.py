@@ -12,8 +12,9 @@ out by the next :meth:`wait`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tunebench.chain import lineage
 from tunebench.clock import Clock

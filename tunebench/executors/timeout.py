@@ -26,8 +26,8 @@ import ctypes
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class Expired(BaseException):

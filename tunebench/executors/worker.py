@@ -9,8 +9,8 @@ trial's.
 
 from __future__ import annotations
 
-import socket
 import os
+import socket
 import time
 from typing import Any
 

@@ -14,7 +14,8 @@ scheduler's generator. A mapping in our YAML form (``{"loguniform": [1e-5, 1]}``
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

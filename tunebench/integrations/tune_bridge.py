@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tunebench.capabilities import pop_rows
 from tunebench.trial import Decision, Job, Result, TrialStatus

@@ -15,7 +15,7 @@ the mode, and a NaN is ``-inf``); a tie continues.
 from __future__ import annotations
 
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def running_mean(reports: Sequence[tuple[int, float]], step: int) -> float:
