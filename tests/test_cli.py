@@ -100,3 +100,12 @@ def test_csv_file_with_target_runs(write_config, tmp_path) -> None:
     out = tmp_path / "run"
     assert main(["run", str(write_config(config)), "--out", str(out), "-q"]) == 0
     assert json.loads((out / "summary.json").read_text())["n_trials"] == 2
+
+
+def test_a_reader_that_leaves_early_stops_the_command_quietly(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(f"{sys.executable} -m tunebench list | head -c 10", shell=True, capture_output=True, text=True, timeout=120)
+    assert len(proc.stdout) == 10
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

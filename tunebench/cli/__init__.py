@@ -23,6 +23,7 @@ from tunebench.version import __version__
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 COMMANDS = ("run", "resume", "list", "replay", "compare", "report", "record")
 
 
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         again = f"; continue with: tunebench resume {where}" if where is not None else ""
         print(f"tunebench: interrupted; the tables so far are written{again}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout left (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except _user_errors() as exc:
         print(f"tunebench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -55,8 +55,9 @@ def criterion_line(head: str, v: Verdict, values: Values, mode: str, needed: See
 
 
 def compute_clause(view: WorkloadView, v: Verdict, margin: float = 1.1) -> str:
-    """When the leader made over ``margin`` times the runner-up's calls: both medians, and the
-    leader's best so far at the runner-up's median calls, so the lead is read at equal compute."""
+    """When the leader made over ``margin`` times the runner-up's calls: both medians, and the best
+    score the leader had seen by the runner-up's median calls beside the best it saw in all (both
+    from its anytime curve, which for PBT can exceed the final best trial's score)."""
     if len(v.order) < 2:
         return ""
     best, second = v.order[:2]
@@ -64,8 +65,10 @@ def compute_clause(view: WorkloadView, v: Verdict, margin: float = 1.1) -> str:
     if mine is None or theirs is None or theirs <= 0 or mine <= margin * theirs:
         return ""
     early = {r.seed: best_at(r.by_calls.x, r.by_calls.y, theirs, view.mode) for r in view.of(best)}
-    at = iqm_of(early, view.mode)
-    said = f" At {fmt(theirs)} calls its best so far was IQM {fmt(at)}." if at is not None else ""
+    end = {r.seed: best_at(r.by_calls.x, r.by_calls.y, math.inf, view.mode) for r in view.of(best)}
+    at, last = iqm_of(early, view.mode), iqm_of(end, view.mode)
+    said = (f" The best score it had seen by {fmt(theirs)} calls was IQM {fmt(at)} ({fmt(last)} by its end)."
+            if at is not None and last is not None else "")
     return f" It made {fmt(mine / theirs, 2)}x the partial_fit calls of {second} ({fmt(mine)} against {fmt(theirs)}, medians).{said}"
 
 
