@@ -24,8 +24,9 @@ from __future__ import annotations
 import inspect
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -41,7 +42,7 @@ from tunebench.integrations.sklearn_refit import refit as refit_on_all
 from tunebench.integrations.sklearn_run import experiment_for
 from tunebench.integrations.sklearn_space import to_space
 from tunebench.run import run
-from tunebench.workloads.estimator import EstimatorWorkload
+from tunebench.workloads.estimator import EstimatorWorkload, n_rows, split_fit_params, take
 
 BEST_TRIAL = "best_trial"
 
@@ -113,16 +114,18 @@ class TuneSearchCV(BaseSearchCV):
             return int(rs)
         raise ValueError(f"random_state must be a non-negative integer or None, got {rs!r}")
 
-    def _split(self, X: Any, y: Any) -> tuple[Any, ...]:
+    def _split(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The training and validation rows: ``cv``'s first split, or a ``test_size`` split."""
         if self.cv is not None and self.test_size is not None:
             raise ValueError("give test_size or cv, not both")
         if self.cv is not None:
             train, val = next(iter(check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y)))
-            return X[train], X[val], y[train], y[val]
+            return np.asarray(train), np.asarray(val)
         test_size = 0.15 if self.test_size is None else self.test_size
         if not isinstance(test_size, (int, float)) or isinstance(test_size, bool) or not 0 < test_size < 1:
             raise ValueError(f"test_size must be a number in (0, 1), got {test_size!r}")
-        return tuple(train_test_split(X, y, test_size=test_size, random_state=self._seed()))
+        train, val = train_test_split(np.arange(n_rows(X)), test_size=test_size, random_state=self._seed())
+        return train, val
 
     def _make_scheduler(self, space: Any) -> Any:
         return make_scheduler(self.scheduler, space, self.scheduler_params, max_iter=self.max_iter, seed=self._seed())
@@ -158,10 +161,13 @@ class TuneSearchCV(BaseSearchCV):
         workload.build(config, workload.load(self._seed()), self._seed()).train(1)
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TuneSearchCV:
-        """Run the search on a validation split of ``X, y``; ``fit_params`` go to every
-        ``partial_fit`` (or ``fit``) call, e.g. ``classes``."""
-        X, y = indexable(X, y)
-        X, y = as_rows(X), None if y is None else np.asarray(y)
+        """Run the search on a validation split of ``X, y``. As in scikit-learn's searches, a
+        fit param with a value per row of ``X`` (e.g. ``sample_weight``) is sliced with the rows
+        of every ``partial_fit`` (or ``fit``) call; any other (e.g. ``classes``) goes whole."""
+        X_given, y = indexable(X, y)
+        X, y = as_rows(X_given), None if y is None else np.asarray(y)
+        self.__dict__.pop("feature_names_in_", None)
+        fit_params, row_params = split_fit_params(fit_params, n_rows(X))
         verbose = self._verbosity()
         self._check_refit()
         scorers, refit_metric = self._get_scorers()
@@ -171,12 +177,15 @@ class TuneSearchCV(BaseSearchCV):
         scheduler = self._make_scheduler(space)
         executor = self._make_executor()
         self.metadata_planned_ = scheduler.metadata()
-        X_train, X_val, y_train, y_val = self._split(X, y)
+        train, val = self._split(X, y)
+        X_train, X_val = take(X, train), take(X, val)
+        y_train, y_val = (None, None) if y is None else (y[train], y[val])
         fit_params = self._with_classes(fit_params, y)
         workload = EstimatorWorkload(
             self.estimator, X_train, y_train, X_val, y_val, scoring=primary, resource=self.resource,
             max_iter=self.max_iter if self.resource == "n_samples" else None, chunk_size=self.chunk_size,
-            fit_params=fit_params, space=space, seed=self._seed(),
+            fit_params=fit_params, row_params={name: take(value, train) for name, value in row_params.items()},
+            space=space, seed=self._seed(),
         )
         self._probe(workload, space)
         t0 = time.monotonic()
@@ -217,7 +226,8 @@ class TuneSearchCV(BaseSearchCV):
             if self.refit == BEST_TRIAL:
                 self.best_estimator_ = model_of(self.best_index_)
             else:
-                self.best_estimator_ = refit_on_all(workload, data.n_chunks, X, y, trials[self.best_index_], self._seed())
+                self.best_estimator_ = refit_on_all(workload, data.n_chunks, X_given, y, trials[self.best_index_], self._seed(),
+                                                    row_params=row_params)
             self.refit_time_ = time.monotonic() - t1
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_

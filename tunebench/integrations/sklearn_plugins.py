@@ -9,11 +9,12 @@ the message ``tunebench run`` gives for it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tunebench import registry
 from tunebench.algorithm import hyperband_n_trials
-from tunebench.config import ConfigError, never_ends
+from tunebench.config import never_ends
 from tunebench.names import did_you_mean
 
 UNSUPPORTED: dict[str, dict[str, str]] = {

@@ -13,6 +13,11 @@ Two meanings of a step (``resource``):
   boosting, SVMs), as scikit-learn's ``HalvingRandomSearchCV`` does with
   ``resource="n_samples"``.
 
+Per-row fit params (``row_params``, e.g. ``sample_weight``; aligned with ``X_train``) are
+sliced with the same rows as ``X``: each chunk's ``partial_fit`` and each ``n_samples`` subset's
+``fit`` gets its rows' values. ``fit_params`` (e.g. ``classes``) go whole to every call. A
+DataFrame ``X`` stays a DataFrame, so the estimator sees its column names.
+
 The score is ``scoring`` on the validation arrays (a scorer name, a callable
 ``scorer(estimator, X, y)``, or ``None`` for the estimator's own ``score``); larger is better,
 as in scikit-learn. The estimator's ``random_state``, when it has one left at ``None``, is
@@ -37,7 +42,9 @@ from __future__ import annotations
 import math
 import pickle
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -63,11 +70,62 @@ def subset_sizes(n_train: int, max_iter: int) -> list[int]:
     return [subset_size(n_train, k, max_iter) for k in range(1, max_iter + 1)]
 
 
+def is_frame(a: Any) -> bool:
+    return hasattr(a, "iloc") and hasattr(a, "columns")
+
+
 def as_array(a: Any) -> Any:
-    """Rows to index: a sparse matrix as CSR, a DataFrame or Series as its array, else an array."""
+    """Rows to index: a sparse matrix as CSR, a DataFrame as it is (its column names reach the
+    estimator), a Series as its array, else an array."""
     if sparse.issparse(a):
         return a.tocsr()
+    if is_frame(a):
+        return a
     return a.to_numpy() if hasattr(a, "iloc") else np.asarray(a)
+
+
+def take(a: Any, rows: Any) -> Any:
+    """Rows ``rows`` (a slice or indices) of an array, sparse matrix or DataFrame."""
+    return a.iloc[rows] if is_frame(a) else a[rows]
+
+
+def is_row_like(value: Any) -> bool:
+    """Array-like with rows (an array, sparse matrix, DataFrame, Series or sequence), as
+    scikit-learn's ``_check_method_params`` counts them."""
+    if hasattr(value, "shape"):
+        return len(value.shape) > 0
+    return hasattr(value, "__len__") and not isinstance(value, (str, bytes))
+
+
+def n_values(value: Any) -> int:
+    return int(value.shape[0]) if hasattr(value, "shape") else len(value)
+
+
+PER_ROW = frozenset({"sample_weight"})
+
+
+def split_fit_params(params: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``params`` as (whole, per-row) for data of ``n`` rows, by scikit-learn's rule
+    (``_check_method_params``): an array-like with ``n`` rows is per-row, anything else (e.g.
+    ``classes``) passes whole. An array-like ``sample_weight`` of another length is a ValueError."""
+    whole: dict[str, Any] = {}
+    per_row: dict[str, Any] = {}
+    for name, value in params.items():
+        if is_row_like(value) and n_values(value) == n:
+            per_row[name] = as_array(value)
+        elif name in PER_ROW and is_row_like(value):
+            raise ValueError(f"fit param {name!r} has {n_values(value)} values; X has {n} rows")
+        else:
+            whole[name] = value
+    return whole, per_row
+
+
+def nbytes_of(a: Any) -> int:
+    if sparse.issparse(a):
+        return int(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes)
+    if is_frame(a):
+        return int(a.memory_usage(index=False).sum())
+    return int(a.nbytes)
 
 
 def seed_globals(seed: int) -> None:
@@ -85,8 +143,12 @@ def n_rows(a: Any) -> int:
     return int(a.shape[0])
 
 
+@dataclass
 class RowsDataset(Dataset):
-    """A :class:`Dataset` whose arrays may be sparse matrices (which have no ``len``)."""
+    """A :class:`Dataset` whose arrays may be sparse matrices (which have no ``len``) or
+    DataFrames, with per-row fit params aligned with ``X_train``."""
+
+    row_params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
@@ -97,10 +159,24 @@ class RowsDataset(Dataset):
     def n_chunks(self) -> int:
         return -(-n_rows(self.X_train) // self.chunk_size)
 
+    def chunk_rows(self, step: int) -> slice:
+        """The training rows of the ``step``-th step's chunk (0-based), cycling through the set."""
+        lo = (step % self.n_chunks) * self.chunk_size
+        return slice(lo, lo + self.chunk_size)
+
+    def rows(self, rows: Any) -> tuple[Any, Any, dict[str, Any]]:
+        """Training rows ``rows`` of ``X``, ``y`` and every per-row fit param."""
+        params = {name: take(value, rows) for name, value in self.row_params.items()}
+        return take(self.X_train, rows), take(self.y_train, rows), params
+
+    def chunk(self, step: int) -> tuple[Any, Any]:
+        X, y, _ = self.rows(self.chunk_rows(step))
+        return X, y
+
     @property
     def nbytes(self) -> int:
-        arrays = (self.X_train, self.y_train, self.X_val, self.y_val, self.X_test, self.y_test)
-        return sum(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes if sparse.issparse(a) else a.nbytes for a in arrays)
+        arrays = (self.X_train, self.y_train, self.X_val, self.y_val, self.X_test, self.y_test, *self.row_params.values())
+        return sum(nbytes_of(a) for a in arrays)
 
     def sizes(self) -> dict[str, int]:
         return {"train": n_rows(self.X_train), "validation": n_rows(self.X_val), "test": n_rows(self.X_test), "chunk_size": self.chunk_size}
@@ -123,7 +199,8 @@ class EstimatorTrainable:
         return state
 
     def train(self, n_steps: int) -> None:
-        assert self.data is not None
+        data = self.data
+        assert isinstance(data, RowsDataset)
         w = self.workload
         if not w.has_random_state:
             seed_globals(self.seed + self.steps)
@@ -131,14 +208,14 @@ class EstimatorTrainable:
             warnings.simplefilter("ignore", ConvergenceWarning)
             if w.resource == "partial_fit":
                 for _ in range(n_steps):
-                    X, y = self.data.chunk(self.steps)
-                    self.model.partial_fit(X, y, **w.fit_params)
+                    X, y, params = data.rows(data.chunk_rows(self.steps))
+                    self.model.partial_fit(X, y, **w.fit_params, **params)
                     self.steps += 1
                 return
             self.steps += n_steps
-            rows = w.order[: subset_size(n_rows(self.data.X_train), self.steps, w.max_iter)]
+            X, y, params = data.rows(w.order[: subset_size(n_rows(data.X_train), self.steps, w.max_iter)])
             self.model = w.make(self.config, self.seed)
-            self.model.fit(self.data.X_train[rows], self.data.y_train[rows], **w.fit_params)
+            self.model.fit(X, y, **w.fit_params, **params)
 
     def score(self) -> float:
         assert self.data is not None
@@ -168,6 +245,8 @@ class EstimatorWorkload(Workload):
     ``space`` (a :class:`~tunebench.space.Space` or its YAML form) is the default space.
     ``max_iter`` is needed with ``resource="n_samples"``: the step at which all rows are used
     (set it to the scheduler's ``max_iter``). ``chunk_size`` defaults to the whole training set.
+    ``fit_params`` go whole to every ``partial_fit`` / ``fit`` call; ``row_params`` (one value
+    per training row, e.g. ``sample_weight``) are sliced with the rows of each call.
     """
 
     name = "estimator"
@@ -194,6 +273,7 @@ class EstimatorWorkload(Workload):
         max_iter: int | None = None,
         chunk_size: int | None = None,
         fit_params: Mapping[str, Any] | None = None,
+        row_params: Mapping[str, Any] | None = None,
         space: Space | Mapping[str, Any] | None = None,
         seed: int = 0,
     ) -> None:
@@ -210,16 +290,32 @@ class EstimatorWorkload(Workload):
         self.test_arrays = tuple(as_array(a) for a in test)
         self.resource, self.max_iter, self.chunk_size = resource, max_iter, chunk_size
         self.fit_params = dict(fit_params or {})
+        self.row_params = self._check_row_params(row_params or {})
         self.scoring = scoring
         self.scorer = check_scoring(estimator, scoring=scoring)
         self.space = space if isinstance(space, Space) or space is None else Space.from_spec(space)
         self.has_random_state = "random_state" in estimator.get_params(deep=False)
         self.order = np.random.default_rng(seed).permutation(n_rows(self.arrays[0]))
 
+    def _check_row_params(self, row_params: Mapping[str, Any]) -> dict[str, Any]:
+        n = n_rows(self.arrays[0])
+        for name, value in self.fit_params.items():
+            if name in row_params:
+                raise ValueError(f"fit param {name!r} given both whole (fit_params) and per row (row_params)")
+            if name in PER_ROW and is_row_like(value):
+                raise ValueError(f"fit param {name!r} has a value per row: pass it in row_params, not fit_params")
+        checked = {}
+        for name, value in row_params.items():
+            if not is_row_like(value) or n_values(value) != n:
+                got = f"{n_values(value)} values" if is_row_like(value) else f"a {type(value).__name__}"
+                raise ValueError(f"row param {name!r} needs one value per training row ({n}), got {got}")
+            checked[name] = as_array(value)
+        return checked
+
     def __getstate__(self) -> dict[str, Any]:
         """Workers get the arrays once, as the executor's Dataset, not again with the workload."""
         state = self.__dict__.copy()
-        state["arrays"] = state["test_arrays"] = None
+        state["arrays"] = state["test_arrays"] = state["row_params"] = None
         return state
 
     def make(self, config: Config, seed: int) -> BaseEstimator:
@@ -230,14 +326,23 @@ class EstimatorWorkload(Workload):
             model.set_params(random_state=seed % (2**32))
         return model
 
-    def load(self, seed: int) -> Dataset:
+    def load(self, seed: int) -> RowsDataset:
         if self.arrays is None:
             raise RuntimeError("estimator workload: load() on a copy without its arrays (a worker's)")
         X_train, y_train, X_val, y_val = self.arrays
         X_test, y_test = self.test_arrays
         classes = self.fit_params.get("classes")
-        return RowsDataset(X_train, y_train, X_val, y_val, X_test, y_test,
-                           chunk_size=self.chunk_size or n_rows(X_train), classes=None if classes is None else np.asarray(classes))
+        return RowsDataset(
+            X_train,
+            y_train,
+            X_val,
+            y_val,
+            X_test,
+            y_test,
+            chunk_size=self.chunk_size or n_rows(X_train),
+            classes=None if classes is None else np.asarray(classes),
+            row_params=dict(self.row_params),
+        )
 
     def default_space(self) -> Space:
         if self.space is None:
@@ -253,4 +358,4 @@ class EstimatorWorkload(Workload):
                 "max_iter": self.max_iter, "chunk_size": self.chunk_size}
 
 
-__all__ = ["EstimatorWorkload", "EstimatorTrainable", "subset_size", "subset_sizes"]
+__all__ = ["EstimatorWorkload", "EstimatorTrainable", "RowsDataset", "split_fit_params", "subset_size", "subset_sizes"]
