@@ -16,7 +16,12 @@ proposal away from the configs still running. Without it, the proposals made whi
 data is unchanged (every trial started while others run) sample around the same good points.
 It needs no tuning to the number of workers: a proposal lies about as many trials as are
 pending at that moment, so with one worker (nothing pending) it proposes exactly what ``none``
-does. TPE and BOHB default to it; ``random`` uses no model and ignores the setting.
+does, and it lies only while the lies would not outnumber the observations the model is fit
+on (:func:`lie_about`). Beyond that, as when 32 workers start a first wave of trials and the
+first few results come back, the model would be mostly lies: the density ratio would only
+push each proposal away from the running trials, a space-filling draw that ignores what was
+observed, so the pending trials are ignored until the observations catch up. TPE and BOHB
+default to it; ``random`` uses no model and ignores the setting.
 
 A trial that ends before it was observed (it failed, or was stopped) is no longer pending: the
 scheduler calls :meth:`Searcher.end`, as it calls :meth:`Searcher.observe` with results, so no
@@ -55,7 +60,8 @@ arguments are their config keys (``searcher:`` section of an experiment).
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -114,6 +120,16 @@ def table_of(space: Space, configs: Sequence[Mapping[str, Any]]) -> tuple[Config
         if len(config) == len(space.domains) and space.contains(config):
             out.setdefault(config_key(config), config)
     return tuple(out.values())
+
+
+def lie_about(n_pending: int, n_observed: int) -> bool:
+    """Whether ``constant_liar`` lies about the pending trials: only while they are no more
+    than the observations the model is fit on.
+
+    >>> lie_about(7, 10), lie_about(31, 10), lie_about(0, 0)
+    (True, False, True)
+    """
+    return n_pending <= n_observed
 
 
 def least_used(counts: Sequence[int]) -> list[int]:
@@ -231,10 +247,17 @@ class Searcher(abc.ABC):
         """``(config, score)`` of every trial observed at ``step``, by trial id."""
         return [(self.configs[t], by_step[step]) for t, by_step in sorted(self.scores.items()) if step in by_step]
 
+    def liars(self, n_observed: int) -> list[int]:
+        """The pending trials a model fit on ``n_observed`` observations counts as observed:
+        under ``constant_liar`` all of them, unless they outnumber the observations
+        (:func:`lie_about`); none under ``none``."""
+        pending = self.pending_trials() if self.pending == "constant_liar" else []
+        return pending if lie_about(len(pending), n_observed) else []
+
     def lies(self, step: int) -> list[tuple[Config, float]]:
-        """Under ``constant_liar``, each pending trial with the worst score seen at ``step``."""
+        """Each of :meth:`liars` at ``step`` with the worst score seen there."""
         seen = [score for _, score in self.at_step(step)]
-        if self.pending != "constant_liar" or not seen:
+        if not seen:
             return []
         worst = min(seen, key=self.key)
-        return [(self.configs[t], worst) for t in self.pending_trials()]
+        return [(self.configs[t], worst) for t in self.liars(len(seen))]

@@ -7,7 +7,10 @@ than dimensions, as in hpbandster). A new trial's config is random with probabil
 ``random_fraction``; otherwise ``num_samples`` candidates are drawn around the good points of
 the model of the *largest* budget that has one, with bandwidths widened by
 ``bandwidth_factor``, and the one maximising ``l(x) / g(x)`` wins. So ``scheduler: hyperband``
-with ``searcher: bohb`` is BOHB, and ``asha`` with ``bohb`` its asynchronous form.
+with ``searcher: bohb`` is BOHB, and ``asha`` with ``bohb`` its asynchronous form. Given
+candidates (a recording's configs, :meth:`~tunebench.searcher.Searcher.candidates`), the
+candidates are the table's configs not proposed yet, each scored by ``l(x) / g(x)``, and the
+random proposals are drawn among them too.
 
 ``models`` holds the fitted ``(good, bad)`` pair of each budget, to inspect. Under
 ``pending: constant_liar``, the default, the pending trials join the bad side of the model
@@ -33,7 +36,7 @@ from tunebench.checks import Float, Int, check
 from tunebench.searcher import Searcher
 from tunebench.trial import Config
 
-from schedulers.searchers.kde import KDE, best_candidate, fit_kde, kde_sample
+from schedulers.searchers.kde import KDE, best_candidate, best_index, fit_kde, kde_sample
 from schedulers.searchers.vectors import Encoding
 
 
@@ -133,8 +136,12 @@ class BOHBSearcher(Searcher):
         chosen = self.model_for_proposal()
         if chosen is None or self.rng.random() < self.random_fraction:
             self.budgets_used.append(None)
-            return self.space.sample(self.rng)
+            return self.space.sample(self.rng) if self.table is None else self.pick_fresh()
         budget, (good, bad) = chosen
         self.budgets_used.append(budget)
+        if self.table is not None:
+            fresh = self.fresh()
+            vectors = np.array([self.encoding.encode(self.table[i]) for i in fresh])
+            return dict(self.table[fresh[best_index(good, bad, vectors)]])
         candidates = kde_sample(good, self.rng, self.num_samples, self.bandwidth_factor, self.min_bandwidth)
         return self.encoding.decode(best_candidate(good, bad, candidates))

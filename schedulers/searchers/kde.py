@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 from scipy.stats import truncnorm
 
 
@@ -55,18 +56,29 @@ def fit_kde(data: np.ndarray, n_values: tuple[int, ...], min_bandwidth: float) -
     return KDE(np.asarray(data, dtype=float), bw, tuple(n_values))
 
 
-def kde_pdf(kde: KDE, x: np.ndarray) -> np.ndarray:
-    """The density at each row of ``x``: the mean over data points of the product of kernels."""
-    total = np.ones((x.shape[0], kde.n))
+def kde_logpdf(kde: KDE, x: np.ndarray) -> np.ndarray:
+    """The log density at each row of ``x``: the log of the mean over data points of the
+    product of kernels, summed in log space so that it stays finite far from every point.
+
+    >>> kde = fit_kde(np.array([[0.1], [0.1]]), (0,), 1e-3)
+    >>> bool(np.isfinite(kde_logpdf(kde, np.array([[0.99]]))[0])), bool(kde_pdf(kde, np.array([[0.99]]))[0] == 0)
+    (True, True)
+    """
+    total = np.zeros((x.shape[0], kde.n))
     for j, c in enumerate(kde.n_values):
         diff = x[:, j][:, None] - kde.data[:, j][None, :]
         h = kde.bw[j]
         if c:
             same = np.abs(diff) < 0.5
-            total *= np.where(same, 1.0 - h, h / max(c - 1, 1))
+            total += np.where(same, np.log(1.0 - h), np.log(h / max(c - 1, 1)))
         else:
-            total *= np.exp(-0.5 * (diff / h) ** 2) / (h * np.sqrt(2 * np.pi))
-    return total.mean(axis=1)
+            total += -0.5 * (diff / h) ** 2 - np.log(h * np.sqrt(2 * np.pi))
+    return logsumexp(total, axis=1) - np.log(kde.n)
+
+
+def kde_pdf(kde: KDE, x: np.ndarray) -> np.ndarray:
+    """The density at each row of ``x`` (:func:`kde_logpdf`, exponentiated)."""
+    return np.exp(kde_logpdf(kde, x))
 
 
 def kde_sample(kde: KDE, rng: np.random.Generator, n: int, bandwidth_factor: float, min_bandwidth: float) -> np.ndarray:
@@ -85,14 +97,19 @@ def kde_sample(kde: KDE, rng: np.random.Generator, n: int, bandwidth_factor: flo
     return out
 
 
-def best_candidate(good: KDE, bad: KDE, candidates: np.ndarray) -> np.ndarray:
-    """The candidate maximising ``l(x) / g(x)`` (good over bad density; the first on ties).
+def best_index(good: KDE, bad: KDE, candidates: np.ndarray) -> int:
+    """The row of ``candidates`` maximising ``l(x) / g(x)`` (good over bad density; the first
+    on ties), compared as ``log l(x) - log g(x)``: a candidate far from every point, where both
+    densities underflow, still ranks by which side is nearer instead of tying at 0 / 0.
 
     >>> g = fit_kde(np.array([[0.1], [0.12]]), (0,), 1e-3)
     >>> b = fit_kde(np.array([[0.8], [0.9]]), (0,), 1e-3)
-    >>> best_candidate(g, b, np.array([[0.9], [0.11], [0.5]])).tolist()
-    [0.11]
+    >>> best_index(g, b, np.array([[0.9], [0.11], [0.5]])), best_index(g, b, np.array([[0.6], [0.3]]))
+    (1, 1)
     """
-    l = np.maximum(kde_pdf(good, candidates), 1e-32)
-    g = np.maximum(kde_pdf(bad, candidates), 1e-32)
-    return candidates[int(np.argmin(g / l))]
+    return int(np.argmax(kde_logpdf(good, candidates) - kde_logpdf(bad, candidates)))
+
+
+def best_candidate(good: KDE, bad: KDE, candidates: np.ndarray) -> np.ndarray:
+    """The candidate maximising ``l(x) / g(x)`` (:func:`best_index`)."""
+    return candidates[best_index(good, bad, candidates)]

@@ -2,7 +2,10 @@
 
 It draws from the scheduler's own generator, exactly as a scheduler without a searcher samples
 (``space.sample(scheduler.rng)``), so ``searcher: random`` changes no seeded decision: the same
-configs, the same brackets, the same PBT mutations. Standalone it draws from its own.
+configs, the same brackets, the same PBT mutations. Standalone it draws from its own. Given
+candidates (:meth:`~tunebench.searcher.Searcher.candidates`: a recording's configs) it draws
+uniformly among those not proposed yet, so a finite table is sampled without replacement
+until every config was drawn once, then again.
 
 >>> import numpy as np
 >>> from tunebench.space import Space
@@ -11,6 +14,9 @@ configs, the same brackets, the same PBT mutations. Standalone it draws from its
 >>> s.attach(np.random.default_rng(3))
 >>> s.suggest(0) == space.sample(np.random.default_rng(3))
 True
+>>> s.candidates([{"x": 0.1}, {"x": 0.2}, {"x": 0.3}])
+>>> sorted(s.suggest(t)["x"] for t in range(1, 4))
+[0.1, 0.2, 0.3]
 """
 
 from __future__ import annotations
@@ -36,4 +42,4 @@ class RandomSearcher(Searcher):
         self.rng = rng
 
     def propose(self, trial_id: int) -> Config:
-        return self.space.sample(self.rng)
+        return self.space.sample(self.rng) if self.table is None else self.pick_fresh()

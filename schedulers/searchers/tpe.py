@@ -1,15 +1,28 @@
 """TPE as a searcher: Optuna's ``TPESampler`` through ask-and-tell on a private in-memory study.
 
 Under early stopping the trials are observed at different steps, and scores at different steps
-do not compare. The model is fit on the observations at the highest step with at least
-``min_points`` of them (:func:`tunebench.searcher.model_step`); until some step has that many,
-configs are drawn from the space. Each proposal builds a fresh study from those observations
-(so the step can move up as trials get further), with the pending trials added as running
-ones under ``pending: constant_liar``, the default (Optuna's own ``constant_liar`` then ranks
-them worst, so concurrent proposals spread out instead of sampling around the same good
-points; with nothing pending it proposes what ``none`` does), and asks it once with a sampler
-seed drawn from ``self.rng``: same seed, same proposals.
+do not compare. The model is fit at the highest step with at least ``min_points`` observations
+(:func:`tunebench.searcher.model_step`; Optuna's ``n_startup_trials``); until some step has
+that many, configs are drawn from the space. Each proposal builds a fresh study (so the step
+can move up as trials get further) in which a trial observed at that step is complete with
+its score there, and a trial observed only below it (a rung's loser, stopped or paused) is
+pruned at its last step, as Optuna's own pruners leave their trials: Optuna's TPE ranks pruned
+trials below every complete one, deeper ones first. Without them the model at a higher step
+would see only the trials already promoted, the best third of the rung below, call the worse
+of those bad and steer proposals to the regions that lost at the first rung. Under
+``pending: constant_liar``, the default, the pending trials are added as running ones
+(:meth:`~tunebench.searcher.Searcher.liars`; Optuna's ``constant_liar`` ranks them worst, so
+concurrent proposals spread out instead of sampling around the same good points; with nothing
+pending it proposes what ``none`` does). The study is asked once, with a sampler seed drawn
+from ``self.rng``: same seed, same proposals. ``multivariate`` defaults to Optuna's own
+default for one objective: one joint Parzen estimator, not one per parameter.
 Optuna's ``ask`` is most of a proposal's cost (``scripts/bench_searcher_cost.py`` measures it).
+
+Given candidates (a recording's configs, :meth:`~tunebench.searcher.Searcher.candidates`),
+the candidates Optuna scores are the table's configs not proposed yet instead of draws from
+the good density: its own acquisition, ``log l(x) - log g(x)`` of the joint (multivariate)
+Parzen estimators, picks the best of them (:func:`on_candidates`), and the proposals made
+before the model are drawn among them too.
 
 >>> from tunebench.space import Space
 >>> space = Space.from_spec({"x": {"uniform": [0, 1]}, "loss": "log_loss"})
@@ -28,8 +41,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from tunebench.checks import Bool, Int, check
-from tunebench.searcher import Searcher, model_step
+from tunebench.searcher import Searcher, config_key, model_step
 from tunebench.trial import Config
 
 
@@ -42,6 +57,20 @@ def optuna_value(score: float, mode: str) -> float:
     if score == score and abs(score) != float("inf"):
         return float(score)
     return float("-inf") if mode == "max" else float("inf")
+
+
+def on_candidates(fixed: dict[str, np.ndarray]) -> type[Any]:
+    """Optuna's Parzen estimator whose ``sample`` gives ``fixed`` (parameter -> the candidates'
+    values in Optuna's internal representation) instead of draws: the sampler then scores
+    exactly those by its acquisition and returns the best. Optuna's ``TPESampler`` builds its
+    estimators from ``_parzen_estimator_cls``, its documented point of customisation."""
+    from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
+
+    class Candidates(_ParzenEstimator):
+        def sample(self, rng: np.random.RandomState, size: int) -> dict[str, np.ndarray]:
+            return {name: values.copy() for name, values in fixed.items()}
+
+    return Candidates
 
 
 class TPESearcher(Searcher):
@@ -66,7 +95,7 @@ class TPESearcher(Searcher):
         pending: str = "constant_liar",
         min_points: int = 10,
         n_ei_candidates: int = 24,
-        multivariate: bool = False,
+        multivariate: bool = True,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, pending=pending)
         self.min_points: int = check(self, "min_points", min_points)
@@ -88,22 +117,40 @@ class TPESearcher(Searcher):
         step = model_step(self.step_counts(), self.min_points)
         self.steps_used.append(step)
         if step is None or not self.distributions:
-            return self.space.sample(self.rng)
+            return self.space.sample(self.rng) if self.table is None else self.pick_fresh()
         study = self.study(step, int(self.rng.integers(2**31)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             trial = study.ask(self.distributions)
-        return self.complete(trial.params)
+        config = self.complete(trial.params)
+        if self.table is None:
+            return config
+        i = self._index.get(config_key(config))
+        if i is None:
+            raise RuntimeError(
+                f"searcher tpe: Optuna proposed {config}, not one of the candidates; "
+                "this optuna version no longer scores given candidates"
+            )
+        return dict(self.table[i])
 
     def sampler(self, seed: int) -> Any:
+        """Optuna's ``TPESampler``; with a table, multivariate and scoring the fresh candidates."""
         import optuna
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return optuna.samplers.TPESampler(
-                seed=seed, n_startup_trials=self.min_points, n_ei_candidates=self.n_ei_candidates,
-                multivariate=self.multivariate, constant_liar=self.pending == "constant_liar",
+            sampler = optuna.samplers.TPESampler(
+                seed=seed,
+                n_startup_trials=self.min_points,
+                n_ei_candidates=self.n_ei_candidates,
+                multivariate=self.multivariate or self.table is not None,
+                constant_liar=self.pending == "constant_liar",
             )
+        if self.table is not None:
+            fresh = [self.table[i] for i in self.fresh()]
+            fixed = {k: np.array([d.to_internal_repr(c[k]) for c in fresh]) for k, d in self.distributions.items()}
+            sampler._parzen_estimator_cls = on_candidates(fixed)
+        return sampler
 
     def add_running(self, study: Any, trials: list[int]) -> None:
         """Add ``trials`` (pending ones) to ``study`` as running trials with their configs."""
@@ -119,16 +166,33 @@ class TPESearcher(Searcher):
         return {name: merged[name] for name in self.space.domains}
 
     def study(self, step: int, sampler_seed: int) -> Any:
-        """A fresh in-memory study holding the observations at ``step`` (and the pending trials
-        as running ones under ``constant_liar``)."""
+        """A fresh in-memory study: each trial observed at ``step`` is complete with its score
+        there, each observed only below it is pruned at its last step (and under
+        ``constant_liar`` each pending trial is running)."""
         import optuna
-        from optuna.trial import create_trial
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(direction="maximize" if self.mode == "max" else "minimize", sampler=self.sampler(sampler_seed))
-        for config, score in self.at_step(step):
-            params = {k: config[k] for k in self.distributions}
-            study.add_trial(create_trial(params=params, distributions=self.distributions, value=optuna_value(score, self.mode)))
-        if self.pending == "constant_liar":
-            self.add_running(study, self.pending_trials())
+        study = optuna.create_study(
+            direction="maximize" if self.mode == "max" else "minimize", sampler=self.sampler(sampler_seed)
+        )
+        trials = [self.frozen(self.configs[t], by_step, step) for t, by_step in sorted(self.scores.items())]
+        for trial in trials:
+            if trial is not None:
+                study.add_trial(trial)
+        self.add_running(study, self.liars(sum(t is not None for t in trials)))
         return study
+
+    def frozen(self, config: Config, by_step: dict[int, float], step: int) -> Any:
+        """One trial as Optuna holds it when a model is fit at ``step``: complete with its
+        score at ``step``; pruned, with its scores so far, if it stopped or paused below
+        ``step`` (a rung's loser: Optuna ranks it below every complete trial, as it ranks
+        the trials its pruners stopped); ``None`` if it was first observed above ``step``."""
+        from optuna.trial import TrialState, create_trial
+
+        params = {k: config[k] for k in self.distributions}
+        if step in by_step:
+            return create_trial(params=params, distributions=self.distributions, value=optuna_value(by_step[step], self.mode))
+        below = {s: optuna_value(v, self.mode) for s, v in by_step.items() if s < step}
+        if not below:
+            return None
+        return create_trial(params=params, distributions=self.distributions, state=TrialState.PRUNED, intermediate_values=below)

@@ -68,7 +68,8 @@ class Encoding:
                     f"space.{name}: a {type(dom).__name__.lower()} domain has no place in a density model; "
                     "allowed: uniform, loguniform, randint, lograndint, choice, constant"
                 )
-        self.n_values = tuple(len(space.domains[n].values) if isinstance(space.domains[n], Choice) else 0 for n in self.names)
+        domains = [space.domains[n] for n in self.names]
+        self.n_values = tuple(len(d.values) if isinstance(d, Choice) else 0 for d in domains)
 
     @property
     def dims(self) -> int:
