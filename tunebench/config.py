@@ -33,6 +33,7 @@ from tunebench.checks import Check, Float, Int, ParamError
 from tunebench.loop import Budget, Failures
 from tunebench.names import did_you_mean, each
 from tunebench.space import Space, SpaceError
+from tunebench.workloads.smac import SMACTask
 from tunebench.workloads.synthetic import SyntheticWorkload
 
 SECTIONS = ("workload", "scheduler", "searcher", "executor")
@@ -321,13 +322,14 @@ def seeded(cls: type, params: dict[str, Any], seed: int) -> dict[str, Any]:
 
 def check_fit(workload: Any, scheduler: Any, executor: Any) -> None:
     """A ConfigError when the plugins cannot run together: an executor that cannot run the
-    workload, or a scheduler whose trials would train past a synthetic workload's top fidelity."""
+    workload, or a scheduler whose trials would train past the top fidelity of a synthetic workload
+    or the top budget of a SMAC task."""
     try:
         executor.check(workload)
     except ValueError as exc:
         raise ConfigError(f"executor {executor.name!r}: {exc}") from None
     most = getattr(scheduler, "max_iter", None)
-    if isinstance(workload, SyntheticWorkload) and isinstance(most, int) and most > workload.max_iter:
+    if isinstance(workload, (SyntheticWorkload, SMACTask)) and isinstance(most, int) and most > workload.max_iter:
         raise ConfigError(f"scheduler max_iter={most} is past workload {workload.name!r}'s top fidelity at step "
                           f"workload.max_iter={workload.max_iter}; set both to the same number of steps")
 
