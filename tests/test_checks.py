@@ -15,11 +15,14 @@ from tunebench.cli import main
 from tunebench.config import ConfigError, load_experiment
 from tunebench.space import Space
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}})
 REQUIRED = {("executor", "simulated"): {"curves": "sgd-circles"}}
-UNCHECKED = {("scheduler", "pbt"): {"explore"}}  # parsed by its own reader (with the shared checks for operator arguments)
+UNCHECKED = {
+    ("scheduler", "pbt"): {"explore"},  # parsed by its own reader (with the shared checks for operator arguments)
+    ("executor", "simulated"): {"curves"},  # read by read_curves (a name, a file, a run directory or Curves), which names what is wrong
+}
 PLUGINS = [(kind, name) for kind in registry.KINDS for name in registry.names(kind)]
 
 
