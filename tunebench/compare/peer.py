@@ -67,7 +67,7 @@ class Peer(AlgorithmSettings, abc.ABC):
 
     name: ClassVar[str] = ""
     params: ClassVar[dict[str, Check]] = {}
-    family: ClassVar[str] = ""  # the library: dask-ml, ray-tune, optuna, sklearn, hyperopt
+    family: ClassVar[str] = ""  # the library: dask-ml, ray-tune, optuna, sklearn, hyperopt, dehb, hpbandster, smac
     scheduler_label: ClassVar[str] = ""  # what it runs, e.g. "HyperbandSearchCV"
 
     def check(self, task: PeerTask) -> None:
