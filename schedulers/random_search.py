@@ -46,7 +46,11 @@ class RandomSearch(Scheduler):
     """
 
     name = "random"
-    params = {"n_trials": N_TRIALS, "max_iter": Int(1, note="the steps every trial trains"), "report_every": Int(1, note="steps per Job")}
+    params = {
+        "n_trials": N_TRIALS,
+        "max_iter": Int(1, note="the steps every trial trains"),
+        "report_every": Int(1, note="steps per Job"),
+    }
     algorithm = "random"
     shared = {"n_trials": "n_trials"}
 

@@ -14,8 +14,9 @@ import contextlib
 import hashlib
 import io
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,10 +62,19 @@ CASES: dict[str, Case] = {
     "malformed YAML": lambda t: ("`scheduler: {name: random` (unclosed)", [str(_text(t, "scheduler: {name: random\n"))]),
     "unknown scheduler name": lambda t: ("`scheduler.name: hyperbnd`", [str(config(t, scheduler={"name": "hyperbnd"}))]),
     "unknown key": lambda t: ("`scheduler.etaa: 3`", [str(config(t, scheduler={"name": "hyperband", "etaa": 3}))]),
-    "out-of-range eta": lambda t: ("`--set scheduler.eta=1` (Hyperband)", [str(config(t, scheduler={"name": "hyperband"})), "--set", "scheduler.eta=1"]),
+    "out-of-range eta": lambda t: (
+        "`--set scheduler.eta=1` (Hyperband)",
+        [str(config(t, scheduler={"name": "hyperband"})), "--set", "scheduler.eta=1"],
+    ),
     "bad space": lambda t: ("`space.alpha: {loguniform: [0, 1]}`", [str(config(t, space={"alpha": {"loguniform": [0, 1]}}))]),
-    "unknown space key": lambda t: ("`space.alpha: {uniform: [0, 1], log: true}`", [str(config(t, space={"alpha": {"uniform": [0, 1], "log": True}}))]),
-    "missing data file": lambda t: ("`workload.path: nowhere.csv`", [str(config(t, workload={"name": "sgd", "dataset": "file", "path": str(t / "nowhere.csv")}))]),
+    "unknown space key": lambda t: (
+        "`space.alpha: {uniform: [0, 1], log: true}`",
+        [str(config(t, space={"alpha": {"uniform": [0, 1], "log": True}}))],
+    ),
+    "missing data file": lambda t: (
+        "`workload.path: nowhere.csv`",
+        [str(config(t, workload={"name": "sgd", "dataset": "file", "path": str(t / "nowhere.csv")}))],
+    ),
     "NaN features": lambda t: ("a CSV with a missing value in `x2`", file_workload(t, nan_at)),
     "non-numeric feature": lambda t: ("a CSV with a text column `colour`", file_workload(t, lambda f: f.assign(colour="red"))),
     "single class": lambda t: ("a CSV whose `target` is all 1", file_workload(t, lambda f: f.assign(target=1))),
@@ -72,7 +82,10 @@ CASES: dict[str, Case] = {
     "no target column": lambda t: ("a CSV without `target`", file_workload(t, lambda f: f.rename(columns={"target": "label"}))),
     "bad failures setting": lambda t: ("`failures: {max_failures: -1}`", [str(config(t, failures={"max_failures": -1}))]),
     "bad Job time limit": lambda t: ("`failures: {timeout_s: 0}`", [str(config(t, failures={"timeout_s": 0}))]),
-    "unreachable Dask": lambda t: ("`executor: {name: dask, address: tcp://127.0.0.1:1}`", [str(config(t, executor={"name": "dask", "address": "tcp://127.0.0.1:1"}))]),
+    "unreachable Dask": lambda t: (
+        "`executor: {name: dask, address: tcp://127.0.0.1:1}`",
+        [str(config(t, executor={"name": "dask", "address": "tcp://127.0.0.1:1"}))],
+    ),
 }
 
 
@@ -129,7 +142,12 @@ def main() -> None:
     args = parser.parse_args()
     rows = [one(name, case) for name, case in CASES.items()]
     rows.append(out_holds_a_run())
-    lines = ["# Bad inputs to `tunebench run`", "", "| case | input | message (stderr) | exit | written |", "|---|---|---|---|---|"]
+    lines = [
+        "# Bad inputs to `tunebench run`",
+        "",
+        "| case | input | message (stderr) | exit | written |",
+        "|---|---|---|---|---|",
+    ]
     for name, tried, message, status, written in rows:
         lines.append(f"| {name} | {tried} | {message.replace('|', '/')} | {status} | {written} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,15 @@ MB = 1024 * 1024
 
 
 def base_config(batch_size: int) -> dict[str, Any]:
-    return {"optimizer": "SGD", "batch_size": batch_size, "optimizer__lr": 0.5, "optimizer__momentum": 0.9,
-            "optimizer__weight_decay": 1e-4, "module__activation": "ReLU", "module__init": "xavier"}
+    return {
+        "optimizer": "SGD",
+        "batch_size": batch_size,
+        "optimizer__lr": 0.5,
+        "optimizer__momentum": 0.9,
+        "optimizer__weight_decay": 1e-4,
+        "module__activation": "ReLU",
+        "module__init": "xavier",
+    }
 
 
 def time_steps(options: dict[str, Any], repeats: int) -> list[dict[str, Any]]:
@@ -56,10 +63,17 @@ def time_steps(options: dict[str, Any], repeats: int) -> list[dict[str, Any]]:
                 trainable.score()
                 steps.append(t1 - t0)
                 scores.append(time.perf_counter() - t1)
-            rows.append({"torch_threads": threads, "batch_size": batch_size, "chunk_size": data.chunk_size,
-                         "validation_pairs": len(data.X_val), "step_s": statistics.median(steps),
-                         "score_s": statistics.median(scores),
-                         "pairs_per_s": data.chunk_size / statistics.median(steps)})
+            rows.append(
+                {
+                    "torch_threads": threads,
+                    "batch_size": batch_size,
+                    "chunk_size": data.chunk_size,
+                    "validation_pairs": len(data.X_val),
+                    "step_s": statistics.median(steps),
+                    "score_s": statistics.median(scores),
+                    "pairs_per_s": data.chunk_size / statistics.median(steps),
+                }
+            )
     return rows
 
 
@@ -101,31 +115,51 @@ def measure_memory(options: dict[str, Any]) -> dict[str, Any]:
 
 def run_summary(run_dir: Path) -> dict[str, Any]:
     s = json.loads((run_dir / "summary.json").read_text())
-    return {"run_dir": str(run_dir), "scheduler": s["scheduler"], "executor": s["executor"], "n_trials": s["n_trials"],
-            "partial_fit_calls": s["partial_fit_calls"], "best_val_mse": -s["best_score"],
-            "test_mse": None if s.get("test_score") is None else -s["test_score"], "wall_time_s": s["wall_time_s"],
-            "best_config": s["best_config"]}
+    return {
+        "run_dir": str(run_dir),
+        "scheduler": s["scheduler"],
+        "executor": s["executor"],
+        "n_trials": s["n_trials"],
+        "partial_fit_calls": s["partial_fit_calls"],
+        "best_val_mse": -s["best_score"],
+        "test_mse": None if s.get("test_score") is None else -s["test_score"],
+        "wall_time_s": s["wall_time_s"],
+        "best_config": s["best_config"],
+    }
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["# Autoencoder workload benchmark", "",
-             f"Machine: {report['machine']}; workload options: `{json.dumps(report['options'])}`", "",
-             "| torch threads | batch size | chunk | step (s) | pairs/s | score (s) on validation pairs |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Autoencoder workload benchmark",
+        "",
+        f"Machine: {report['machine']}; workload options: `{json.dumps(report['options'])}`",
+        "",
+        "| torch threads | batch size | chunk | step (s) | pairs/s | score (s) on validation pairs |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in report["timing"]:
-        lines.append(f"| {r['torch_threads']} | {r['batch_size']} | {r['chunk_size']} | {r['step_s']:.3f} | "
-                     f"{r['pairs_per_s']:.0f} | {r['score_s']:.3f} ({r['validation_pairs']}) |")
+        lines.append(
+            f"| {r['torch_threads']} | {r['batch_size']} | {r['chunk_size']} | {r['step_s']:.3f} | "
+            f"{r['pairs_per_s']:.0f} | {r['score_s']:.3f} ({r['validation_pairs']}) |"
+        )
     m = report["memory"]
-    lines += ["", "Memory of one worker process (RSS):", "",
-              f"- dataset {m['dataset_mb']:.1f} MB; process with data {m['rss_with_data_mb']:.0f} MB",
-              f"- with 1 trial {m['rss_1_trials_mb']:.0f} MB, with 20 trials {m['rss_20_trials_mb']:.0f} MB: "
-              f"{m['per_trial_mb']:.1f} MB per extra trial (checkpoint {m['checkpoint_mb']:.1f} MB); "
-              f"all trials share one dataset: {m['data_shared']}"]
+    lines += [
+        "",
+        "Memory of one worker process (RSS):",
+        "",
+        f"- dataset {m['dataset_mb']:.1f} MB; process with data {m['rss_with_data_mb']:.0f} MB",
+        f"- with 1 trial {m['rss_1_trials_mb']:.0f} MB, with 20 trials {m['rss_20_trials_mb']:.0f} MB: "
+        f"{m['per_trial_mb']:.1f} MB per extra trial (checkpoint {m['checkpoint_mb']:.1f} MB); "
+        f"all trials share one dataset: {m['data_shared']}",
+    ]
     if report.get("run"):
         r = report["run"]
-        lines += ["", f"Run `{r['run_dir']}` ({r['scheduler']} on {r['executor']}): {r['n_trials']} trials, "
-                  f"{r['partial_fit_calls']} partial_fit calls, best validation MSE {r['best_val_mse']:.5f}, "
-                  f"test MSE {r['test_mse']:.5f}, wall time {r['wall_time_s']:.1f} s"]
+        lines += [
+            "",
+            f"Run `{r['run_dir']}` ({r['scheduler']} on {r['executor']}): {r['n_trials']} trials, "
+            f"{r['partial_fit_calls']} partial_fit calls, best validation MSE {r['best_val_mse']:.5f}, "
+            f"test MSE {r['test_mse']:.5f}, wall time {r['wall_time_s']:.1f} s",
+        ]
     return "\n".join(lines) + "\n"
 
 

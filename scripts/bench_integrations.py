@@ -28,8 +28,9 @@ import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,27 +58,37 @@ def ours_sgd(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, Xt: np.ndar
 
     from tunebench import TuneSearchCV
 
-    s = TuneSearchCV(SGDClassifier(penalty="elasticnet"), sgd_space(), max_iter=args.max_iter, executor="dask",
-                     executor_params={"n_workers": 2}, chunk_size=max(1, len(X) // 10), random_state=0)
+    s = TuneSearchCV(
+        SGDClassifier(penalty="elasticnet"),
+        sgd_space(),
+        max_iter=args.max_iter,
+        executor="dask",
+        executor_params={"n_workers": 2},
+        chunk_size=max(1, len(X) // 10),
+        random_state=0,
+    )
     t0 = time.perf_counter()
     s.fit(X, y, classes=np.unique(y))
     return {"calls": s.metadata_["partial_fit_calls"], "wall_s": time.perf_counter() - t0, "score": s.score(Xt, yt)}
 
 
 def dask_ml_sgd(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray) -> dict[str, Any]:
+    import dask
     import dask.array as da
     from dask_ml.model_selection import HyperbandSearchCV
     from distributed import Client, LocalCluster
     from sklearn.linear_model import SGDClassifier
 
-    import dask
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client, \
-            dask.config.set(scheduler=client.get):
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+        dask.config.set(scheduler=client.get),
+    ):
         chunk = max(1, len(X) // 10)
         Xd, yd = da.from_array(X, chunks=(chunk, X.shape[1])), da.from_array(y, chunks=chunk)
-        s = HyperbandSearchCV(SGDClassifier(penalty="elasticnet"), sgd_space(), max_iter=args.max_iter, aggressiveness=3,
-                              random_state=0)
+        s = HyperbandSearchCV(
+            SGDClassifier(penalty="elasticnet"), sgd_space(), max_iter=args.max_iter, aggressiveness=3, random_state=0
+        )
         t0 = time.perf_counter()
         s.fit(Xd, yd, classes=np.unique(y))
         wall = time.perf_counter() - t0
@@ -98,8 +109,12 @@ def ours_rf(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, Xt: np.ndarr
     s = TuneSearchCV(RandomForestClassifier(), rf_space(), resource="n_samples", max_iter=args.rf_max_iter, random_state=0)
     t0 = time.perf_counter()
     s.fit(X, y)
-    return {"calls": len(s.history_) + 1, "wall_s": time.perf_counter() - t0, "score": s.score(Xt, yt),
-            "candidates": s.metadata_["n_models"]}
+    return {
+        "calls": len(s.history_) + 1,
+        "wall_s": time.perf_counter() - t0,
+        "score": s.score(Xt, yt),
+        "candidates": s.metadata_["n_models"],
+    }
 
 
 def halving_rf(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray) -> dict[str, Any]:
@@ -107,8 +122,15 @@ def halving_rf(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, Xt: np.nd
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingRandomSearchCV
 
-    s = HalvingRandomSearchCV(RandomForestClassifier(), rf_space(), resource="n_samples", factor=3, cv=3, random_state=0,
-                              n_candidates=args.rf_candidates)
+    s = HalvingRandomSearchCV(
+        RandomForestClassifier(),
+        rf_space(),
+        resource="n_samples",
+        factor=3,
+        cv=3,
+        random_state=0,
+        n_candidates=args.rf_candidates,
+    )
     t0 = time.perf_counter()
     s.fit(X, y)
     fits = int(sum(s.n_candidates_[i] for i in range(s.n_iterations_)) * 3 + 1)
@@ -138,8 +160,12 @@ def trainable(config: dict[str, Any]) -> None:
 def tune_run(tune_config: Any, storage: str, param_space: dict[str, Any] | None = None) -> tuple[Any, float]:
     from ray import tune
 
-    tuner = tune.Tuner(trainable, param_space=param_space or {}, tune_config=tune_config,
-                       run_config=tune.RunConfig(storage_path=storage, verbose=0))
+    tuner = tune.Tuner(
+        trainable,
+        param_space=param_space or {},
+        tune_config=tune_config,
+        run_config=tune.RunConfig(storage_path=storage, verbose=0),
+    )
     t0 = time.perf_counter()
     grid = tuner.fit()
     return grid, time.perf_counter() - t0
@@ -147,12 +173,19 @@ def tune_run(tune_config: Any, storage: str, param_space: dict[str, Any] | None 
 
 def ours_asha(variant: str) -> Callable[..., dict[str, Any]]:
     def case(args: argparse.Namespace, storage: str) -> dict[str, Any]:
-        from schedulers.asha import ASHA
         from tunebench.integrations.ray_tune import tune_config
         from tunebench.space import Space
 
-        asha = ASHA(Space.from_spec({"x": {"uniform": [0, 1]}}), max_iter=args.max_t, eta=3, n_trials=args.n_trials,
-                    variant=variant, seed=0)
+        from schedulers.asha import ASHA
+
+        asha = ASHA(
+            Space.from_spec({"x": {"uniform": [0, 1]}}),
+            max_iter=args.max_t,
+            eta=3,
+            n_trials=args.n_trials,
+            variant=variant,
+            seed=0,
+        )
         grid, wall = tune_run(tune_config(asha, metric="score", mode="max", max_concurrent_trials=2), storage)
         best = max((t.last_score for t in asha.trials.values() if t.last_score is not None), default=float("nan"))
         return {"calls": sum(t.steps for t in asha.trials.values()), "wall_s": wall, "score": best}
@@ -187,7 +220,9 @@ def main() -> None:
     ap.add_argument("--n-samples", type=int, default=4000)
     ap.add_argument("--max-iter", type=int, default=27)
     ap.add_argument("--rf-max-iter", type=int, default=9)
-    ap.add_argument("--rf-candidates", type=int, default=17, help="HalvingRandomSearchCV's n_candidates (17: Hyperband's at max_iter 9)")
+    ap.add_argument(
+        "--rf-candidates", type=int, default=17, help="HalvingRandomSearchCV's n_candidates (17: Hyperband's at max_iter 9)"
+    )
     ap.add_argument("--max-t", type=int, default=9)
     ap.add_argument("--n-trials", type=int, default=9)
     ap.add_argument("--repeat", type=int, default=3)
@@ -200,24 +235,37 @@ def main() -> None:
         for _ in range(args.repeat):
             runs["TuneSearchCV (hyperband, dask x2)"].append(ours_sgd(args, X, y, Xt, yt))
             runs["dask-ml HyperbandSearchCV"].append(dask_ml_sgd(args, X, y, Xt, yt))
-        sections.append(table("SGDClassifier: TuneSearchCV vs Dask-ML", median_rows(runs),
-                              f"{len(X)} training rows, 20 features, max_iter={args.max_iter}, eta=3; calls = partial_fit calls; "
-                              "score = best estimator's accuracy on the common test split."))
+        sections.append(
+            table(
+                "SGDClassifier: TuneSearchCV vs Dask-ML",
+                median_rows(runs),
+                f"{len(X)} training rows, 20 features, max_iter={args.max_iter}, eta=3; calls = partial_fit calls; "
+                "score = best estimator's accuracy on the common test split.",
+            )
+        )
     if "rf" in args.only:
         runs = {"TuneSearchCV (hyperband, n_samples)": [], "HalvingRandomSearchCV (factor 3, cv 3)": []}
         for _ in range(args.repeat):
             runs["TuneSearchCV (hyperband, n_samples)"].append(ours_rf(args, X, y, Xt, yt))
             runs["HalvingRandomSearchCV (factor 3, cv 3)"].append(halving_rf(args, X, y, Xt, yt))
-        sections.append(table("RandomForest over training rows", median_rows(runs),
-                              f"calls = fit calls (ours: one per Job, plus rebuilding the best; HalvingRandomSearchCV: candidates x folds per "
-                              f"iteration + the refit, n_candidates={args.rf_candidates}); "
-                              f"TuneSearchCV max_iter={args.rf_max_iter} (rows ceil(n*k/max_iter)), one hold-out split."))
+        sections.append(
+            table(
+                "RandomForest over training rows",
+                median_rows(runs),
+                f"calls = fit calls (ours: one per Job, plus rebuilding the best; HalvingRandomSearchCV: candidates x folds per "
+                f"iteration + the refit, n_candidates={args.rf_candidates}); "
+                f"TuneSearchCV max_iter={args.rf_max_iter} (rows ceil(n*k/max_iter)), one hold-out split.",
+            )
+        )
     if "ray" in args.only:
         import ray
 
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        cases = {"ours: ASHA promotion in Tune": ours_asha("promotion"), "ours: ASHA stopping in Tune": ours_asha("stopping"),
-                 "Ray Tune ASHAScheduler": ray_asha}
+        cases = {
+            "ours: ASHA promotion in Tune": ours_asha("promotion"),
+            "ours: ASHA stopping in Tune": ours_asha("stopping"),
+            "Ray Tune ASHAScheduler": ray_asha,
+        }
         runs = {n: [] for n in cases}
         try:
             with tempfile.TemporaryDirectory() as tmp:
@@ -226,13 +274,20 @@ def main() -> None:
                         runs[name].append(case(args, str(Path(tmp) / f"{i}-{j}")))
         finally:
             ray.shutdown()
-        sections.append(table("ASHA inside Ray Tune", median_rows(runs),
-                              f"{args.n_trials} trials, max_t={args.max_t}, grace 1, eta 3, 2 concurrent trials, a trainable "
-                              "that is a function of config and step with a checkpoint per step; calls = reported steps; "
-                              "score = best trial's last score."))
-    text = (f"# Integrations side by side\n\n`python scripts/bench_integrations.py --n-samples {args.n_samples} "
-            f"--max-iter {args.max_iter} --rf-max-iter {args.rf_max_iter} --rf-candidates {args.rf_candidates} --max-t {args.max_t} --n-trials {args.n_trials} "
-            f"--repeat {args.repeat}`; medians of {args.repeat} interleaved repeats; wall_s in seconds.\n\n" + "\n".join(sections))
+        sections.append(
+            table(
+                "ASHA inside Ray Tune",
+                median_rows(runs),
+                f"{args.n_trials} trials, max_t={args.max_t}, grace 1, eta 3, 2 concurrent trials, a trainable "
+                "that is a function of config and step with a checkpoint per step; calls = reported steps; "
+                "score = best trial's last score.",
+            )
+        )
+    text = (
+        f"# Integrations side by side\n\n`python scripts/bench_integrations.py --n-samples {args.n_samples} "
+        f"--max-iter {args.max_iter} --rf-max-iter {args.rf_max_iter} --rf-candidates {args.rf_candidates} --max-t {args.max_t} --n-trials {args.n_trials} "
+        f"--repeat {args.repeat}`; medians of {args.repeat} interleaved repeats; wall_s in seconds.\n\n" + "\n".join(sections)
+    )
     out = ROOT / "results" / "integrations.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text)

@@ -23,17 +23,18 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+
+from tunebench.scheduler import Scheduler
+from tunebench.space import Space
+from tunebench.synthetic import play, seeded_curve
 
 from schedulers.asha import ASHA
 from schedulers.hyperband import Hyperband, hyperband_plan
 from schedulers.random_search import RandomSearch
 from schedulers.successive_halving import SuccessiveHalving
-from tunebench.scheduler import Scheduler
-from tunebench.space import Space
-from tunebench.synthetic import play, seeded_curve
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-6, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}})
 TARGET = 20_000.0
@@ -72,19 +73,38 @@ def cases(trials: int, concurrency: int) -> list[tuple[str, str, int, Callable[[
     R = hyperband_max_iter(trials)
     n_sh = 3 ** max(1, round(math.log(trials, 3)))
     return [
-        ("random", f"n_trials={trials}, max_iter=81, report_every=9", concurrency,
-         lambda: RandomSearch(SPACE, n_trials=trials, max_iter=81, report_every=9)),
-        ("successive_halving", f"n_trials={n_sh}, min_iter=1, max_iter={n_sh}, eta=3", concurrency,
-         lambda: SuccessiveHalving(SPACE, n_trials=n_sh, min_iter=1, max_iter=n_sh, eta=3)),
+        (
+            "random",
+            f"n_trials={trials}, max_iter=81, report_every=9",
+            concurrency,
+            lambda: RandomSearch(SPACE, n_trials=trials, max_iter=81, report_every=9),
+        ),
+        (
+            "successive_halving",
+            f"n_trials={n_sh}, min_iter=1, max_iter={n_sh}, eta=3",
+            concurrency,
+            lambda: SuccessiveHalving(SPACE, n_trials=n_sh, min_iter=1, max_iter=n_sh, eta=3),
+        ),
         ("hyperband", f"max_iter={R}, eta=3", concurrency, lambda: Hyperband(SPACE, max_iter=R, eta=3)),
-        ("hyperband", f"max_iter={R}, eta=3, patience=27", concurrency,
-         lambda: Hyperband(SPACE, max_iter=R, eta=3, patience=27)),
-        ("asha", f"variant=promotion, n_trials={trials}, max_iter=81, eta=3", concurrency,
-         lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="promotion")),
-        ("asha", f"variant=stopping, n_trials={trials}, max_iter=81, eta=3", concurrency,
-         lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="stopping")),
-        ("asha", f"variant=promotion, n_trials={trials}, brackets=3", concurrency,
-         lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, brackets=3)),
+        ("hyperband", f"max_iter={R}, eta=3, patience=27", concurrency, lambda: Hyperband(SPACE, max_iter=R, eta=3, patience=27)),
+        (
+            "asha",
+            f"variant=promotion, n_trials={trials}, max_iter=81, eta=3",
+            concurrency,
+            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="promotion"),
+        ),
+        (
+            "asha",
+            f"variant=stopping, n_trials={trials}, max_iter=81, eta=3",
+            concurrency,
+            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="stopping"),
+        ),
+        (
+            "asha",
+            f"variant=promotion, n_trials={trials}, brackets=3",
+            concurrency,
+            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, brackets=3),
+        ),
     ]
 
 
@@ -103,8 +123,18 @@ def measure(name: str, params: str, concurrency: int, factory: Callable[[], Sche
     rate = n_results / cpu
     new_trial_s = new_trial_cost(factory, n_trials)
     return Row(
-        name, params, concurrency, n_trials, n_results, steps, round(cpu, 4), round(wall, 4), round(rate),
-        round(1e6 / rate, 2), round(1e6 * new_trial_s, 2), round(min(1.0, n_trials * new_trial_s / cpu), 3),
+        name,
+        params,
+        concurrency,
+        n_trials,
+        n_results,
+        steps,
+        round(cpu, 4),
+        round(wall, 4),
+        round(rate),
+        round(1e6 / rate, 2),
+        round(1e6 * new_trial_s, 2),
+        round(min(1.0, n_trials * new_trial_s / cpu), 3),
     )
 
 
@@ -149,8 +179,18 @@ def main(argv: list[str] | None = None) -> int:
         f"for hyperband and asha.\n\n{table}\n"
     )
     (args.out / "scheduler_overhead.json").write_text(
-        json.dumps({"trials": args.trials, "concurrency": args.concurrency, "repeat": args.repeat, "env": env,
-                    "target_results_per_s": TARGET, "load_average": os.getloadavg()[0], "rows": [asdict(r) for r in rows]}, indent=2)
+        json.dumps(
+            {
+                "trials": args.trials,
+                "concurrency": args.concurrency,
+                "repeat": args.repeat,
+                "env": env,
+                "target_results_per_s": TARGET,
+                "load_average": os.getloadavg()[0],
+                "rows": [asdict(r) for r in rows],
+            },
+            indent=2,
+        )
     )
     print(table)
     slow = [r for r in rows if r.scheduler in ("hyperband", "asha") and r.results_per_s < TARGET]

@@ -69,16 +69,28 @@ def main() -> None:
         for case in CASES:
             for v in variants:
                 times.setdefault((case, v), []).append(one(case, v, r))
-    lines = [f"# Searcher cost per proposal (8 workers, medians of {args.repeat} interleaved runs)", "",
-             "| scheduler | searcher | ms per proposal | ratio to tpe | share in Study.ask |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Searcher cost per proposal (8 workers, medians of {args.repeat} interleaved runs)",
+        "",
+        "| scheduler | searcher | ms per proposal | ratio to tpe | share in Study.ask |",
+        "|---|---|---|---|---|",
+    ]
     rows = []
     for case in CASES:
         ref = statistics.median(t for t, _ in times[(case, "tpe")])
         for v in variants:
             m = statistics.median(t for t, _ in times[(case, v)])
             share = statistics.median(a for _, a in times[(case, v)])
-            rows.append({"scheduler": case, "searcher": v, "s_per_proposal": m, "all": times[(case, v)], "ratio": m / ref,
-                         "ask_share": share})
+            rows.append(
+                {
+                    "scheduler": case,
+                    "searcher": v,
+                    "s_per_proposal": m,
+                    "all": times[(case, v)],
+                    "ratio": m / ref,
+                    "ask_share": share,
+                }
+            )
             lines.append(f"| {case} | {v} | {1000 * m:.2f} | {m / ref:.2f}x | {share:.0%} |")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "searcher_cost.md").write_text("\n".join(lines) + "\n")

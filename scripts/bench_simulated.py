@@ -19,8 +19,9 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tunebench import registry
 from tunebench.config import load_experiment
@@ -38,8 +39,14 @@ CASES = {
 def experiment(curves: str, scheduler: dict[str, Any], n_workers: int, seed: int) -> Any:
     meta = read_curves(curves).meta
     workload = dict(meta.get("workload_config") or {"name": meta["workload"]})
-    raw = {"name": "bench-simulated", "seed": seed, "workload": workload, "scheduler": dict(scheduler),
-           "executor": {"name": "simulated", "curves": curves, "n_workers": n_workers}, "space": meta.get("space")}
+    raw = {
+        "name": "bench-simulated",
+        "seed": seed,
+        "workload": workload,
+        "scheduler": dict(scheduler),
+        "executor": {"name": "simulated", "curves": curves, "n_workers": n_workers},
+        "space": meta.get("space"),
+    }
     return load_experiment(raw=raw)
 
 
@@ -55,25 +62,34 @@ def bench_case(curves: str, name: str, repeat: int) -> dict[str, Any]:
     for seed in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             exp = experiment(curves, scheduler, n_workers, seed)
-            seconds, out = timed(lambda: run(exp, Path(tmp) / "run", progress=False))
+            seconds, out = timed(lambda: run(exp, Path(tmp) / "run", progress=False))  # noqa: B023 (called at once)
             runs.append(seconds)
             summary = out.summary
         params = {k: v for k, v in scheduler.items() if k != "name"}
         space = exp.build().space
         cls = registry.load("scheduler", scheduler["name"])
-        bare.append(timed(lambda: play(cls(space, seed=seed, **params), seeded_curve, n_workers))[0])
+        bare.append(timed(lambda: play(cls(space, seed=seed, **params), seeded_curve, n_workers))[0])  # noqa: B023 (called at once)
     return {
-        "case": name, "scheduler": scheduler, "n_workers": n_workers, "target_s": target,
-        "run_s": statistics.median(runs), "run_s_all": runs, "play_s": statistics.median(bare),
-        "n_trials": summary["n_trials"], "n_results": summary["n_results"], "partial_fit_calls": summary["partial_fit_calls"],
-        "virtual_time_s": summary["wall_time_s"], "lookups_exact": summary["executor_stats"]["lookups_exact"],
+        "case": name,
+        "scheduler": scheduler,
+        "n_workers": n_workers,
+        "target_s": target,
+        "run_s": statistics.median(runs),
+        "run_s_all": runs,
+        "play_s": statistics.median(bare),
+        "n_trials": summary["n_trials"],
+        "n_results": summary["n_results"],
+        "partial_fit_calls": summary["partial_fit_calls"],
+        "virtual_time_s": summary["wall_time_s"],
+        "lookups_exact": summary["executor_stats"]["lookups_exact"],
         "lookups_nearest": summary["executor_stats"]["lookups_nearest"],
     }
 
 
 def table(rows: list[dict[str, Any]], curves: str, repeat: int) -> str:
     lines = [
-        f"# Simulated executor through the full run() (curves `{curves}`, median of {repeat})", "",
+        f"# Simulated executor through the full run() (curves `{curves}`, median of {repeat})",
+        "",
         "| case | workers | trials | results | partial_fit calls | virtual time (s) | run() (s) | target (s) | bare play (s) | run / play |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -83,8 +99,11 @@ def table(rows: list[dict[str, Any]], curves: str, repeat: int) -> str:
             f"| {r['case']} ({args}) | {r['n_workers']} | {r['n_trials']} | {r['n_results']} | {r['partial_fit_calls']} | "
             f"{r['virtual_time_s']:.1f} | {r['run_s']:.3f} | {r['target_s']:.0f} | {r['play_s']:.3f} | {r['run_s'] / r['play_s']:.1f}x |"
         )
-    lines += ["", "run(): load the experiment's plugins, loop with the journal sink, derive and write the tables and "
-              "summary.json; bare play: the same scheduler through the loop with no sinks and a score function."]
+    lines += [
+        "",
+        "run(): load the experiment's plugins, loop with the journal sink, derive and write the tables and "
+        "summary.json; bare play: the same scheduler through the loop with no sinks and a score function.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -68,14 +68,19 @@ def journal_counts(d: Path) -> dict[str, int]:
     kinds = [e["kind"] for e in events]
     resumed = [e for e in events if e["kind"] == "resume"]
     return {
-        "results": kinds.count("result"), "rebuilt": kinds.count("rebuild_result"),
-        "resent": sum(int(e.get("outstanding") or 0) for e in resumed), "failures": kinds.count("failure"),
+        "results": kinds.count("result"),
+        "rebuilt": kinds.count("rebuild_result"),
+        "resent": sum(int(e.get("outstanding") or 0) for e in resumed),
+        "failures": kinds.count("failure"),
     }
 
 
 def cli_run(config: Path, out: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tunebench.cli", "run", str(config), "--out", str(out), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tunebench.cli", "run", str(config), "--out", str(out), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_for_results(proc: subprocess.Popen[bytes], out: Path, n: int) -> int:
@@ -106,10 +111,14 @@ def driver_killed(tmp: Path, reference: Path, sig: int, name: str, torn: bool = 
     if resumed.returncode != 0:
         raise RuntimeError(f"resume of {name} failed: {resumed.stderr[-400:]}")
     after = journal_counts(out)
-    what = {signal.SIGKILL: "driver, SIGKILL", signal.SIGTERM: "driver, SIGTERM"}[sig] + (" + torn last journal line" if torn else "")
+    what = {signal.SIGKILL: "driver, SIGKILL", signal.SIGTERM: "driver, SIGTERM"}[sig] + (
+        " + torn last journal line" if torn else ""
+    )
     when = f"after {before} results (exit {status}); then `tunebench resume`"
-    redone = (f"{after['resent']} Job(s) that were out resent; {after['rebuilt']} Job(s) retrained to rebuild lost checkpoints; "
-              f"reported results redone: {after['results'] - len(tables(reference)[1])}")
+    redone = (
+        f"{after['resent']} Job(s) that were out resent; {after['rebuilt']} Job(s) retrained to rebuild lost checkpoints; "
+        f"reported results redone: {after['results'] - len(tables(reference)[1])}"
+    )
     return [what, when, redone, lost(reference, out)]
 
 
@@ -120,20 +129,31 @@ def dask_worker_killed(tmp: Path, reference: Path) -> list[str]:
     out = tmp / "dask"
     proc = cli_run(config, out)
     at = wait_for_results(proc, out, 40)
-    workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
-               if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+    workers = [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())
+    ]
     workers[0].kill()
     status = proc.wait(timeout=600)
     if status != 0:
-        raise RuntimeError(f"the dask run failed after its worker was killed: {proc.stderr.read().decode()[-400:] if proc.stderr else ''}")
+        raise RuntimeError(
+            f"the dask run failed after its worker was killed: {proc.stderr.read().decode()[-400:] if proc.stderr else ''}"
+        )
     stats = yaml.safe_load((out / "summary.json").read_text())["executor_stats"]
     extra = journal_counts(out)["results"] - len(tables(reference)[1])
-    redone = (f"the killed worker's Job(s) rerun by Dask from the checkpoint each carries ({stats['retries']} resent by the "
-              f"executor after Dask gave up, {stats['worker_restarts']} worker restart(s)); reported results redone: {extra}")
+    redone = (
+        f"the killed worker's Job(s) rerun by Dask from the checkpoint each carries ({stats['retries']} resent by the "
+        f"executor after Dask gave up, {stats['worker_restarts']} worker restart(s)); reported results redone: {extra}"
+    )
     # which trial's result closes a rung depends on arrival order on Dask, and with it whether
     # that result's decision reads stop/continue or pause (then a status change)
-    return ["a Dask worker process, SIGKILL", f"after {at} results (of {len(tables(reference)[1])})", redone,
-            lost(reference, out, ignore=("decision",))]
+    return [
+        "a Dask worker process, SIGKILL",
+        f"after {at} results (of {len(tables(reference)[1])})",
+        redone,
+        lost(reference, out, ignore=("decision",)),
+    ]
 
 
 class FaultyTrainable(SGDTrainable):
@@ -162,8 +182,13 @@ class FaultyWorkload(SGDWorkload):
 
 def faulty_trial(reference: Path) -> int:
     """The first trial of the reference run that resumes from a checkpoint across ``FAULTY_STEP``."""
-    return int(min(e["trial_id"] for e in read_journal(reference)
-                   if e["kind"] == "job" and 0 < e["start_step"] < FAULTY_STEP <= e["stop_step"]))
+    return int(
+        min(
+            e["trial_id"]
+            for e in read_journal(reference)
+            if e["kind"] == "job" and 0 < e["start_step"] < FAULTY_STEP <= e["stop_step"]
+        )
+    )
 
 
 def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[str]:
@@ -171,7 +196,11 @@ def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[st
 
     trial = faulty_trial(reference)
     FaultyWorkload.seed, FaultyWorkload.fault, FaultyWorkload.always, FaultyWorkload.fired = (
-        trial_seed(0, trial), fault, always, False)
+        trial_seed(0, trial),
+        fault,
+        always,
+        False,
+    )
     failures = {"max_failures": 0 if always else 1, "timeout_s": 2.0}
     exp = load_experiment(raw={**EXPERIMENT, "failures": failures})
     out = tmp / f"{fault}-{'always' if always else 'once'}"
@@ -184,9 +213,13 @@ def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[st
         trials = tables(out)[0]
         row = trials[trials["trial_id"] == trial].iloc[0]
         err = pd.read_parquet(out / "trials.parquet").set_index("trial_id").loc[trial, "error"]
-        return [what, when, "nothing (the trial is failed, not retried)",
-                f"trial {trial}'s steps after {row['steps']} (status {row['status']}, error `{err}`); "
-                f"run {s['status']}, {s['failures']} failure(s), {s['n_trials']} trials"]
+        return [
+            what,
+            when,
+            "nothing (the trial is failed, not retried)",
+            f"trial {trial}'s steps after {row['steps']} (status {row['status']}, error `{err}`); "
+            f"run {s['status']}, {s['failures']} failure(s), {s['n_trials']} trials",
+        ]
     job = next(e for e in read_journal(out) if e["kind"] == "failure")
     redone = f"{s['retries']} Job (steps {job['start_step']}->{job['stop_step']}) resent from trial {trial}'s checkpoint at step {job['start_step']}"
     return [what, when, redone, lost(reference, out)]
@@ -213,9 +246,12 @@ def main() -> None:
         n = len(tables(reference)[1])
     spec = yaml.safe_dump(EXPERIMENT, default_flow_style=True).strip()
     lines = [
-        "# Fault table", "",
-        f"Experiment: `{spec}`; the uninterrupted reference run reports {n} results.", "",
-        "| what was killed / failed | when | what was redone | what was lost |", "|---|---|---|---|",
+        "# Fault table",
+        "",
+        f"Experiment: `{spec}`; the uninterrupted reference run reports {n} results.",
+        "",
+        "| what was killed / failed | when | what was redone | what was lost |",
+        "|---|---|---|---|",
     ]
     lines += [f"| {' | '.join(cell.replace('|', '/') for cell in row)} |" for row in rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -27,9 +27,17 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def idle_share(config: dict[str, object], seconds: float) -> float:
     """Percent of one core the cluster's processes use over ``seconds`` of doing nothing."""
-    with dask.config.set(config), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
-                                               silence_logs=logging.ERROR, scheduler_kwargs={"dashboard": False}) as cluster, \
-            Client(cluster) as client:
+    with (
+        dask.config.set(config),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = [os.getpid(), *client.run(os.getpid).values()]
         time.sleep(3)
         before, t0 = cpu_seconds(pids), time.time()
@@ -44,8 +52,10 @@ def main() -> None:
     out = {name: idle_share(config, args.seconds) for name, config in (("dask_defaults", {}), ("diagnostics", DIAGNOSTICS))}
     Path("results").mkdir(exist_ok=True)
     Path("results/dask_idle.json").write_text(json.dumps({"seconds": args.seconds, "idle_cpu_pct": out}, indent=2) + "\n")
-    print(f"idle 2-worker LocalCluster: {out['dask_defaults']:.1f}% of a core at Dask's defaults, "
-          f"{out['diagnostics']:.1f}% with the executor's DIAGNOSTICS (results/dask_idle.json)")
+    print(
+        f"idle 2-worker LocalCluster: {out['dask_defaults']:.1f}% of a core at Dask's defaults, "
+        f"{out['diagnostics']:.1f}% with the executor's DIAGNOSTICS (results/dask_idle.json)"
+    )
 
 
 if __name__ == "__main__":

@@ -52,12 +52,19 @@ def main() -> None:
         for name, code in CASES.items():
             times[name].append(once(code))
     medians = {name: statistics.median(v) for name, v in times.items()}
-    out = {"python": sys.version.split()[0], "repeat": args.repeat, "median_us": medians, "runs_us": times,
-           "eager_over_lazy": medians["eager"] / medians["lazy"]}
+    out = {
+        "python": sys.version.split()[0],
+        "repeat": args.repeat,
+        "median_us": medians,
+        "runs_us": times,
+        "eager_over_lazy": medians["eager"] / medians["lazy"],
+    }
     Path("results").mkdir(exist_ok=True)
     Path("results/import_time.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"import tunebench: lazy {medians['lazy'] / 1000:.1f} ms, every public name {medians['eager'] / 1000:.1f} ms "
-          f"(x{out['eager_over_lazy']:.0f}); results/import_time.json")
+    print(
+        f"import tunebench: lazy {medians['lazy'] / 1000:.1f} ms, every public name {medians['eager'] / 1000:.1f} ms "
+        f"(x{out['eager_over_lazy']:.0f}); results/import_time.json"
+    )
 
 
 if __name__ == "__main__":

@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     n = min(args.n, len(data.X_test))
     noisy, clean = data.X_test[:n], data.y_test[:n]
     denoised = trainable.denoise(noisy)
-    short = ", ".join(f"{k.split('__')[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('__')[-1]}={v}" for k, v in config.items())
+    short = ", ".join(
+        f"{k.split('__')[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('__')[-1]}={v}" for k, v in config.items()
+    )
     title = f"{short}\n{steps} steps; test MSE {-test:.4f} (noisy input: {float(np.mean((noisy - clean) ** 2)):.4f})"
     out = args.out or ((args.run_dir or Path(".")) / "denoising.png")
     print(grid(clean, noisy, denoised, title, out))

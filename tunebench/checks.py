@@ -42,8 +42,21 @@ from typing import Any
 from tunebench.names import did_you_mean
 
 __all__ = [
-    "Bool", "Check", "Each", "Float", "Int", "OneOf", "ParamError", "Text",
-    "check", "check_bool", "check_choice", "check_float", "check_int", "fail", "specs",
+    "Bool",
+    "Check",
+    "Each",
+    "Float",
+    "Int",
+    "OneOf",
+    "ParamError",
+    "Text",
+    "check",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "fail",
+    "specs",
 ]
 
 
@@ -253,13 +266,24 @@ def check(owner: Any, key: str, value: Any) -> Any:
     return declared[key].check(key, value)
 
 
-def check_int(key: str, value: Any, low: int | None = None, high: int | None = None, *, optional: bool = False, note: str = "") -> int | None:
+def check_int(
+    key: str, value: Any, low: int | None = None, high: int | None = None, *, optional: bool = False, note: str = ""
+) -> int | None:
     """One integer outside any plugin's ``params`` (a command-line option, a matrix key)."""
     return Int(optional=optional, note=note, low=low, high=high).check(key, value)
 
 
-def check_float(key: str, value: Any, low: float | None = None, high: float | None = None, *, low_open: bool = False,
-                high_open: bool = False, optional: bool = False, note: str = "") -> float | None:
+def check_float(
+    key: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    optional: bool = False,
+    note: str = "",
+) -> float | None:
     """One finite number outside any plugin's ``params``."""
     return Float(optional=optional, note=note, low=low, high=high, low_open=low_open, high_open=high_open).check(key, value)
 
@@ -272,4 +296,3 @@ def check_bool(key: str, value: Any, *, optional: bool = False, note: str = "") 
 def check_choice(key: str, value: Any, choices: Sequence[Any], *, optional: bool = False, note: str = "") -> Any:
     """One of ``choices``, outside any plugin's ``params``."""
     return OneOf(optional=optional, note=note, choices=tuple(choices)).check(key, value)
-

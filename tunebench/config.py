@@ -124,7 +124,12 @@ class Experiment:
         check_names(workload, space)
         if scheduler is None:
             searcher = self._searcher(space, workload.mode)
-            params = {"seed": self.seed, "mode": workload.mode, **self.scheduler_params, **({"searcher": searcher} if searcher else {})}
+            params = {
+                "seed": self.seed,
+                "mode": workload.mode,
+                **self.scheduler_params,
+                **({"searcher": searcher} if searcher else {}),
+            }
             scheduler = self._make("scheduler", self.scheduler_cls, params, space)
         if executor is None:
             executor = self._make("executor", self.executor_cls, self.executor_params)
@@ -138,7 +143,9 @@ class Experiment:
             return None
         if "searcher" not in inspect.signature(self.scheduler_cls.__init__).parameters:
             if self.searcher_name != "random" or self.searcher_params.get("pending", "none") != "none":
-                raise ConfigError(f"scheduler {self.scheduler_name!r} takes no searcher; leave out searcher {self.searcher_name!r}")
+                raise ConfigError(
+                    f"scheduler {self.scheduler_name!r} takes no searcher; leave out searcher {self.searcher_name!r}"
+                )
             return None
         return self._make("searcher", self.searcher_cls, {"seed": self.seed, "mode": mode, **self.searcher_params}, space)
 
@@ -185,7 +192,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], keys: Sequenc
     for text in overrides:
         path, value = parse_override(text)
         if path[0] not in keys:
-            raise ConfigError(f"--set {text!r}: no key {path[0]!r}{did_you_mean(path[0], keys)}; top-level keys are {', '.join(keys)}")
+            raise ConfigError(
+                f"--set {text!r}: no key {path[0]!r}{did_you_mean(path[0], keys)}; top-level keys are {', '.join(keys)}"
+            )
         if path[0] == "space" and len(path) > 1 and path[1] not in (raw.get("space") or {}):
             have = ", ".join(raw.get("space") or {}) or "none: this config uses the workload's default space"
             hint = did_you_mean(path[1], raw.get("space") or {})
@@ -222,7 +231,9 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (), raw: Mapping[str, Any] | None = None) -> Experiment:
+def load_experiment(
+    path: str | Path | None = None, overrides: Sequence[str] = (), raw: Mapping[str, Any] | None = None
+) -> Experiment:
     """Load, override and validate an experiment from a YAML file (or an already-parsed dict)."""
     data = copy.deepcopy(dict(raw)) if raw is not None else load_yaml(path) if path is not None else {}
     touched = apply_overrides(data, overrides)
@@ -244,12 +255,20 @@ def load_experiment(path: str | Path | None = None, overrides: Sequence[str] = (
     failures = _failures(data.get("failures") or {})
     name = str(data.get("name") or (Path(path).stem if path is not None else "experiment"))
     exp = Experiment(
-        name=name, seed=seed,
-        workload_cls=sections["workload"][0], workload_params=sections["workload"][1],
-        scheduler_cls=sections["scheduler"][0], scheduler_params=sections["scheduler"][1],
-        executor_cls=sections["executor"][0], executor_params=sections["executor"][1],
-        budget=budget, space_spec=space_spec,
-        searcher_cls=sections["searcher"][0], searcher_params=sections["searcher"][1], source=str(path) if path is not None else None, overrides=list(overrides),
+        name=name,
+        seed=seed,
+        workload_cls=sections["workload"][0],
+        workload_params=sections["workload"][1],
+        scheduler_cls=sections["scheduler"][0],
+        scheduler_params=sections["scheduler"][1],
+        executor_cls=sections["executor"][0],
+        executor_params=sections["executor"][1],
+        budget=budget,
+        space_spec=space_spec,
+        searcher_cls=sections["searcher"][0],
+        searcher_params=sections["searcher"][1],
+        source=str(path) if path is not None else None,
+        overrides=list(overrides),
         failures=failures,
     )
     _instantiate(exp)
@@ -263,7 +282,9 @@ def _section(kind: str, section: Any, touched: set[tuple[str, ...]]) -> tuple[ty
         section = {"name": section}
     if not isinstance(section, dict) or "name" not in section:
         hint = next((h for h in (did_you_mean(k, ["name"]) for k in section) if h), "") if isinstance(section, dict) else ""
-        raise ConfigError(f"{kind} must be a mapping with a 'name' (one of {', '.join(registry.names(kind))}), got {section!r}{hint}")
+        raise ConfigError(
+            f"{kind} must be a mapping with a 'name' (one of {', '.join(registry.names(kind))}), got {section!r}{hint}"
+        )
     name = section["name"]
     try:
         cls = registry.load(kind, str(name))
@@ -330,8 +351,10 @@ def check_fit(workload: Any, scheduler: Any, executor: Any) -> None:
         raise ConfigError(f"executor {executor.name!r}: {exc}") from None
     most = getattr(scheduler, "max_iter", None)
     if isinstance(workload, (SyntheticWorkload, SMACTask)) and isinstance(most, int) and most > workload.max_iter:
-        raise ConfigError(f"scheduler max_iter={most} is past workload {workload.name!r}'s top fidelity at step "
-                          f"workload.max_iter={workload.max_iter}; set both to the same number of steps")
+        raise ConfigError(
+            f"scheduler max_iter={most} is past workload {workload.name!r}'s top fidelity at step "
+            f"workload.max_iter={workload.max_iter}; set both to the same number of steps"
+        )
 
 
 def check_names(workload: Any, space: Space) -> None:
@@ -339,12 +362,17 @@ def check_names(workload: Any, space: Space) -> None:
     allowed = workload.hyperparameters()
     unknown = [n for n in space.domains if allowed is not None and n not in allowed]
     if unknown:
-        raise ConfigError(f"space: workload {workload.name!r} has no hyperparameter(s) {each(unknown, allowed, quote=True)}; "
-                          f"allowed: {', '.join(sorted(allowed))}")
+        raise ConfigError(
+            f"space: workload {workload.name!r} has no hyperparameter(s) {each(unknown, allowed, quote=True)}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def never_ends(scheduler: str, ends: Sequence[str]) -> ConfigError:
     """The error for a scheduler with no end of its own and nothing else to end it: ``ends``
     names the keys, in the caller's vocabulary, any of which would."""
-    return ConfigError(f"scheduler {scheduler!r} has no end of its own: set {', '.join(ends[:-1])} or {ends[-1]}"
-                       if len(ends) > 1 else f"scheduler {scheduler!r} has no end of its own: set {ends[0]}")
+    return ConfigError(
+        f"scheduler {scheduler!r} has no end of its own: set {', '.join(ends[:-1])} or {ends[-1]}"
+        if len(ends) > 1
+        else f"scheduler {scheduler!r} has no end of its own: set {ends[0]}"
+    )

@@ -99,7 +99,9 @@ def to_optuna(space: Space) -> dict[str, Any]:
         elif isinstance(dom, Choice) and dom.weights is None:
             out[name] = CategoricalDistribution(list(dom.values))
         else:
-            raise ValueError(f"space.{name}: {domain_spec(dom)} has no Optuna distribution (weighted choice, mixture and depends_on do not)")
+            raise ValueError(
+                f"space.{name}: {domain_spec(dom)} has no Optuna distribution (weighted choice, mixture and depends_on do not)"
+            )
     return out
 
 
@@ -123,7 +125,9 @@ def to_ray_tune(space: Space) -> dict[str, Any]:
         elif isinstance(dom, Choice) and dom.weights is None:
             out[name] = tune.choice(list(dom.values))
         else:
-            raise ValueError(f"space.{name}: {domain_spec(dom)} has no Ray Tune domain (weighted choice, mixture and depends_on do not)")
+            raise ValueError(
+                f"space.{name}: {domain_spec(dom)} has no Ray Tune domain (weighted choice, mixture and depends_on do not)"
+            )
     return out
 
 
@@ -176,7 +180,9 @@ def hyperopt_branches(space: Space, parent: str, children: list[str]) -> Any:
 
     dom = space.domains[parent]
     if isinstance(dom, Conditional) or not isinstance(dom, (Choice, Constant)):
-        raise ValueError(f"space.{parent}: {domain_spec(dom)} is named by depends_on; Hyperopt needs it to be a choice or a constant")
+        raise ValueError(
+            f"space.{parent}: {domain_spec(dom)} is named by depends_on; Hyperopt needs it to be a choice or a constant"
+        )
     values = list(dom.values) if isinstance(dom, Choice) else [dom.value]
     branches = []
     for value in values:
@@ -402,8 +408,12 @@ def scipy_domain_of(name: str, value: Any) -> Domain:
     if isinstance(value, WeightedChoice):
         return Choice(tuple(value.values), tuple(float(w) for w in value.weights))
     if isinstance(value, MixtureDistribution):
-        return Mixture(tuple((float(w), scipy_domain_of(name, part) if hasattr(part, "rvs") or isinstance(part, list) else Constant(part))
-                             for w, part in value.components))
+        return Mixture(
+            tuple(
+                (float(w), scipy_domain_of(name, part) if hasattr(part, "rvs") or isinstance(part, list) else Constant(part))
+                for w, part in value.components
+            )
+        )
     if isinstance(value, stats.rv_discrete) and hasattr(value, "xk"):
         return discrete_domain(value.xk, value.pk)
     if hasattr(value, "rvs"):

@@ -43,8 +43,9 @@ True
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from tunebench.capabilities import EmitsRows, keeper
 from tunebench.clock import Clock
@@ -145,7 +146,9 @@ class Loop:
         finally:
             for sink in self.sinks:
                 sink.close()
-        return Outcome(self.stop_reason or "scheduler_finished", self.best, self.steps_done, self.elapsed(), frozenset(self.released))
+        return Outcome(
+            self.stop_reason or "scheduler_finished", self.best, self.steps_done, self.elapsed(), frozenset(self.released)
+        )
 
     def elapsed(self) -> float:
         return self.clock.now() - self.t0

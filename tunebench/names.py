@@ -1,4 +1,5 @@
 """The near name a user probably meant, for error messages on unknown keys and names."""
+
 from __future__ import annotations
 
 import difflib

@@ -38,7 +38,9 @@ def load_entry_point(ep: EntryPoint) -> Any:
     obj: Any = module
     for part in attr.split(".") if attr else ():
         if not hasattr(obj, part):
-            raise PluginMismatch(f"entry point {ep.value} found module {module_name} at {location(module)}, which has no {attr}{hint(module_name)}")
+            raise PluginMismatch(
+                f"entry point {ep.value} found module {module_name} at {location(module)}, which has no {attr}{hint(module_name)}"
+            )
         obj = getattr(obj, part)
     return obj
 

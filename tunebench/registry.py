@@ -24,7 +24,13 @@ KINDS = {
     "peer": "tunebench.peers",
     "searcher": "tunebench.searchers",
 }
-RESERVED = {"scheduler": ("space", "seed", "mode", "searcher"), "executor": (), "workload": ("seed",), "peer": (), "searcher": ("space", "seed", "mode")}
+RESERVED = {
+    "scheduler": ("space", "seed", "mode", "searcher"),
+    "executor": (),
+    "workload": ("seed",),
+    "peer": (),
+    "searcher": ("space", "seed", "mode"),
+}
 
 
 class RegistryError(LookupError):
@@ -52,7 +58,9 @@ def load(kind: str, name: str) -> type:
     except PluginMismatch as exc:
         raise RegistryError(f"{kind} {name!r}: {exc}") from None
     except ImportError as exc:
-        raise RegistryError(f"{kind} {name!r} cannot be loaded ({exc}); install its extra, e.g. pip install 'tunebench[all]'") from None
+        raise RegistryError(
+            f"{kind} {name!r} cannot be loaded ({exc}); install its extra, e.g. pip install 'tunebench[all]'"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -136,8 +136,14 @@ def replay(run_dir: str | Path, trial_id: int | None = None, executor: Any = Non
     rows = []
     for job, result in zip(trace.jobs, trace.results):
         before = float(recorded.loc[(job.trial_id, job.stop_step)])
-        rows.append({
-            "step": job.stop_step, "trial_id": job.trial_id, "config": json.dumps(dict(job.config), sort_keys=True),
-            "score": result.score, "recorded_score": before, "match": abs(result.score - before) <= atol,
-        })
+        rows.append(
+            {
+                "step": job.stop_step,
+                "trial_id": job.trial_id,
+                "config": json.dumps(dict(job.config), sort_keys=True),
+                "score": result.score,
+                "recorded_score": before,
+                "match": abs(result.score - before) <= atol,
+            }
+        )
     return pd.DataFrame(rows, columns=["step", "trial_id", "config", "score", "recorded_score", "match"])

@@ -17,8 +17,9 @@ scheduler ``on_failure``, whose decision must match the journal's.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from tunebench.capabilities import keeper, pop_rows
 from tunebench.config import ConfigError, load_experiment
@@ -29,7 +30,19 @@ from tunebench.store import RunDir, StoreError, read_journal
 from tunebench.store.tables import score_of
 from tunebench.trial import Decision, Job, Result
 
-RESULT_FIELDS = ("trial_id", "step", "score", "n_steps", "worker", "queue_s", "compute_s", "score_s", "elapsed_s", "test_score", "error")
+RESULT_FIELDS = (
+    "trial_id",
+    "step",
+    "score",
+    "n_steps",
+    "worker",
+    "queue_s",
+    "compute_s",
+    "score_s",
+    "elapsed_s",
+    "test_score",
+    "error",
+)
 
 
 class ResumeError(ConfigError):
@@ -49,7 +62,13 @@ def result_of(e: dict[str, Any]) -> Result:
 
 def same_job(a: Job, b: Job) -> bool:
     return (a.trial_id, a.start_step, a.stop_step, a.clone_from, a.seed, dict(a.config)) == (
-        b.trial_id, b.start_step, b.stop_step, b.clone_from, b.seed, json.loads(json.dumps(dict(b.config))))
+        b.trial_id,
+        b.start_step,
+        b.stop_step,
+        b.clone_from,
+        b.seed,
+        json.loads(json.dumps(dict(b.config))),
+    )
 
 
 def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[tuple[int, int], float]]:
@@ -147,4 +166,3 @@ def resume(run_dir: str | Path, *, progress: bool = True, executor: Mapping[str,
         wrapped = Rebuilding(ex, prior.jobs, scores, first_free, on_rebuild=lambda job, r: sink.on_result(r, Decision.CONTINUE))
         built.executor = wrapped
         return Session(exp, built, data, rundir, journal, prior).go(progress)
-

@@ -16,10 +16,10 @@ injection point for tests and for the scikit-learn and Ray Tune integrations.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -151,8 +151,16 @@ class Prior:
 class Session:
     """One run (or the rest of a resumed one) from its first journal line to its summary."""
 
-    def __init__(self, exp: Experiment, built: Built, data: Any, rundir: RunDir, journal: Journal, prior: Prior | None = None,
-                 extra: Sequence[Sink] = ()) -> None:
+    def __init__(
+        self,
+        exp: Experiment,
+        built: Built,
+        data: Any,
+        rundir: RunDir,
+        journal: Journal,
+        prior: Prior | None = None,
+        extra: Sequence[Sink] = (),
+    ) -> None:
         self.exp, self.built, self.data, self.rundir, self.journal = exp, built, data, rundir, journal
         self.prior = prior
         self.extra = list(extra)
@@ -169,15 +177,32 @@ class Session:
 
     def go(self, progress: bool) -> RunResult:
         exp, b = self.exp, self.built
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         if self.prior is None:
-            self.journal.log("start", config=exp.resolved(), version=__version__, time=now, scheduler=exp.scheduler_name,
-                             executor=exp.executor_name, workload=exp.workload_name, metric=b.workload.metric,
-                             mode=b.workload.mode, seed=exp.seed, space=space_spec(b.space))
+            self.journal.log(
+                "start",
+                config=exp.resolved(),
+                version=__version__,
+                time=now,
+                scheduler=exp.scheduler_name,
+                executor=exp.executor_name,
+                workload=exp.workload_name,
+                metric=b.workload.metric,
+                mode=b.workload.mode,
+                seed=exp.seed,
+                space=space_spec(b.space),
+            )
         status, error, test_score = "completed", None, None
         real0 = time.monotonic()
-        loop = Loop(b.scheduler, b.executor, b.executor.clock, self.sinks(progress), exp.budget,
-                    offset_s=self.prior.elapsed_s if self.prior else 0.0, failures=exp.failures)
+        loop = Loop(
+            b.scheduler,
+            b.executor,
+            b.executor.clock,
+            self.sinks(progress),
+            exp.budget,
+            offset_s=self.prior.elapsed_s if self.prior else 0.0,
+            failures=exp.failures,
+        )
         try:
             if self.prior is not None:
                 self.journal.log("resume", time=now, version=__version__, outstanding=len(self.prior.outstanding))
@@ -194,9 +219,15 @@ class Session:
             raise
         finally:
             wall = loop.elapsed()
-            self.journal.log("end", status=status, error=error, wall_time_s=wall, real_time_s=time.monotonic() - real0,
-                             stop_reason=loop.stop_reason or ("scheduler_finished" if status == "completed" else None),
-                             test_score=test_score)
+            self.journal.log(
+                "end",
+                status=status,
+                error=error,
+                wall_time_s=wall,
+                real_time_s=time.monotonic() - real0,
+                stop_reason=loop.stop_reason or ("scheduler_finished" if status == "completed" else None),
+                test_score=test_score,
+            )
             self.journal.close()
             out = self.write(b.executor.stats())
         return out
@@ -224,7 +255,9 @@ class Session:
         chain = renumbered(lineage(self.trace.jobs, best.trial_id, best.steps), max(trials) + 1)
         again = run_chain(chain, ex, self.built.scheduler.mode, [JournalSink(self.journal, prefix="retrain_")]).results[-1]
         if not same_score(again.score, best.last_score):
-            raise RuntimeError(f"trial {best.trial_id} retrained to step {best.steps} scored {again.score}, not {best.last_score}")
+            raise RuntimeError(
+                f"trial {best.trial_id} retrained to step {best.steps} scored {again.score}, not {best.last_score}"
+            )
         return float(ex.test_score(again.trial_id))
 
     def write(self, stats: dict[str, Any]) -> RunResult:

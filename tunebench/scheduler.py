@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -150,7 +151,9 @@ class Scheduler(AlgorithmSettings, abc.ABC):
         self.trials[trial_id] = trial
         return trial
 
-    def make_job(self, trial: Trial, stop_step: int, *, clone_from: tuple[int, int] | None = None, priority: float | None = None) -> Job:
+    def make_job(
+        self, trial: Trial, stop_step: int, *, clone_from: tuple[int, int] | None = None, priority: float | None = None
+    ) -> Job:
         """A Job bringing ``trial`` to ``stop_step``; marks the trial running."""
         start = clone_from[1] if clone_from is not None else trial.steps
         trial.status = TrialStatus.RUNNING

@@ -44,7 +44,7 @@ def scipy_domain(dist: Any) -> Domain:
     name = getattr(getattr(dist, "dist", None), "name", "")
     args, kwds = tuple(getattr(dist, "args", ())), dict(getattr(dist, "kwds", {}))
     if name == "uniform" and not kwds.get("scale", 1) < 0:
-        loc, scale = (list(args) + [kwds.get("loc", 0.0), kwds.get("scale", 1.0)][len(args):])[:2]
+        loc, scale = (list(args) + [kwds.get("loc", 0.0), kwds.get("scale", 1.0)][len(args) :])[:2]
         return Uniform(float(loc), float(loc) + float(scale))
     if name in ("loguniform", "reciprocal") and not kwds and len(args) == 2:
         return Uniform(float(args[0]), float(args[1]), log=True)

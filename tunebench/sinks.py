@@ -59,12 +59,23 @@ class JournalSink(Sink):
         self.journal, self.prefix = journal, prefix
 
     def on_trial(self, trial: Trial) -> None:
-        self.journal.write(self.prefix + "trial", {"trial_id": trial.trial_id, "config": trial.config, "seed": trial.seed,
-                                                   "parent": trial.parent, "tags": trial.tags})
+        self.journal.write(
+            self.prefix + "trial",
+            {"trial_id": trial.trial_id, "config": trial.config, "seed": trial.seed, "parent": trial.parent, "tags": trial.tags},
+        )
 
     def on_job(self, job: Job) -> None:
-        self.journal.write(self.prefix + "job", {"trial_id": job.trial_id, "start_step": job.start_step, "stop_step": job.stop_step,
-                                                 "clone_from": job.clone_from, "config": dict(job.config), "seed": job.seed})
+        self.journal.write(
+            self.prefix + "job",
+            {
+                "trial_id": job.trial_id,
+                "start_step": job.start_step,
+                "stop_step": job.stop_step,
+                "clone_from": job.clone_from,
+                "config": dict(job.config),
+                "seed": job.seed,
+            },
+        )
 
     def on_result(self, result: Result, decision: Decision) -> None:
         row: dict[str, Any] = {"decision": decision.value}
@@ -76,9 +87,17 @@ class JournalSink(Sink):
         self.journal.write(self.prefix + "status", {"trial_id": trial_id, "status": status, "error": error})
 
     def on_failure(self, job: Job, error: str, attempt: int, decision: Decision | None) -> None:
-        self.journal.log(self.prefix + "failure", trial_id=job.trial_id, start_step=job.start_step, stop_step=job.stop_step,
-                         clone_from=job.clone_from, error=error, attempt=attempt, final=decision is not None,
-                         decision=None if decision is None else decision.value)
+        self.journal.log(
+            self.prefix + "failure",
+            trial_id=job.trial_id,
+            start_step=job.start_step,
+            stop_step=job.stop_step,
+            clone_from=job.clone_from,
+            error=error,
+            attempt=attempt,
+            final=decision is not None,
+            decision=None if decision is None else decision.value,
+        )
 
     def on_row(self, table: str, row: dict[str, Any]) -> None:
         self.journal.write(self.prefix + "table", {"name": table, "row": row})

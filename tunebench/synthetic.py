@@ -76,7 +76,9 @@ class ScoreFnExecutor(Executor):
         self._busy.discard(tid)
         try:
             if job.timeout_s is not None and n > job.timeout_s:
-                raise TimeoutError(f"Job for trial {tid} (steps {job.start_step}->{job.stop_step}) exceeded timeout_s={job.timeout_s:g}")
+                raise TimeoutError(
+                    f"Job for trial {tid} (steps {job.start_step}->{job.stop_step}) exceeded timeout_s={job.timeout_s:g}"
+                )
             score = float(self.score_fn(job))
         except Exception as exc:
             self._failed[tid] = job
@@ -106,8 +108,14 @@ class ScoreFnExecutor(Executor):
         return len(self._heap)
 
 
-def play(scheduler: Scheduler, score_fn: ScoreFn, concurrency: int = 1, *, total_steps: int | None = None,
-         failures: Failures = Failures()) -> Trace:
+def play(
+    scheduler: Scheduler,
+    score_fn: ScoreFn,
+    concurrency: int = 1,
+    *,
+    total_steps: int | None = None,
+    failures: Failures = Failures(),
+) -> Trace:
     """Run ``scheduler`` to its end (or ``total_steps``) on ``concurrency`` virtual workers;
     ``failures`` as in a real run (``timeout_s`` in virtual seconds: one per step)."""
     if concurrency < 1:

@@ -81,8 +81,7 @@ class Job:
     def __post_init__(self) -> None:
         if not 0 <= self.start_step < self.stop_step:
             raise ValueError(
-                f"Job for trial {self.trial_id}: need 0 <= start_step < stop_step, "
-                f"got {self.start_step} and {self.stop_step}"
+                f"Job for trial {self.trial_id}: need 0 <= start_step < stop_step, got {self.start_step} and {self.stop_step}"
             )
 
     @property
@@ -112,8 +111,19 @@ class Result:
 
     def at(self, elapsed_s: float) -> Result:
         """This result as observed ``elapsed_s`` seconds into the run (cheaper than ``replace``)."""
-        return Result(self.trial_id, self.step, self.score, self.n_steps, self.worker, self.queue_s, self.compute_s,
-                      self.score_s, elapsed_s, self.test_score, self.error)
+        return Result(
+            self.trial_id,
+            self.step,
+            self.score,
+            self.n_steps,
+            self.worker,
+            self.queue_s,
+            self.compute_s,
+            self.score_s,
+            elapsed_s,
+            self.test_score,
+            self.error,
+        )
 
 
 @runtime_checkable

@@ -111,7 +111,7 @@ class LineageLog:
 
     def pop_rows(self) -> list[dict[str, Any]]:
         """Rows of the events logged since the last call."""
-        new, self.popped = self.events[self.popped:], len(self.events)
+        new, self.popped = self.events[self.popped :], len(self.events)
         return [e.row() for e in new]
 
     def __len__(self) -> int:

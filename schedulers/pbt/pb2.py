@@ -43,7 +43,8 @@ def pb2_parameters(space: Space, explorable: Collection[str] | None = None) -> l
     (['a', 'b'], ['b'])
     """
     return [
-        n for n, d in space.domains.items()
+        n
+        for n, d in space.domains.items()
         if isinstance(d, (Uniform, IntUniform)) and d.high > d.low and (explorable is None or n in explorable)
     ]
 

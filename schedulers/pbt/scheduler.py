@@ -94,8 +94,13 @@ class PBT(Scheduler):
 
     name = "pbt"
     algorithm = "pbt"
-    shared = {"population": "n_trials", "perturbation_interval": "perturbation_interval", "quantile_fraction": "quantile_fraction",
-              "resample_probability": "resample_probability", "synch": "synch"}
+    shared = {
+        "population": "n_trials",
+        "perturbation_interval": "perturbation_interval",
+        "quantile_fraction": "quantile_fraction",
+        "resample_probability": "resample_probability",
+        "synch": "synch",
+    }
     params = {
         "n_trials": Int(2, note="the population"),
         "max_iter": Int(1),
@@ -265,7 +270,9 @@ class PBT(Scheduler):
             self.refill(self.trials[t], keys, {d: self.trials[d].steps for d in live})
         pairs: dict[int, int] = {}
         if step >= self.burn_in:
-            pairs = truncation(keys, self.quantile_fraction, self.rng) if self.exploit == "truncation" else tournament(keys, self.rng)
+            pairs = (
+                truncation(keys, self.quantile_fraction, self.rng) if self.exploit == "truncation" else tournament(keys, self.rng)
+            )
         for member in submit_order(keys):
             if member in pairs:
                 self.replace(self.trials[member], self.trials[pairs[member]])
@@ -345,7 +352,11 @@ class PBT(Scheduler):
 
     def release_snapshots(self) -> None:
         """Release every snapshot that is no member's latest and no planned clone's start."""
-        live = {t for t in self.members if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)}
+        live = {
+            t
+            for t in self.members
+            if self.trials[t].status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)
+        }
         needed = {(t, s) for t, s in self.snapshots.items() if t in live}
         needed |= {p.clone_from for p in self.planned if p.clone_from is not None}
         for key in sorted(self.held - needed):

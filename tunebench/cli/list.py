@@ -7,7 +7,13 @@ from typing import Any
 
 from tunebench import registry
 
-TITLES = (("scheduler", "schedulers"), ("searcher", "searchers"), ("executor", "executors"), ("workload", "workloads"), ("peer", "peers"))
+TITLES = (
+    ("scheduler", "schedulers"),
+    ("searcher", "searchers"),
+    ("executor", "executors"),
+    ("workload", "workloads"),
+    ("peer", "peers"),
+)
 
 
 def register(sub: Any) -> None:

@@ -43,8 +43,16 @@ def recording_scheduler(name: str = "random") -> type:
     return Recording
 
 
-def record(config: str, n_configs: int, out: str | Path, overrides: list[str] = (), max_iter: int | None = None,
-           run_dir: str | Path | None = None, description: str | None = None, progress: bool = True) -> Path:
+def record(
+    config: str,
+    n_configs: int,
+    out: str | Path,
+    overrides: list[str] = (),
+    max_iter: int | None = None,
+    run_dir: str | Path | None = None,
+    description: str | None = None,
+    progress: bool = True,
+) -> Path:
     """Record ``n_configs`` curves of the experiment in ``config``; return the recording's path."""
     from tunebench.checks import check_int
     from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
@@ -66,17 +74,32 @@ def record(config: str, n_configs: int, out: str | Path, overrides: list[str] = 
     scheduler = recording_scheduler()(built.space, seed=exp.seed, mode=built.workload.mode, **exp.scheduler_params)
     result = run(exp, run_dir, progress=progress, workload=built.workload, scheduler=scheduler, executor=built.executor)
     curves = curves_from_run(result.out_dir)
-    meta = {**curves.meta, "description": description or f"{n_configs} configs of {Path(config).name} to step {steps}, "
-            f"seed {exp.seed}, on {exp.executor_name}", "run": str(result.out_dir), "workload_config": exp.resolved()["workload"]}
+    meta = {
+        **curves.meta,
+        "description": description
+        or f"{n_configs} configs of {Path(config).name} to step {steps}, seed {exp.seed}, on {exp.executor_name}",
+        "run": str(result.out_dir),
+        "workload_config": exp.resolved()["workload"],
+    }
     return write_curves(curves.frame, meta, out)
 
 
 def main(args: argparse.Namespace) -> int:
     from tunebench.workloads.curves import read_curves
 
-    path = record(args.config, args.n_configs, args.out, args.set or [], args.max_iter, args.run_dir, args.description,
-                  progress=not args.quiet)
+    path = record(
+        args.config,
+        args.n_configs,
+        args.out,
+        args.set or [],
+        args.max_iter,
+        args.run_dir,
+        args.description,
+        progress=not args.quiet,
+    )
     curves = read_curves(path)
-    print(f"recorded {curves.n_configs} configs x {curves.max_iter} steps of {curves.workload} to {path} "
-          f"(median step {curves.step_s:.4g} s, score {curves.score_s:.4g} s)")
+    print(
+        f"recorded {curves.n_configs} configs x {curves.max_iter} steps of {curves.workload} to {path} "
+        f"(median step {curves.step_s:.4g} s, score {curves.score_s:.4g} s)"
+    )
     return 0

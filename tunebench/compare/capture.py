@@ -31,9 +31,10 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, TextIO
 
 PEER_LOG = "peer.log"
 FDS = (1, 2)

@@ -20,7 +20,8 @@ and the setting, unless an entry says why: ``differs: {variant: "the paper's pro
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tunebench import registry
 from tunebench.algorithm import FAMILIES, SETTINGS
@@ -44,10 +45,14 @@ def shared_block(raw: Any) -> dict[str, dict[str, Any]]:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"shared must be a mapping of setting -> value (or family -> mapping), got {raw!r}")
-    allowed = f"settings {', '.join(SETTINGS)} or a family block ({', '.join(FAMILIES)}); max_iter and budget are the matrix's own keys"
+    allowed = (
+        f"settings {', '.join(SETTINGS)} or a family block ({', '.join(FAMILIES)}); max_iter and budget are the matrix's own keys"
+    )
     unknown = [k for k in raw if k not in SETTINGS and k not in FAMILIES]
     if unknown:
-        raise ConfigError(f"shared: unknown key {unknown[0]!r}{did_you_mean(unknown[0], [*SETTINGS, *FAMILIES])}; allowed: {allowed}")
+        raise ConfigError(
+            f"shared: unknown key {unknown[0]!r}{did_you_mean(unknown[0], [*SETTINGS, *FAMILIES])}; allowed: {allowed}"
+        )
     out = {}
     for family, names in FAMILIES.items():
         own = raw.get(family) or {}
@@ -55,7 +60,9 @@ def shared_block(raw: Any) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"shared.{family} must be a mapping of {family}'s settings ({', '.join(names)}), got {own!r}")
         bad = [k for k in own if k not in names]
         if bad:
-            raise ConfigError(f"shared.{family}: {bad[0]!r}{did_you_mean(bad[0], names)} is not a setting of {family}; its settings: {', '.join(names)}")
+            raise ConfigError(
+                f"shared.{family}: {bad[0]!r}{did_you_mean(bad[0], names)} is not a setting of {family}; its settings: {', '.join(names)}"
+            )
         out[family] = {**{k: raw[k] for k in names if k in raw}, **own}
     return out
 
@@ -75,7 +82,9 @@ def differs_of(entry: Mapping[str, Any], cls: type, where: str) -> dict[str, str
         allowed = ", ".join(names) or f"none ({entry['name']} is in no algorithm family)"
         bad = [k for k in raw if k not in names] if isinstance(raw, Mapping) else []
         hint = did_you_mean(bad[0], names) if bad else ""
-        raise ConfigError(f"{where}.{ENTRY_KEY} must map settings of its family ({allowed}) to the reason they differ, got {raw!r}{hint}")
+        raise ConfigError(
+            f"{where}.{ENTRY_KEY} must map settings of its family ({allowed}) to the reason they differ, got {raw!r}{hint}"
+        )
     return dict(raw)
 
 
@@ -89,14 +98,18 @@ def hand_out(entry: Mapping[str, Any], kind: str, block: Mapping[str, Mapping[st
         if name in why:
             continue
         if name in cls.fixed and cls.fixed[name] != value:
-            raise ConfigError(f"{where} ({cls.algorithm}) always runs {name}={cls.fixed[name]!r} and cannot take shared {name}={value!r}; "
-                              f"say why it differs under {ENTRY_KEY}: {{{name}: <reason>}}, or change shared")
+            raise ConfigError(
+                f"{where} ({cls.algorithm}) always runs {name}={cls.fixed[name]!r} and cannot take shared {name}={value!r}; "
+                f"say why it differs under {ENTRY_KEY}: {{{name}: <reason>}}, or change shared"
+            )
         key = cls.shared.get(name)
         if key is None:
             continue
         if key in out and out[key] != value:
-            raise ConfigError(f"{where} sets {key}={out[key]!r}, but shared gives {cls.algorithm} {name}={value!r}; drop it from the "
-                              f"entry, or say why it differs under {ENTRY_KEY}: {{{name}: <reason>}}")
+            raise ConfigError(
+                f"{where} sets {key}={out[key]!r}, but shared gives {cls.algorithm} {name}={value!r}; drop it from the "
+                f"entry, or say why it differs under {ENTRY_KEY}: {{{name}: <reason>}}"
+            )
         out[key] = value
     return out
 
@@ -107,7 +120,10 @@ def settings_of(entry: Mapping[str, Any], kind: str, label: str, max_iter: int, 
     config = {p.name: p.default for p in registry.params(kind, cls).values()}
     config.update({k: v for k, v in entry.items() if k not in ("name", "label", ENTRY_KEY)})
     values = cls.effective_settings(config, max_iter, total_steps) if cls.algorithm else {}
-    received = {**{name: cls.received.get(name, key) for name, key in cls.shared.items()}, **{name: "fixed" for name in cls.fixed}}
+    received = {
+        **{name: cls.received.get(name, key) for name, key in cls.shared.items()},
+        **{name: "fixed" for name in cls.fixed},
+    }
     return Contender(label, kind, cls.algorithm, values, received, dict(entry.get(ENTRY_KEY) or {}), str(entry["name"]))
 
 
@@ -123,11 +139,16 @@ def unfair_pairs(contenders: Sequence[Contender]) -> list[tuple[Contender, Conte
     """
     out = []
     for i, a in enumerate(contenders):
-        for b in contenders[i + 1:]:
+        for b in contenders[i + 1 :]:
             if not a.algorithm or a.algorithm != b.algorithm:
                 continue
             for name in FAMILIES[a.algorithm]:
-                if name in a.settings and name in b.settings and a.settings[name] != b.settings[name] and name not in {**a.differs, **b.differs}:
+                if (
+                    name in a.settings
+                    and name in b.settings
+                    and a.settings[name] != b.settings[name]
+                    and name not in {**a.differs, **b.differs}
+                ):
                     out.append((a, b, name))
     return out
 

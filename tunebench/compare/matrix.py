@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tunebench import registry
 from tunebench.compare.fairness import ENTRY_KEY, check_fair, hand_out, settings_of, shared_block
@@ -52,8 +53,21 @@ from tunebench.config import ConfigError, apply_overrides, load_experiment, load
 from tunebench.names import did_you_mean, each
 from tunebench.store.comparison import Cell, Matrix
 
-TOP_KEYS = ("name", "seeds", "workers", "max_iter", "budget", "target_score", "space", "shared", "workloads", "executors",
-            "schedulers", "searchers", "peers")
+TOP_KEYS = (
+    "name",
+    "seeds",
+    "workers",
+    "max_iter",
+    "budget",
+    "target_score",
+    "space",
+    "shared",
+    "workloads",
+    "executors",
+    "schedulers",
+    "searchers",
+    "peers",
+)
 BUDGET_KEYS = ("total_steps", "wall_time_s")
 
 
@@ -78,7 +92,11 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
         raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
     workers = data.get("workers", 2)
     counts = workers if isinstance(workers, list) else [workers]
-    if not counts or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in counts) or len(set(counts)) < len(counts):
+    if (
+        not counts
+        or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in counts)
+        or len(set(counts)) < len(counts)
+    ):
         raise ConfigError(f"workers must be an integer >= 1 or a non-empty list of distinct ones, got {workers!r}")
     max_iter = data.get("max_iter", 81)
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
@@ -99,7 +117,12 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     block = shared_block(data.get("shared"))
     schedulers = [hand_out(s, "scheduler", block, f"schedulers[{s['label']}]") for s in schedulers]
     peers = [hand_out(p, "peer", block, f"peers[{p['label']}]") for p in peers]
-    contenders = [(c, k) for s, given in zip(schedulers, data.get("schedulers") or []) for c in with_searchers(s, given, data) for k in counts]
+    contenders = [
+        (c, k)
+        for s, given in zip(schedulers, data.get("schedulers") or [])
+        for c in with_searchers(s, given, data)
+        for k in counts
+    ]
     matrix = Matrix(str(data.get("name") or (Path(path).stem if path is not None else "comparison")), data)
     axis = len(counts) > 1
     for seed in seeds:
@@ -123,8 +146,10 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     total_steps = budget.get("total_steps")
     entries = [("scheduler", s, searcher["label"] if searcher else None, k) for (s, searcher), k in contenders]
     entries += [("peer", p, None, k) for p in peers for k in counts]
-    matrix.contenders = [replace(settings_of(e, kind, at_workers(e["label"], k, axis), max_iter, total_steps), searcher=searcher, workers=k)
-                         for kind, e, searcher, k in entries]
+    matrix.contenders = [
+        replace(settings_of(e, kind, at_workers(e["label"], k, axis), max_iter, total_steps), searcher=searcher, workers=k)
+        for kind, e, searcher, k in entries
+    ]
     check_fair(matrix.contenders)
     return matrix
 
@@ -135,7 +160,9 @@ def searcher_section(entry: Any, where: str) -> dict[str, Any]:
     if isinstance(entry, str):
         entry = {"name": entry}
     if not isinstance(entry, dict) or "name" not in entry:
-        raise ConfigError(f"{where} must be a searcher name or a mapping with a 'name' (one of {', '.join(registry.names('searcher'))}), got {entry!r}")
+        raise ConfigError(
+            f"{where} must be a searcher name or a mapping with a 'name' (one of {', '.join(registry.names('searcher'))}), got {entry!r}"
+        )
     try:
         registry.load("searcher", str(entry["name"]))
     except registry.RegistryError as exc:
@@ -209,8 +236,16 @@ def with_max_iter(kind: str, section: dict[str, Any], max_iter: int, label: str)
     return out
 
 
-def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict[str, Any], seed: int, k: int,
-             searcher: dict[str, Any] | None, axis: bool) -> Cell:
+def our_cell(
+    data: dict[str, Any],
+    w: dict[str, Any],
+    s: dict[str, Any],
+    e: dict[str, Any],
+    seed: int,
+    k: int,
+    searcher: dict[str, Any] | None,
+    axis: bool,
+) -> Cell:
     try:
         scheduler = with_max_iter("scheduler", plain(s), data["max_iter"], s["label"])
         workload = with_max_iter("workload", plain(w), data["max_iter"], w["label"])
@@ -219,8 +254,20 @@ def our_cell(data: dict[str, Any], w: dict[str, Any], s: dict[str, Any], e: dict
     executor = {**plain(e), "n_workers": k} if e["name"] != "local" else plain(e)
     label = at_workers(s["label"], k, axis)
     cell_id = f"{safe(w['label'])}/{safe(label)}@{safe(e['label'])}/seed{seed}"
-    return Cell(cell_id, "scheduler", label, w["label"], e["label"], seed, scheduler, workload, executor, k,
-                searcher["label"] if searcher else None, plain(searcher) if searcher else None)
+    return Cell(
+        cell_id,
+        "scheduler",
+        label,
+        w["label"],
+        e["label"],
+        seed,
+        scheduler,
+        workload,
+        executor,
+        k,
+        searcher["label"] if searcher else None,
+        plain(searcher) if searcher else None,
+    )
 
 
 def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: int, k: int, axis: bool) -> Cell:
@@ -237,8 +284,12 @@ def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: 
 def experiment_raw(cell: Cell, data: Mapping[str, Any]) -> dict[str, Any]:
     """The experiment config of one of our cells."""
     raw = {
-        "name": cell.label, "seed": cell.seed, "workload": cell.workload_section, "scheduler": cell.section,
-        "executor": cell.executor_section, "budget": {**data.get("budget", {}), "target_score": None},
+        "name": cell.label,
+        "seed": cell.seed,
+        "workload": cell.workload_section,
+        "scheduler": cell.section,
+        "executor": cell.executor_section,
+        "budget": {**data.get("budget", {}), "target_score": None},
     }
     if cell.searcher_section is not None:
         raw["searcher"] = cell.searcher_section
@@ -261,12 +312,16 @@ def validate(cell: Cell, data: Mapping[str, Any]) -> None:
     accepted = registry.params("peer", cls)
     bad = sorted(set(params) - set(accepted))
     if bad:
-        raise ConfigError(f"{where}: unknown key(s) {each(bad, accepted)} for peer {cell.section['name']!r}; allowed: {', '.join(accepted) or '(none)'}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {each(bad, accepted)} for peer {cell.section['name']!r}; allowed: {', '.join(accepted) or '(none)'}"
+        )
     try:
         cls(**params)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{where}: peer {cell.section['name']!r}: {exc}") from None
     try:
-        load_experiment(raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1}})
+        load_experiment(
+            raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1}}
+        )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None

@@ -44,8 +44,9 @@ class Bar:
         from tqdm import tqdm
 
         self.stream = stream
-        self.bar: Any = tqdm(total=total, initial=done, desc=desc, unit="cell", file=stream, smoothing=0,
-                             dynamic_ncols=True, bar_format=BAR_FORMAT)
+        self.bar: Any = tqdm(
+            total=total, initial=done, desc=desc, unit="cell", file=stream, smoothing=0, dynamic_ncols=True, bar_format=BAR_FORMAT
+        )
         self.failed = 0
         self.stop = threading.Event()
         self.ticker = threading.Thread(target=self._tick, daemon=True)

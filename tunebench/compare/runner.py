@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tunebench import registry
 from tunebench.compare.capture import PEER_LOG, captured, terminal
@@ -75,14 +76,27 @@ def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
     """The same task our schedulers get: the workload's data arrays, space, seed, workers, budget."""
     from tunebench.config import load_experiment
 
-    exp = load_experiment(raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1},
-                               **({"space": data["space"]} if data.get("space") is not None else {})})
+    exp = load_experiment(
+        raw={
+            "seed": cell.seed,
+            "workload": cell.workload_section,
+            "scheduler": {"name": "random", "n_trials": 1},
+            **({"space": data["space"]} if data.get("space") is not None else {}),
+        }
+    )
     built = exp.build()
     budget = data.get("budget") or {}
     return PeerTask(
-        workload=built.workload, data=built.workload.load(cell.seed), space=built.space, seed=cell.seed,
-        n_workers=cell.workers, max_iter=int(data["max_iter"]), total_steps=budget.get("total_steps"),
-        wall_time_s=budget.get("wall_time_s"), target_score=data.get("target_score"), n_trials=cell.section.get("n_trials"),
+        workload=built.workload,
+        data=built.workload.load(cell.seed),
+        space=built.space,
+        seed=cell.seed,
+        n_workers=cell.workers,
+        max_iter=int(data["max_iter"]),
+        total_steps=budget.get("total_steps"),
+        wall_time_s=budget.get("wall_time_s"),
+        target_score=data.get("target_score"),
+        n_trials=cell.section.get("n_trials"),
     )
 
 
@@ -107,8 +121,13 @@ def run_cell(cell: Cell, data: dict[str, Any], out: str, clusters: SharedCluster
             move_aside(path)
         summary = run_ours(cell, data, path, clusters) if cell.kind == "scheduler" else run_peer(cell, data, path)
         status = "done" if summary.get("status", "completed") == "completed" else "failed"
-        return {"status": status, "error": summary.get("error"), "reason": None, "seconds": time.monotonic() - t0,
-                "best_score": summary.get("best_score")}
+        return {
+            "status": status,
+            "error": summary.get("error"),
+            "reason": None,
+            "seconds": time.monotonic() - t0,
+            "best_score": summary.get("best_score"),
+        }
     except PeerUnsupported as exc:
         return {"status": "unsupported", "error": None, "reason": str(exc), "seconds": time.monotonic() - t0}
     except Exception as exc:  # a failing cell is reported, the others go on
@@ -137,8 +156,13 @@ class Comparison:
         self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
         if (out / MATRIX).is_file():
             for c in read_matrix(out).cells:
-                self.status[c.cell_id] = {"status": c.status, "error": c.error, "reason": c.reason, "seconds": c.seconds,
-                                          "best_score": c.best_score}
+                self.status[c.cell_id] = {
+                    "status": c.status,
+                    "error": c.error,
+                    "reason": c.reason,
+                    "seconds": c.seconds,
+                    "best_score": c.best_score,
+                }
 
     def todo(self) -> list[Cell]:
         return [c for c in self.matrix.cells if cell_state(self.out / c.dir) != "finished"]
@@ -164,8 +188,15 @@ class Comparison:
             if state is None and row["status"] == "done":  # done last time, but its summary is gone or no longer completed
                 row["status"] = "pending"
             cells.append(row)
-        atomic_write_json(self.out / MATRIX, {"name": self.matrix.name, "matrix": self.matrix.raw,
-                                              "contenders": [c.as_json() for c in self.matrix.contenders], "cells": cells})
+        atomic_write_json(
+            self.out / MATRIX,
+            {
+                "name": self.matrix.name,
+                "matrix": self.matrix.raw,
+                "contenders": [c.as_json() for c in self.matrix.contenders],
+                "cells": cells,
+            },
+        )
         self.tables.write(cells)
 
 

@@ -247,7 +247,9 @@ def start_ray(address: str | None, n_workers: int) -> RaySession:
     if address is None:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         try:
-            ray.init(address="local", num_cpus=n_workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(
+                address="local", num_cpus=n_workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+            )
         except Exception as exc:
             raise ExecutorError(f"could not start a local Ray with num_cpus={n_workers}: {exc}") from exc
         return RaySession(ray.get_runtime_context().gcs_address, owned=True, local=True)

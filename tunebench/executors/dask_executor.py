@@ -37,8 +37,8 @@ from distributed import Client, Future, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from tunebench.executors.base import ExecutorError
 from tunebench.checks import Float, OneOf, check
+from tunebench.executors.base import ExecutorError
 from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, Finished, Lost, check_reachable
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
@@ -169,8 +169,11 @@ class DaskExecutor(ClusterExecutor):
         if self.address is None:
             with dask.config.set(local_cluster_config(self.queue_depth)):
                 self._cluster = LocalCluster(
-                    n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR,
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
                     scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                 )
             client = Client(self._cluster, set_as_default=False)
@@ -232,8 +235,16 @@ class DaskExecutor(ClusterExecutor):
         job = ticket.job
         key = f"tunebench-job-{self._scope}-{ticket.token}-{ticket.attempts}"
         task = job_task(
-            key, run_task, self._scope, self._workload, TaskRef(self._data.key), job, ticket.start_token,
-            ticket.start_state, ticket.token, ticket.submitted_at,
+            key,
+            run_task,
+            self._scope,
+            self._workload,
+            TaskRef(self._data.key),
+            job,
+            ticket.start_token,
+            ticket.start_state,
+            ticket.token,
+            ticket.submitted_at,
         )
         (future,) = self._client.get({key: task}, [key], sync=False, priority=dask_priority(job, self.priority), retries=0)
         ticket.handle = future
@@ -276,7 +287,9 @@ class DaskExecutor(ClusterExecutor):
             return
         now = time.monotonic()
         if now - self._released_at >= RELEASE_EVERY_S:
-            self._client.run(drop_task, self._scope, list(self._released), wait=False, on_error="ignore")  # a lost worker forgets all
+            self._client.run(
+                drop_task, self._scope, list(self._released), wait=False, on_error="ignore"
+            )  # a lost worker forgets all
             self._released.clear()
             self._released_at = now
 
@@ -285,8 +298,14 @@ class DaskExecutor(ClusterExecutor):
             raise RuntimeError("test_score() before start() or after shutdown()")
         ck = self._ledger.checkpoint(trial_id)
         future = self._client.submit(
-            score_on_test_set, self._scope, self._workload, self._data, replace(ck, state=None), ck.state,
-            pure=False, retries=self.max_retries,
+            score_on_test_set,
+            self._scope,
+            self._workload,
+            self._data,
+            replace(ck, state=None),
+            ck.state,
+            pure=False,
+            retries=self.max_retries,
         )
         try:
             return float(future.result())

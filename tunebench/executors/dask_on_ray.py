@@ -108,8 +108,16 @@ class DaskOnRayExecutor(ClusterExecutor):
     def _dispatch(self, ticket: Ticket) -> None:
         key = f"tunebench-job-{self._scope}-{ticket.token}-{ticket.attempts}"
         graph = job_graph(
-            self._func, self._scope, self._workload, self._data_ref, ticket.job, ticket.start_token,
-            ticket.start_state, ticket.token, ticket.submitted_at, key=key,
+            self._func,
+            self._scope,
+            self._workload,
+            self._data_ref,
+            ticket.job,
+            ticket.start_token,
+            ticket.start_state,
+            ticket.token,
+            ticket.submitted_at,
+            key=key,
         )
         (refs,) = self._get(graph.__dask_graph__(), graph.__dask_keys__(), ray_persist=True)
         ticket.handle = refs

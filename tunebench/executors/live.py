@@ -99,9 +99,7 @@ class LiveCache:
         self.put(scope, job.trial_id, token, trainable)
         return replace(result, compute_s=result.compute_s + fetch_s + save_s), saved
 
-    def test_score(
-        self, scope: str, workload: Workload, data: Dataset, ck: Checkpoint, load_state: Callable[[], Any]
-    ) -> float:
+    def test_score(self, scope: str, workload: Workload, data: Dataset, ck: Checkpoint, load_state: Callable[[], Any]) -> float:
         """Test score of checkpoint ``ck``: the live Trainable if this worker holds it, else restored."""
         live = self.peek(scope, ck.trial_id, ck.token)
         if live is None:

@@ -49,8 +49,14 @@ class LocalExecutor(LedgerExecutor):
         ticket = self._queue.popleft()
         start = ticket.start
         result, state = self._cache.run(
-            self._scope, self._workload, self._data, ticket.job, ticket.start_token,
-            lambda: None if start is None else start.state, ticket.token, ticket.submitted_at,
+            self._scope,
+            self._workload,
+            self._data,
+            ticket.job,
+            ticket.start_token,
+            lambda: None if start is None else start.state,
+            ticket.token,
+            ticket.submitted_at,
         )
         return [Finished(ticket, result, state)]
 

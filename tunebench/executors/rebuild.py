@@ -25,8 +25,14 @@ from tunebench.trial import Job, Result
 class Rebuilding:
     """Wraps an executor; see the module docstring. ``on_rebuild`` sees every rebuild Result."""
 
-    def __init__(self, inner: Any, jobs: Sequence[Job], scores: dict[tuple[int, int], float], first_free_id: int,
-                 on_rebuild: Callable[[Job, Result], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        jobs: Sequence[Job],
+        scores: dict[tuple[int, int], float],
+        first_free_id: int,
+        on_rebuild: Callable[[Job, Result], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.jobs = list(jobs)
         self.scores = scores

@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +70,12 @@ class SimulatedExecutor(Executor):
     name = "simulated"
     needs_data = False
     params = {
-        "step_s": Float(0, optional=True, note="virtual seconds per step; null: the recording's median, or a synthetic workload's cost model"),
-        "score_s": Float(0, optional=True, note="virtual seconds per score; null: the recording's median, or 0 for a synthetic workload"),
+        "step_s": Float(
+            0, optional=True, note="virtual seconds per step; null: the recording's median, or a synthetic workload's cost model"
+        ),
+        "score_s": Float(
+            0, optional=True, note="virtual seconds per score; null: the recording's median, or 0 for a synthetic workload"
+        ),
         "queue": Int(0, note="Jobs that wait beyond one per worker"),
         "priority": OneOf(PRIORITIES),
         "arrival": OneOf(ARRIVALS),
@@ -151,7 +156,9 @@ class SimulatedExecutor(Executor):
         want = getattr(workload, "name", None)
         have = self.curves.workload
         if want and have and want != have:
-            raise ExecutorError(f"executor.curves {self.source!r} was recorded on workload {have!r}, the experiment runs {want!r}")
+            raise ExecutorError(
+                f"executor.curves {self.source!r} was recorded on workload {have!r}, the experiment runs {want!r}"
+            )
         self._reset()
 
     def candidates(self) -> list[dict[str, Any]] | None:
@@ -193,10 +200,14 @@ class SimulatedExecutor(Executor):
     def _past_end(self, job: Job) -> str:
         where = f"trial {job.trial_id}: a Job to step {job.stop_step}"
         if self.curves is None:
-            return (f"{where}, past workload.max_iter={self.max_iter} (the step of the top fidelity); use scheduler "
-                    f"max_iter <= {self.max_iter}")
-        return (f"{where}, but executor.curves {self.source!r} is recorded to step {self.max_iter} only; use scheduler "
-                f"max_iter <= {self.max_iter} or a longer recording")
+            return (
+                f"{where}, past workload.max_iter={self.max_iter} (the step of the top fidelity); use scheduler "
+                f"max_iter <= {self.max_iter}"
+            )
+        return (
+            f"{where}, but executor.curves {self.source!r} is recorded to step {self.max_iter} only; use scheduler "
+            f"max_iter <= {self.max_iter} or a longer recording"
+        )
 
     def _check_checkpoint(self, job: Job) -> None:
         tid = job.trial_id
@@ -230,8 +241,20 @@ class SimulatedExecutor(Executor):
         self._ckpt[tid] = step
         self.jobs += 1
         test = self._test_at(job.config, idx, step) if job.score_test else None
-        return [Result(tid, step, self._score_at(job.config, idx, step), job.n_steps, f"sim-{worker}", queued, compute,
-                       scoring, 0.0, test)]
+        return [
+            Result(
+                tid,
+                step,
+                self._score_at(job.config, idx, step),
+                job.n_steps,
+                f"sim-{worker}",
+                queued,
+                compute,
+                scoring,
+                0.0,
+                test,
+            )
+        ]
 
     def _compute_s(self, job: Job) -> float:
         """A Job's virtual training time: ``step_s`` per step, else the synthetic workload's cost."""
@@ -292,13 +315,28 @@ class SimulatedExecutor(Executor):
         return self.n_workers + self.queue
 
     def stats(self) -> dict[str, Any]:
-        recording = {"recording_workload": None, "recorded_configs": None, "recorded_steps": None} if self.curves is None else {
-            "recording_workload": self.curves.workload, "recorded_configs": self.curves.n_configs,
-            "recorded_steps": self.curves.max_iter}
+        recording = (
+            {"recording_workload": None, "recorded_configs": None, "recorded_steps": None}
+            if self.curves is None
+            else {
+                "recording_workload": self.curves.workload,
+                "recorded_configs": self.curves.n_configs,
+                "recorded_steps": self.curves.max_iter,
+            }
+        )
         return {
-            **super().stats(), "curves": self.source, **recording,
-            "step_s": self.step_s, "score_s": self.score_s, "queue": self.queue, "priority": self.priority,
-            "arrival": self.arrival, "configs": self.configs, "jobs": self.jobs, "lookups_exact": self.exact, "lookups_nearest": self.nearest,
+            **super().stats(),
+            "curves": self.source,
+            **recording,
+            "step_s": self.step_s,
+            "score_s": self.score_s,
+            "queue": self.queue,
+            "priority": self.priority,
+            "arrival": self.arrival,
+            "configs": self.configs,
+            "jobs": self.jobs,
+            "lookups_exact": self.exact,
+            "lookups_nearest": self.nearest,
             "virtual_time_s": self._clock.now(),
         }
 

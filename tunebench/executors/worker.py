@@ -76,8 +76,9 @@ def run_job(
         raise
     except Exception as exc:
         t = time.time()
-        return None, Result(job.trial_id, job.stop_step, float("nan"), 0, worker_name(), queue_s, t - t0, 0.0,
-                            error=describe(exc))
+        return None, Result(
+            job.trial_id, job.stop_step, float("nan"), 0, worker_name(), queue_s, t - t0, 0.0, error=describe(exc)
+        )
     result = Result(
         trial_id=job.trial_id,
         step=job.stop_step,

@@ -61,7 +61,9 @@ def _check_mode(scheduler: Any, mode: str | None) -> None:
     if mode not in ("max", "min"):
         raise ValueError(f"mode must be 'max' or 'min', got {mode!r}{did_you_mean(mode, ('max', 'min'))}")
     if getattr(scheduler, "mode", mode) != mode:
-        raise ValueError(f"mode {mode!r} differs from the scheduler's mode {scheduler.mode!r}; build the scheduler with mode={mode!r}")
+        raise ValueError(
+            f"mode {mode!r} differs from the scheduler's mode {scheduler.mode!r}; build the scheduler with mode={mode!r}"
+        )
 
 
 class TunebenchScheduler(TrialScheduler):

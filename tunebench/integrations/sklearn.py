@@ -141,8 +141,10 @@ class TuneSearchCV(BaseSearchCV):
 
     def _check_refit(self) -> None:
         if self.refit == BEST_TRIAL and not (self.scoring is None or isinstance(self.scoring, str) or callable(self.scoring)):
-            raise ValueError(f"refit={BEST_TRIAL!r} needs a single metric; with several, set refit to the metric to rank "
-                             "and refit by, a callable, or False")
+            raise ValueError(
+                f"refit={BEST_TRIAL!r} needs a single metric; with several, set refit to the metric to rank "
+                "and refit by, a callable, or False"
+            )
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -172,7 +174,11 @@ class TuneSearchCV(BaseSearchCV):
         self._check_refit()
         scorers, refit_metric = self._get_scorers()
         multimetric = isinstance(scorers, _MultimetricScorer)
-        primary = scorers._scorers[refit_metric if isinstance(self.refit, str) else next(iter(scorers._scorers))] if multimetric else scorers
+        primary = (
+            scorers._scorers[refit_metric if isinstance(self.refit, str) else next(iter(scorers._scorers))]
+            if multimetric
+            else scorers
+        )
         space = to_space(self.param_distributions)
         scheduler = self._make_scheduler(space)
         executor = self._make_executor()
@@ -182,10 +188,19 @@ class TuneSearchCV(BaseSearchCV):
         y_train, y_val = (None, None) if y is None else (y[train], y[val])
         fit_params = self._with_classes(fit_params, y)
         workload = EstimatorWorkload(
-            self.estimator, X_train, y_train, X_val, y_val, scoring=primary, resource=self.resource,
-            max_iter=self.max_iter if self.resource == "n_samples" else None, chunk_size=self.chunk_size,
-            fit_params=fit_params, row_params={name: take(value, train) for name, value in row_params.items()},
-            space=space, seed=self._seed(),
+            self.estimator,
+            X_train,
+            y_train,
+            X_val,
+            y_val,
+            scoring=primary,
+            resource=self.resource,
+            max_iter=self.max_iter if self.resource == "n_samples" else None,
+            chunk_size=self.chunk_size,
+            fit_params=fit_params,
+            row_params={name: take(value, train) for name, value in row_params.items()},
+            space=space,
+            seed=self._seed(),
         )
         self._probe(workload, space)
         t0 = time.monotonic()
@@ -193,8 +208,15 @@ class TuneSearchCV(BaseSearchCV):
         try:
             with tempfile.TemporaryDirectory(prefix="tunesearchcv-") as tmp:
                 out_dir = Path(self.run_dir) if self.run_dir is not None else Path(tmp) / "run"
-                out = run(experiment_for(workload, scheduler, executor, seed=self._seed(), name="tunesearchcv"), out_dir,
-                          progress=False, workload=workload, scheduler=scheduler, executor=executor, sinks=progress)
+                out = run(
+                    experiment_for(workload, scheduler, executor, seed=self._seed(), name="tunesearchcv"),
+                    out_dir,
+                    progress=False,
+                    workload=workload,
+                    scheduler=scheduler,
+                    executor=executor,
+                    sinks=progress,
+                )
         finally:
             for sink in progress:
                 sink.close()
@@ -226,8 +248,9 @@ class TuneSearchCV(BaseSearchCV):
             if self.refit == BEST_TRIAL:
                 self.best_estimator_ = model_of(self.best_index_)
             else:
-                self.best_estimator_ = refit_on_all(workload, data.n_chunks, X_given, y, trials[self.best_index_], self._seed(),
-                                                    row_params=row_params)
+                self.best_estimator_ = refit_on_all(
+                    workload, data.n_chunks, X_given, y, trials[self.best_index_], self._seed(), row_params=row_params
+                )
             self.refit_time_ = time.monotonic() - t1
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -264,12 +287,22 @@ class TuneSearchCV(BaseSearchCV):
             if not np.isfinite(last) and self.error_score == "raise":
                 raise ValueError(f"trial {t.trial_id} with {t.config} scored {last}")
             if multi is not None:
-                test = {k: float(v) for k, v in multi(model_of(i), X_val, y_val).items()} if np.isfinite(last) else \
-                    {k: float(self.error_score) for k in multi._scorers}
+                test = (
+                    {k: float(v) for k, v in multi(model_of(i), X_val, y_val).items()}
+                    if np.isfinite(last)
+                    else {k: float(self.error_score) for k in multi._scorers}
+                )
             else:
                 test = last if np.isfinite(last) else float(self.error_score)
-            entries.append({"test_scores": test, "fit_time": float(rows["compute_s"].sum()),
-                            "score_time": float(rows["score_s"].sum()), "n_test_samples": len(y_val), "fit_error": None})
+            entries.append(
+                {
+                    "test_scores": test,
+                    "fit_time": float(rows["compute_s"].sum()),
+                    "score_time": float(rows["score_s"].sum()),
+                    "n_test_samples": len(y_val),
+                    "fit_error": None,
+                }
+            )
         return entries
 
     @staticmethod
@@ -286,12 +319,23 @@ class TuneSearchCV(BaseSearchCV):
         history = []
         for r in out.results.sort_values(["elapsed_s", "trial_id", "step"]).itertuples():
             trial = scheduler.trials[int(r.trial_id)]
-            history.append({"model_id": int(r.trial_id), "params": dict(trial.config), "partial_fit_calls": int(r.step),
-                            "score": float(r.score), "elapsed_wall_time": float(r.elapsed_s), "decision": str(r.decision)})
+            history.append(
+                {
+                    "model_id": int(r.trial_id),
+                    "params": dict(trial.config),
+                    "partial_fit_calls": int(r.step),
+                    "score": float(r.score),
+                    "elapsed_wall_time": float(r.elapsed_s),
+                    "decision": str(r.decision),
+                }
+            )
         self.history_ = history
         self.model_history_ = {tid: [h for h in history if h["model_id"] == tid] for tid in sorted(scheduler.trials)}
-        self.metadata_ = {"n_models": len(scheduler.trials), "partial_fit_calls": int(out.results["n_steps"].sum()),
-                          "brackets": (self.metadata_planned_ or {}).get("brackets")}
+        self.metadata_ = {
+            "n_models": len(scheduler.trials),
+            "partial_fit_calls": int(out.results["n_steps"].sum()),
+            "brackets": (self.metadata_planned_ or {}).get("brackets"),
+        }
         self.run_summary_ = out.summary
 
 

@@ -18,13 +18,19 @@ from tunebench.config import never_ends
 from tunebench.names import did_you_mean
 
 UNSUPPORTED: dict[str, dict[str, str]] = {
-    "scheduler": {"pbt": "its exploits clone checkpoints and change a trial's config mid-training, which neither "
-                         "best_estimator_ rebuilt from one trial's config nor a refit of one config reproduces"},
+    "scheduler": {
+        "pbt": "its exploits clone checkpoints and change a trial's config mid-training, which neither "
+        "best_estimator_ rebuilt from one trial's config nor a refit of one config reproduces"
+    },
     "executor": {"simulated": "it replays recorded learning curves instead of training the estimator"},
 }
 FILLED: dict[str, dict[str, str]] = {
-    "scheduler": {"space": "from param_distributions", "seed": "from random_state", "mode": "'max', as scikit-learn scores",
-                  "searcher": "random sampling"},
+    "scheduler": {
+        "space": "from param_distributions",
+        "seed": "from random_state",
+        "mode": "'max', as scikit-learn scores",
+        "searcher": "random sampling",
+    },
     "executor": {},
 }
 
@@ -52,8 +58,10 @@ def checked_params(kind: str, name: str, cls: type, given: Mapping[str, Any] | N
         if key in FILLED[kind]:
             raise ValueError(f"{kind}_params[{key!r}] is set by TuneSearchCV ({FILLED[kind][key]}); leave it out")
         if key not in accepted:
-            raise ValueError(f"unknown key {kind}_params[{key!r}] for {kind} {name!r}{did_you_mean(key, accepted)}; "
-                             f"allowed: {', '.join(accepted) or '(none)'}")
+            raise ValueError(
+                f"unknown key {kind}_params[{key!r}] for {kind} {name!r}{did_you_mean(key, accepted)}; "
+                f"allowed: {', '.join(accepted) or '(none)'}"
+            )
     return dict(given)
 
 
@@ -67,7 +75,9 @@ def make_scheduler(name: Any, space: Any, params: Mapping[str, Any] | None, *, m
         kwargs.setdefault("max_iter", max_iter)
     scheduler = cls(space, seed=seed, mode="max", **kwargs)
     if not scheduler.bounded and "n_trials" in accepted and "n_trials" not in kwargs:
-        n_trials = hyperband_n_trials(int(getattr(scheduler, "max_iter", kwargs.get("max_iter", max_iter))), int(getattr(scheduler, "eta", 3)))
+        n_trials = hyperband_n_trials(
+            int(getattr(scheduler, "max_iter", kwargs.get("max_iter", max_iter))), int(getattr(scheduler, "eta", 3))
+        )
         scheduler = cls(space, seed=seed, mode="max", **kwargs, n_trials=n_trials)
     if not scheduler.bounded:
         raise never_ends(str(name), ("scheduler_params['n_trials']",))

@@ -66,8 +66,11 @@ class TrialProgress(Sink):
             trial = self.trials.get(trial_id)
             config = describe_config(dict(trial.config)) if trial is not None else ""
             of = f"/{self.total}" if self.total else ""
-            self.bar.write(f"[trial {len(self.done)}{of}] END {config}; model_id={trial_id}, steps={steps}, "
-                           f"score={score:.3f}, total time={self.seconds.get(trial_id, 0.0):.2f}s ({how})", file=sys.stderr)
+            self.bar.write(
+                f"[trial {len(self.done)}{of}] END {config}; model_id={trial_id}, steps={steps}, "
+                f"score={score:.3f}, total time={self.seconds.get(trial_id, 0.0):.2f}s ({how})",
+                file=sys.stderr,
+            )
         self.bar.update(1)
 
     def close(self) -> None:

@@ -148,8 +148,10 @@ class Bridge:
         """A Tune trial ended; if it still had a Job out, its trainable returned too early."""
         tid = self.ours_of.get(tune_id)
         if tid is not None and tid in self.out:
-            return self.on_failure(tune_id, f"RuntimeError: the trainable returned at step {step}, before the "
-                                            f"Job's stop step {self.out[tid].stop_step}")
+            return self.on_failure(
+                tune_id,
+                f"RuntimeError: the trainable returned at step {step}, before the Job's stop step {self.out[tid].stop_step}",
+            )
         if tid is not None:
             self.dead.add(tid)
         return []
@@ -172,8 +174,15 @@ class Bridge:
             if job.trial_id not in self.tune_of:
                 self.new_jobs.append(job)
             elif job.trial_id in self.dead:
-                self.absorb(Result(job.trial_id, job.stop_step, math.nan, n_steps=0,
-                                   error="RuntimeError: its Ray Tune trial had already ended"))
+                self.absorb(
+                    Result(
+                        job.trial_id,
+                        job.stop_step,
+                        math.nan,
+                        n_steps=0,
+                        error="RuntimeError: its Ray Tune trial had already ended",
+                    )
+                )
             else:
                 self.resume[job.trial_id] = job
 

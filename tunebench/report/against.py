@@ -13,8 +13,9 @@ at least :data:`SATURATION_GAIN`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tunebench.report.analysis import WorkloadView
 from tunebench.report.axes import Axis
@@ -59,8 +60,11 @@ def gains(first: Mapping[int, float | None], this: Mapping[int, float | None], m
     >>> gains({0: 0.80, 1: 0.90}, {0: 0.85, 1: None}, "max"), gains({0: 0.3}, {0: 0.2}, "min")
     ([0.04999999999999993], [0.09999999999999998])
     """
-    return [rank_key(this[s], mode) - rank_key(first[s], mode) for s in sorted(set(first) & set(this))
-            if finite(first[s]) and finite(this[s])]
+    return [
+        rank_key(this[s], mode) - rank_key(first[s], mode)
+        for s in sorted(set(first) & set(this))
+        if finite(first[s]) and finite(this[s])
+    ]
 
 
 def ratios(first: Mapping[int, float | None], this: Mapping[int, float | None]) -> list[float]:
@@ -88,13 +92,23 @@ def steps_of(view: WorkloadView, axis: Axis, target: float | None) -> list[Step]
             runs = view.of(series)
             times = {r.seed: time_of(r, target, view.mode) for r in runs}
             delta = gains(best0, {r.seed: r.get("best_score") for r in runs}, view.mode)
-            out.append(Step(
-                row.name, value, series, len(runs), iqm_interval([r.get("best_score") for r in runs]),
-                iqm(delta) if delta else None, median_or_none(list(times.values())), sum(t is not None for t in times.values()),
-                median_or_none(ratios(time0, times)), median_or_none([r.get("partial_fit_calls") for r in runs]),
-                median_or_none([r.get("utilization") for r in runs]), tuple(float(t) for t in times.values() if t is not None),
-                series == first,
-            ))
+            out.append(
+                Step(
+                    row.name,
+                    value,
+                    series,
+                    len(runs),
+                    iqm_interval([r.get("best_score") for r in runs]),
+                    iqm(delta) if delta else None,
+                    median_or_none(list(times.values())),
+                    sum(t is not None for t in times.values()),
+                    median_or_none(ratios(time0, times)),
+                    median_or_none([r.get("partial_fit_calls") for r in runs]),
+                    median_or_none([r.get("utilization") for r in runs]),
+                    tuple(float(t) for t in times.values() if t is not None),
+                    series == first,
+                )
+            )
     return out
 
 
@@ -123,15 +137,34 @@ def table(steps: Sequence[Step], axis: Axis, target: float | None, metric: str) 
     for s in steps:
         reached = f" ({s.reached}/{s.n_seeds})" if target is not None and s.reached < s.n_seeds else ""
         time = ("never" if target is not None and s.reached == 0 else fmt(s.time)) + reached
-        best = "-" if s.best is None else fmt(s.best.iqm) + (f" [{fmt(s.best.low)}, {fmt(s.best.high)}]" if s.best.low is not None else "")
+        best = (
+            "-"
+            if s.best is None
+            else fmt(s.best.iqm) + (f" [{fmt(s.best.low)}, {fmt(s.best.high)}]" if s.best.low is not None else "")
+        )
         gain = "reference" if s.first else "-" if s.gain is None else f"{s.gain:+.4g}"
-        rows.append((s.row, value_text(s.value), str(s.n_seeds), best, gain, time,
-                     "-" if s.speedup is None else f"{s.speedup:.2f}x", fmt(s.calls), fmt(s.utilization, 3)))
-    caption = (f"{metric}: interquartile mean over seeds [95% bootstrap interval]; gain: interquartile mean of the per-seed "
-               f"difference from the row's first {axis.name} value ({first} where the row has it), positive is better; "
-               f"{when}: median over seeds{' (k/n: seeds that reached the target)' if target is not None else ''}; speedup: "
-               f"median over seeds of the first value's time over this one's; calls and utilisation: medians.")
-    return Table(("row", axis.name, "seeds", f"best {metric}", "gain", when, "speedup", "calls", "utilisation"), tuple(rows), caption)
+        rows.append(
+            (
+                s.row,
+                value_text(s.value),
+                str(s.n_seeds),
+                best,
+                gain,
+                time,
+                "-" if s.speedup is None else f"{s.speedup:.2f}x",
+                fmt(s.calls),
+                fmt(s.utilization, 3),
+            )
+        )
+    caption = (
+        f"{metric}: interquartile mean over seeds [95% bootstrap interval]; gain: interquartile mean of the per-seed "
+        f"difference from the row's first {axis.name} value ({first} where the row has it), positive is better; "
+        f"{when}: median over seeds{' (k/n: seeds that reached the target)' if target is not None else ''}; speedup: "
+        f"median over seeds of the first value's time over this one's; calls and utilisation: medians."
+    )
+    return Table(
+        ("row", axis.name, "seeds", f"best {metric}", "gain", when, "speedup", "calls", "utilisation"), tuple(rows), caption
+    )
 
 
 def saturation_lines(steps: Sequence[Step]) -> list[str]:
@@ -141,17 +174,25 @@ def saturation_lines(steps: Sequence[Step]) -> list[str]:
         mine = [s for s in steps if s.row == row]
         at = saturation([int(s.value) for s in mine], [s.time for s in mine])
         end = mine[-1].speedup
-        out.append(f"{row}: {'-' if end is None else f'{end:.2f}x'} from {mine[0].value} to {mine[-1].value} workers; "
-                   + (f"one more step of workers cuts the median time by less than {SATURATION_GAIN:.0%} from {at} workers on"
-                      if at is not None else f"every step of workers still cuts the median time by {SATURATION_GAIN:.0%} or more"))
+        out.append(
+            f"{row}: {'-' if end is None else f'{end:.2f}x'} from {mine[0].value} to {mine[-1].value} workers; "
+            + (
+                f"one more step of workers cuts the median time by less than {SATURATION_GAIN:.0%} from {at} workers on"
+                if at is not None
+                else f"every step of workers still cuts the median time by {SATURATION_GAIN:.0%} or more"
+            )
+        )
     return out
 
 
-def section(axis: Axis, steps: Mapping[str, Sequence[Step]], views: Sequence[WorkloadView], target: float | None,
-            png: str | None = None) -> Section:
+def section(
+    axis: Axis, steps: Mapping[str, Sequence[Step]], views: Sequence[WorkloadView], target: float | None, png: str | None = None
+) -> Section:
     """The view of one axis: a table per workload (under its name when there are several)."""
-    intro = (f"The matrix varies {axis.name} ({', '.join(value_text(v) for v in axis.values)}): each row holds the series "
-             f"that differ only in {axis.name}.")
+    intro = (
+        f"The matrix varies {axis.name} ({', '.join(value_text(v) for v in axis.values)}): each row holds the series "
+        f"that differ only in {axis.name}."
+    )
     blocks: list[Block] = [intro]
     for v in views:
         mine = steps.get(v.workload) or []

@@ -8,19 +8,36 @@ score); anytime curves and time to target use the best score observed so far.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from tunebench.report.curves import Band, band, grid_for, mean_rows, on_grid
 from tunebench.report.runs import CellRun
 from tunebench.report.significance import (
-    Profile, Ranking, SeedsNeeded, Verdict, differences, iqm_key, normalized_scores, performance_profile, ranking,
-    seeds_needed, verdict,
+    Profile,
+    Ranking,
+    SeedsNeeded,
+    Verdict,
+    differences,
+    iqm_key,
+    normalized_scores,
+    performance_profile,
+    ranking,
+    seeds_needed,
+    verdict,
 )
 from tunebench.report.stats import (
-    Estimate, average_rank, iqm_interval, median_or_none, normalized_regret, reach, regret_bounds, speedup, win_loss,
+    Estimate,
+    average_rank,
+    iqm_interval,
+    median_or_none,
+    normalized_regret,
+    reach,
+    regret_bounds,
+    speedup,
+    win_loss,
 )
 from tunebench.store.comparison import Matrix
 
@@ -132,12 +149,14 @@ def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[s
     ref = {r.seed: r for r in view.of(baseline_of(mine[0], base))} if mine else {}
     pairs = [(ref[r.seed], r) for r in mine if r.seed in ref]
     return SeriesRow(
-        series=s, n_seeds=len(mine),
+        series=s,
+        n_seeds=len(mine),
         best=iqm_interval([r.get("best_score") for r in mine]),
         test=iqm_interval([r.get("test_score") for r in mine]),
         calls=median_or_none([r.get("partial_fit_calls") for r in mine]),
         wall_time_s=median_or_none([r.get("wall_time_s") for r in mine]),
-        time_to_target=median_or_none(t_hit), calls_to_target=median_or_none(c_hit),
+        time_to_target=median_or_none(t_hit),
+        calls_to_target=median_or_none(c_hit),
         reached=sum(t is not None for t in t_hit),
         speedup_time=median_or_none([speedup(b.by_time.x, b.by_time.y, r.by_time.x, r.by_time.y, mode) for b, r in pairs]),
         speedup_calls=median_or_none([speedup(b.by_calls.x, b.by_calls.y, r.by_calls.x, r.by_calls.y, mode) for b, r in pairs]),
@@ -155,8 +174,7 @@ def times_to_target(view: WorkloadView, target: float) -> dict[str, dict[int, fl
     """Series -> seed -> seconds until the best score so far reached ``target``; NaN for a seed
     that never did, which the paired tests rank below every seed that did (censored, not
     given a time)."""
-    return {s: {r.seed: _or_nan(reach(r.by_time.x, r.by_time.y, target, view.mode)) for r in view.of(s)}
-            for s in view.series}
+    return {s: {r.seed: _or_nan(reach(r.by_time.x, r.by_time.y, target, view.mode)) for r in view.of(s)} for s in view.series}
 
 
 def _or_nan(v: float | None) -> float:

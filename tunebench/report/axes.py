@@ -14,8 +14,9 @@ axis; two executors, a ``searchers`` list, or two Hyperband entries differing on
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from tunebench.report.runs import CellRun
 
@@ -66,8 +67,11 @@ def place(run: CellRun) -> Place:
         system = str(settings.pop("name", None) or run.summary.get("scheduler") or run.cell.label)
     settings.pop("max_iter", None)
     searcher = None if peer else (run.cell.searcher or (config.get("searcher") or {}).get("name") or "random")
-    coords: dict[str, Any] = {"workers": int(run.cell.workers), "executor": None if peer else run.cell.executor,
-                              "searcher": searcher}
+    coords: dict[str, Any] = {
+        "workers": int(run.cell.workers),
+        "executor": None if peer else run.cell.executor,
+        "searcher": searcher,
+    }
     coords.update({k: v for k, v in settings.items() if isinstance(v, SCALAR) and k not in coords})
     rest = {k: v for k, v in settings.items() if not isinstance(v, SCALAR)}
     return Place(f"{'peer' if peer else 'scheduler'} {system}", json.dumps(rest, sort_keys=True, default=str), coords)
@@ -97,13 +101,18 @@ def axes_of(places: Mapping[str, Place], order: Sequence[str]) -> list[Axis]:
             p = places[s]
             if key not in p.coordinates or (key == "executor" and p.coordinates[key] is None):
                 continue
-            rest = json.dumps([p.system, p.identity, {k: v for k, v in p.coordinates.items() if k != key}], sort_keys=True, default=str)
+            rest = json.dumps(
+                [p.system, p.identity, {k: v for k, v in p.coordinates.items() if k != key}], sort_keys=True, default=str
+            )
             groups.setdefault(rest, {}).setdefault(p.coordinates[key], s)
         rows = [g for g in groups.values() if len(g) > 1]
         if rows:
             values = ordered(v for g in rows for v in g)
-            out.append(Axis(key, values, tuple(Row(row_name(key, g, places, varying), {v: g[v] for v in values if v in g})
-                                               for g in rows)))
+            out.append(
+                Axis(
+                    key, values, tuple(Row(row_name(key, g, places, varying), {v: g[v] for v in values if v in g}) for g in rows)
+                )
+            )
     return out
 
 
@@ -123,9 +132,14 @@ def row_name(key: str, series: Mapping[Any, str], places: Mapping[str, Place], v
     if cut is not None and cut in first:
         return first.replace(cut, "", 1)
     where = places[first].coordinates
-    said = {"workers": f"{where.get('workers')} worker{'' if where.get('workers') == 1 else 's'}", "executor": f"on {where.get('executor')}",
-            "searcher": f"searcher {where.get('searcher')}"}
-    return ", ".join([places[first].system.split(" ", 1)[1], *(said[k] for k in PLACED if k in set(varying) and where.get(k) is not None)])
+    said = {
+        "workers": f"{where.get('workers')} worker{'' if where.get('workers') == 1 else 's'}",
+        "executor": f"on {where.get('executor')}",
+        "searcher": f"searcher {where.get('searcher')}",
+    }
+    return ", ".join(
+        [places[first].system.split(" ", 1)[1], *(said[k] for k in PLACED if k in set(varying) and where.get(k) is not None)]
+    )
 
 
 def matrix_axes(runs: Sequence[CellRun], order: Sequence[str]) -> list[Axis]:

@@ -10,7 +10,7 @@ The report shows this view when the matrix crosses a setting of such a scheduler
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -71,8 +71,10 @@ def section(views: Sequence[WorkloadView], axes: Sequence[Axis]) -> Section | No
             continue
         brackets = sorted({b for s in series for r in v.of(s) for b in bracket_steps(r.results, r.trials)}, reverse=True)
         rows = tuple((s, str(len(v.of(s))), *(share_text(v.of(s), b) for b in brackets)) for s in series)
-        caption = ("Per bracket (most aggressive first): its share of the steps trained, mean over seeds, and in brackets the "
-                   "seeds whose best trial came from it.")
+        caption = (
+            "Per bracket (most aggressive first): its share of the steps trained, mean over seeds, and in brackets the "
+            "seeds whose best trial came from it."
+        )
         if len(views) > 1:
             blocks.append(f"Workload {v.workload}:")
         blocks.append(Table(("series", "seeds", *(f"bracket {b}" for b in brackets)), rows, caption))

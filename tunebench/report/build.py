@@ -9,13 +9,22 @@ run, or are not finished yet are listed with their reason instead of failing the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from tunebench.report import cd_diagram, html, markdown, sections
 from tunebench.report.analysis import (
-    Judgement, Profiles, WorkloadView, baselines, judge, pairwise, profiles_of, ranking_of, series_rows, workload_view,
+    Judgement,
+    Profiles,
+    WorkloadView,
+    baselines,
+    judge,
+    pairwise,
+    profiles_of,
+    ranking_of,
+    series_rows,
+    workload_view,
 )
 from tunebench.report.document import Document, Section
 from tunebench.report.environment import machine
@@ -30,8 +39,13 @@ from tunebench.report.verdict import verdict_lines
 from tunebench.store.comparison import Matrix, read_matrix
 from tunebench.store.files import atomic_write_bytes
 
-PNGS = {"time": "anytime_time.png", "calls": "anytime_calls.png", "regret": "regret.png", "rank": "rank.png",
-        "heatmap": "regret_heatmap.png"}
+PNGS = {
+    "time": "anytime_time.png",
+    "calls": "anytime_calls.png",
+    "regret": "regret.png",
+    "rank": "rank.png",
+    "heatmap": "regret_heatmap.png",
+}
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,11 @@ class ReportPaths:
 def views_of(runs: Sequence[CellRun], matrix: Matrix, order: Sequence[str]) -> list[WorkloadView]:
     """One view per workload with a finished cell, in matrix order."""
     names = list(dict.fromkeys([*matrix.workloads, *(r.cell.workload for r in runs)]))
-    return [workload_view(w, [r for r in runs if r.cell.workload == w], order) for w in names
-            if any(r.cell.workload == w for r in runs)]
+    return [
+        workload_view(w, [r for r in runs if r.cell.workload == w], order)
+        for w in names
+        if any(r.cell.workload == w for r in runs)
+    ]
 
 
 def draw(root: Path, views: Sequence[WorkloadView], order: list[str], matrix: Matrix) -> tuple[Path, ...]:
@@ -82,15 +99,44 @@ def draw(root: Path, views: Sequence[WorkloadView], order: list[str], matrix: Ma
     best = {v.workload: f"best {v.metric} so far ({'higher' if v.mode == 'max' else 'lower'} is better)" for v in views}
     time, n = XAxis("wall time", "s"), max(len(order), 1)
     pngs = (
-        panel_figure(root / PNGS["time"], {v.workload: v.by_time for v in views}, x=time, ylabel=best,
-                     title="Best validation score against wall time", how=median, **look),
-        panel_figure(root / PNGS["calls"], {v.workload: v.by_calls for v in views}, x=XAxis("partial_fit calls"),
-                     ylabel=best, title="Best validation score against partial_fit calls", how=median, **look),
-        panel_figure(root / PNGS["regret"], {v.workload: v.regret for v in views}, x=time,
-                     ylabel="normalized regret (0 is best)", title="Normalized regret (0: the best score seen, 1: the worst)",
-                     how=median, ylim=(-0.03, 1.03), **look),
-        panel_figure(root / PNGS["rank"], {v.workload: v.rank for v in views}, x=time,
-                     ylabel=f"average rank of {n} (1 is best)", title="Average rank", how=mean, ylim=(n + 0.4, 0.6), **look),
+        panel_figure(
+            root / PNGS["time"],
+            {v.workload: v.by_time for v in views},
+            x=time,
+            ylabel=best,
+            title="Best validation score against wall time",
+            how=median,
+            **look,
+        ),
+        panel_figure(
+            root / PNGS["calls"],
+            {v.workload: v.by_calls for v in views},
+            x=XAxis("partial_fit calls"),
+            ylabel=best,
+            title="Best validation score against partial_fit calls",
+            how=median,
+            **look,
+        ),
+        panel_figure(
+            root / PNGS["regret"],
+            {v.workload: v.regret for v in views},
+            x=time,
+            ylabel="normalized regret (0 is best)",
+            title="Normalized regret (0: the best score seen, 1: the worst)",
+            how=median,
+            ylim=(-0.03, 1.03),
+            **look,
+        ),
+        panel_figure(
+            root / PNGS["rank"],
+            {v.workload: v.rank for v in views},
+            x=time,
+            ylabel=f"average rank of {n} (1 is best)",
+            title="Average rank",
+            how=mean,
+            ylim=(n + 0.4, 0.6),
+            **look,
+        ),
     )
     return pngs if why_not(len(views)) else (*pngs, heatmap_figure(root / PNGS["heatmap"], regret_table(views, order)))
 
@@ -100,9 +146,17 @@ def judgements(views: Sequence[WorkloadView], target: float | None) -> dict[str,
     return {v.workload: judge(v, target) for v in views}
 
 
-def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: Sequence[WorkloadView],
-             order: list[str], ranked: Ranking | None = None, profiles: Profiles | None = None,
-             judged: dict[str, Judgement] | None = None, studied: Sequence[Section] = ()) -> Document:
+def document(
+    matrix: Matrix,
+    runs: Sequence[CellRun],
+    missing: Sequence,
+    views: Sequence[WorkloadView],
+    order: list[str],
+    ranked: Ranking | None = None,
+    profiles: Profiles | None = None,
+    judged: dict[str, Judgement] | None = None,
+    studied: Sequence[Section] = (),
+) -> Document:
     """Verdict and final tables first, then the figures and analyses (with the views of what the
     matrix studies, ``studied``), then the details."""
     base, target = baselines(runs, matrix), matrix.target_score
@@ -114,8 +168,10 @@ def document(matrix: Matrix, runs: Sequence[CellRun], missing: Sequence, views: 
     anytime, regret = sections.figures(PNGS["time"], PNGS["calls"], PNGS["regret"], PNGS["rank"], PNGS["heatmap"], len(views))
     parts: list[Section] = [
         sections.verdict(verdict_lines(views, judged, target)),
-        Section(sections.TITLES["final"], ("One table per workload." + no_base,)), *finals,
-        anytime, regret,
+        Section(sections.TITLES["final"], ("One table per workload." + no_base,)),
+        *finals,
+        anytime,
+        regret,
         sections.across_workloads(ranked, cd_diagram.CD_PNG),
         sections.performance_profile(profiles, cd_diagram.PROFILE_PNG),
         sections.pairwise_table(order, pairwise(views, order)),

@@ -10,8 +10,8 @@ Each is written only when its record says it can be (:attr:`Ranking.why_not`,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -26,8 +26,9 @@ DPI = 110
 AXIS_W = 5.0  # inches from rank 1 to rank k
 
 
-def write(root: Path, ranking: Ranking, profiles: Profiles, order: Sequence[str],
-          reference: Sequence[str] = ()) -> tuple[Path, ...]:
+def write(
+    root: Path, ranking: Ranking, profiles: Profiles, order: Sequence[str], reference: Sequence[str] = ()
+) -> tuple[Path, ...]:
     """The figures that apply, written into ``root``; ``reference``: random search's series."""
     out = []
     if not ranking.why_not and ranking.cd is not None:
@@ -83,14 +84,21 @@ def cd_figure(path: Path, r: Ranking) -> Path:
         y = first + step * (i if left else k - 1 - i)
         end = -0.3 if left else AXIS_W + 0.3
         ax.plot([rank_x(avg, k)] * 2 + [end], [axis_y, y, y], color="black", linewidth=1.0)
-        ax.text(end + (-0.08 if left else 0.08), y, f"{name} ({avg:.2f})" if left else f"({avg:.2f}) {name}",
-                ha="right" if left else "left", va="center", fontsize=11)
+        ax.text(
+            end + (-0.08 if left else 0.08),
+            y,
+            f"{name} ({avg:.2f})" if left else f"({avg:.2f}) {name}",
+            ha="right" if left else "left",
+            va="center",
+            fontsize=11,
+        )
     note = f"average rank over {r.n_blocks} workloads (1 is best); Friedman p = {r.p:.3g}" if r.p is not None else ""
     ax.text(AXIS_W / 2, height - 0.12, note, ha="center", va="bottom", fontsize=9, color="#444444")
     drawn = fig.canvas.get_renderer()
     box = Bbox.union([a.get_window_extent(drawn) for a in (*ax.lines, *ax.texts)])
-    fig.savefig(path, format="png", metadata={"Software": None},
-                bbox_inches=box.transformed(fig.dpi_scale_trans.inverted()).padded(0.15))
+    fig.savefig(
+        path, format="png", metadata={"Software": None}, bbox_inches=box.transformed(fig.dpi_scale_trans.inverted()).padded(0.15)
+    )
     return path
 
 
@@ -104,8 +112,15 @@ def profile_figure(path: Path, curves: Mapping[str, Profile], series: Sequence[s
     look = styles(series, {s: "" for s in series}, reference)
     for name in series:
         p, style = curves[name], look[name]
-        ax.plot(p.tau, p.fraction, color=style.colour, linestyle=style.dash, linewidth=1.5 if style.reference else 2.0,
-                label=f"{name} ({p.n_runs} runs)", drawstyle="steps-post")
+        ax.plot(
+            p.tau,
+            p.fraction,
+            color=style.colour,
+            linestyle=style.dash,
+            linewidth=1.5 if style.reference else 2.0,
+            label=f"{name} ({p.n_runs} runs)",
+            drawstyle="steps-post",
+        )
         ax.fill_between(p.tau, p.low, p.high, color=style.colour, alpha=0.15, linewidth=0, step="post")
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.04, 1.06)

@@ -4,7 +4,6 @@ sections, tables and figures."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Items:
     items: tuple[str, ...]
 
 
-Block = Union[str, Table, Image, Items]
+Block = str | Table | Image | Items
 
 
 @dataclass(frozen=True)
@@ -64,4 +63,4 @@ def fmt(value: float | None, digits: int = 4) -> str:
         return "-"
     if isinstance(value, int):
         return str(value)
-    return f"{value:.{digits}g}" if abs(value) < 10 ** digits else f"{value:.0f}"
+    return f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:.0f}"

@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 PACKAGES = (
-    "tunebench", "numpy", "pandas", "scipy", "scikit-learn", "ray", "dask", "distributed", "dask-ml", "optuna",
-    "hyperopt", "pyspark", "torch", "skorch", "matplotlib",
+    "tunebench",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "ray",
+    "dask",
+    "distributed",
+    "dask-ml",
+    "optuna",
+    "hyperopt",
+    "pyspark",
+    "torch",
+    "skorch",
+    "matplotlib",
 )
 
 

@@ -9,9 +9,9 @@ global state, no display needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -39,8 +39,18 @@ class XAxis:
     unit: str = ""
 
 
-def panel_figure(path: Path, panels: Panels, *, groups: Sequence[Group], styles: Mapping[str, Style], x: XAxis,
-                 ylabel: str | Mapping[str, str], title: str, how: str = "", ylim: tuple[float, float] | None = None) -> Path:
+def panel_figure(
+    path: Path,
+    panels: Panels,
+    *,
+    groups: Sequence[Group],
+    styles: Mapping[str, Style],
+    x: XAxis,
+    ylabel: str | Mapping[str, str],
+    title: str,
+    how: str = "",
+    ylim: tuple[float, float] | None = None,
+) -> Path:
     """Write :func:`small_multiples` as a PNG; return its path."""
     save(small_multiples(panels, groups=groups, styles=styles, x=x, ylabel=ylabel, title=title, how=how, ylim=ylim), path)
     return path
@@ -73,14 +83,27 @@ def frames(panels: Panels, x: XAxis, ylabel: str | Mapping[str, str], ylim: tupl
     for w, bands in panels.items():
         xs = drawn_x(bands.values())
         log = log_scale(xs)
-        out[w] = Frame(axis_label(x.quantity, x.unit, log), ylabel if isinstance(ylabel, str) else ylabel.get(w, ""), log,
-                       x_limits(xs, log), ylim or y_limits(bands.values()))
+        out[w] = Frame(
+            axis_label(x.quantity, x.unit, log),
+            ylabel if isinstance(ylabel, str) else ylabel.get(w, ""),
+            log,
+            x_limits(xs, log),
+            ylim or y_limits(bands.values()),
+        )
     return out
 
 
-def small_multiples(panels: Panels, *, groups: Sequence[Group], styles: Mapping[str, Style], x: XAxis,
-                    ylabel: str | Mapping[str, str], title: str, how: str = "",
-                    ylim: tuple[float, float] | None = None) -> Figure:
+def small_multiples(
+    panels: Panels,
+    *,
+    groups: Sequence[Group],
+    styles: Mapping[str, Style],
+    x: XAxis,
+    ylabel: str | Mapping[str, str],
+    title: str,
+    how: str = "",
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
     """Several groups: workloads in rows by groups in columns (wrapped into rows of blocks),
     each group's legend under its column. One group: a panel per workload, wrapped, the legend
     to the right. ``ylabel``: one for all, or per workload; ``ylim``: fixed limits, else from
@@ -124,8 +147,12 @@ def by_family(axes: np.ndarray, look: Look, groups: Sequence[Group], workloads: 
         for r, w in enumerate(workloads):
             ax = axes[top + r, col]
             _panel(ax, group, look, w, handles)
-            _dress(ax, look.frame[w], title=group.title if r == 0 else "",
-                   ylabel=_row(w, look.frame[w].ylabel, n_w) if col == 0 else "")
+            _dress(
+                ax,
+                look.frame[w],
+                title=group.title if r == 0 else "",
+                ylabel=_row(w, look.frame[w].ylabel, n_w) if col == 0 else "",
+            )
             used.append(ax)
         _legend_below(axes[top + n_w - 1, col], _ordered(group, handles), handles)
     return used
@@ -139,9 +166,14 @@ def by_workload(fig: Figure, axes: np.ndarray, look: Look, groups: Sequence[Grou
         _dress(ax, look.frame[w], title=w if len(workloads) > 1 else "", ylabel=look.frame[w].ylabel)
     entries = _ordered(group, handles)
     if entries:
-        fig.legend([handles[s] for s in entries], [handles[s].get_label() for s in entries], frameon=False,
-                   loc="outside right upper", fontsize="small")
-    return list(axes.ravel()[:len(workloads)])
+        fig.legend(
+            [handles[s] for s in entries],
+            [handles[s].get_label() for s in entries],
+            frameon=False,
+            loc="outside right upper",
+            fontsize="small",
+        )
+    return list(axes.ravel()[: len(workloads)])
 
 
 def figure_size(groups: Sequence[Group], blocks: tuple[int, int], n_workloads: int) -> tuple[float, float]:
@@ -198,8 +230,15 @@ def _legend_below(ax: Axes, entries: Sequence[str], lines: Mapping[str, Line2D])
     if not entries:
         return
     below = offset_copy(ax.transAxes, fig=ax.figure, y=-LEGEND_GAP + 0.08, units="inches")
-    ax.legend([lines[s] for s in entries], [lines[s].get_label() for s in entries], loc="upper center",
-              bbox_to_anchor=(0.5, 0.0), bbox_transform=below, frameon=False, fontsize="small")
+    ax.legend(
+        [lines[s] for s in entries],
+        [lines[s].get_label() for s in entries],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
+        frameon=False,
+        fontsize="small",
+    )
 
 
 def legend_label(series: str, n: int, with_n: bool, reference: bool) -> str:
@@ -215,12 +254,24 @@ def legend_label(series: str, n: int, with_n: bool, reference: bool) -> str:
 def _draw(ax: Axes, label: str, b: Band, style: Style, j: int) -> Line2D:
     """A series' median as a step line (markers staggered so they do not stack) and its band."""
     drawn = int(np.isfinite(b.median).sum()) >= 2  # matplotlib cannot space markers along a line with no points
-    marks = {"marker": style.marker, "markersize": 4.0, "markevery": (0.03 + 0.045 * (j % 4), 0.18)} if style.marker and drawn else {}
-    (line,) = ax.plot(b.grid, b.median, drawstyle="steps-post", color=style.colour, linestyle=style.dash,
-                      linewidth=1.3 if style.reference else 1.7, zorder=2 if style.reference else 3, label=label, **marks)
+    marks = (
+        {"marker": style.marker, "markersize": 4.0, "markevery": (0.03 + 0.045 * (j % 4), 0.18)} if style.marker and drawn else {}
+    )
+    (line,) = ax.plot(
+        b.grid,
+        b.median,
+        drawstyle="steps-post",
+        color=style.colour,
+        linestyle=style.dash,
+        linewidth=1.3 if style.reference else 1.7,
+        zorder=2 if style.reference else 3,
+        label=label,
+        **marks,
+    )
     if not np.array_equal(b.low, b.high, equal_nan=True):
-        ax.fill_between(b.grid, b.low, b.high, step="post", color=style.colour, alpha=0.1 if style.reference else 0.14,
-                        linewidth=0, zorder=1)
+        ax.fill_between(
+            b.grid, b.low, b.high, step="post", color=style.colour, alpha=0.1 if style.reference else 0.14, linewidth=0, zorder=1
+        )
     return line
 
 

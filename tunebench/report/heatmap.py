@@ -8,9 +8,9 @@ Drawn on a bare ``matplotlib.figure.Figure`` with the Agg canvas, as :mod:`figur
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib import colormaps
@@ -93,8 +93,15 @@ def heatmap_figure(path: Path, table: RegretTable) -> Path:
     cmap, top = colormaps[CMAP].with_extremes(bad="#e6e6e6"), colour_top(table.values)
     image = ax.imshow(np.ma.masked_invalid(table.values), cmap=cmap, vmin=0.0, vmax=top, aspect="auto")
     for (i, j), v in np.ndenumerate(table.values):
-        ax.text(j, i, "–" if np.isnan(v) else f"{v:.{3 if top <= 0.2 else 2}f}", ha="center", va="center", fontsize=8,
-                color="black" if np.isnan(v) else ink(cmap(float(v) / top)))
+        ax.text(
+            j,
+            i,
+            "–" if np.isnan(v) else f"{v:.{3 if top <= 0.2 else 2}f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="black" if np.isnan(v) else ink(cmap(float(v) / top)),
+        )
     ax.set_xticks(range(cols), table.workloads, fontsize=9)
     ax.set_yticks(range(rows), table.series, fontsize=9)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)

@@ -52,5 +52,7 @@ def render(doc: Document, root: Path) -> str:
     for s in doc.sections:
         body.append(f"<h{s.level}>{escape(s.title)}</h{s.level}>")
         body += [block(b, root) for b in s.blocks]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(doc.title)}</title><style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(doc.title)}</title><style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

@@ -14,9 +14,10 @@ Usage: ``plot_run("runs/sgd-pbt", "results/sgd-pbt")`` returns the paths of the 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -79,7 +80,9 @@ def log_scaled(values: pd.Series) -> bool:
     return bool((v > 0).all() and v.max() / v.min() > 10)
 
 
-def plot_hyperparameters(run_dir: str | Path, out: str | Path, params: Sequence[str] | None = None, title: str | None = None) -> Path:
+def plot_hyperparameters(
+    run_dir: str | Path, out: str | Path, params: Sequence[str] | None = None, title: str | None = None
+) -> Path:
     """Each hyperparameter over steps: one line per slot, points coloured by the score they got."""
     frame = timeline(run_dir)
     params = list(params) if params is not None else varying_parameters(frame)
@@ -92,7 +95,9 @@ def plot_hyperparameters(run_dir: str | Path, out: str | Path, params: Sequence[
             continue
         for _, lane in frame.groupby("slot"):
             ax.step(lane["step"], pd.to_numeric(lane[name]), where="pre", color="0.75", lw=0.8, zorder=1)
-        points = ax.scatter(frame["step"], pd.to_numeric(frame[name]), c=frame["score"], cmap="viridis", norm=norm, s=14, zorder=2)
+        points = ax.scatter(
+            frame["step"], pd.to_numeric(frame[name]), c=frame["score"], cmap="viridis", norm=norm, s=14, zorder=2
+        )
         if log_scaled(frame[name]):
             ax.set_yscale("log")
         ax.set_ylabel(name)
@@ -131,8 +136,13 @@ def plot_family_tree(run_dir: str | Path, out: str | Path, trial_id: int | None 
             ax.annotate(str(tid), (start[tid], slot[tid]), textcoords="offset points", xytext=(2, 5), fontsize=8, color="C3")
     for r in log.dropna(subset=["donor"]).itertuples():
         mine = int(r.trial) in line and int(r.trial) != chain[0]
-        ax.annotate("", xy=(r.step, r.slot), xytext=(r.step, slot[int(r.donor)]),
-                    arrowprops={"arrowstyle": "->", "color": "C3" if mine else "0.8", "lw": 1.5 if mine else 0.6}, zorder=2)
+        ax.annotate(
+            "",
+            xy=(r.step, r.slot),
+            xytext=(r.step, slot[int(r.donor)]),
+            arrowprops={"arrowstyle": "->", "color": "C3" if mine else "0.8", "lw": 1.5 if mine else 0.6},
+            zorder=2,
+        )
     ax.set_xlabel("step")
     ax.set_ylabel("population slot")
     ax.set_yticks(sorted(set(slot.values())))
@@ -150,8 +160,15 @@ def ancestry_table(run_dir: str | Path, trial_id: int | None = None) -> pd.DataF
     rows = []
     for tid in ancestry(tables.trials, trial_id):
         r = log.loc[tid]
-        rows.append({"trial_id": tid, "from_step": int(r["step"]), "donor": None if pd.isna(r["donor"]) else int(r["donor"]),
-                     "explored": r["explored"], **json.loads(r["new_config"])})
+        rows.append(
+            {
+                "trial_id": tid,
+                "from_step": int(r["step"]),
+                "donor": None if pd.isna(r["donor"]) else int(r["donor"]),
+                "explored": r["explored"],
+                **json.loads(r["new_config"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 

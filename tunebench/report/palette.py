@@ -9,10 +9,10 @@ looks the same in every figure; within one panel no two series share a colour.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence, Union
 
-Dash = Union[str, tuple[float, tuple[float, ...]]]
+Dash = str | tuple[float, tuple[float, ...]]
 
 # Okabe and Ito (2008) without black and yellow: black reads as the grey reference in print,
 # yellow is faint on white.
@@ -38,8 +38,9 @@ class Style:
         return self.colour, repr(self.dash)
 
 
-def styles(series: Sequence[str], group_of: Callable[[str], str] | Mapping[str, str],
-           reference: Sequence[str] = ()) -> dict[str, Style]:
+def styles(
+    series: Sequence[str], group_of: Callable[[str], str] | Mapping[str, str], reference: Sequence[str] = ()
+) -> dict[str, Style]:
     """A style per series, in order: each takes the colour least used so far among those not
     yet in its group (panel) and not yet worn with every dash, then the first dash not yet
     paired with that colour, preferring one its group has not used; markers go round in order. ``reference`` series (random

@@ -6,8 +6,8 @@ the reference), how panels wrap, whether an axis is logarithmic and what it is c
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -17,8 +17,13 @@ from tunebench.report.runs import CellRun
 from tunebench.store.comparison import Contender
 
 FAMILIES = ("random", "successive_halving", "hyperband", "asha", "pbt")  # panel order; others follow, "other" last
-FAMILY_TITLES = {"random": "random search", "successive_halving": "successive halving", "hyperband": "Hyperband",
-                 "asha": "ASHA", "pbt": "PBT"}
+FAMILY_TITLES = {
+    "random": "random search",
+    "successive_halving": "successive halving",
+    "hyperband": "Hyperband",
+    "asha": "ASHA",
+    "pbt": "PBT",
+}
 OTHER = "other"
 ONE_PANEL_MAX = 6  # up to this many series share one panel
 LOG_DECADES = 1.5  # a positive range wider than this many decades is drawn on a log axis
@@ -61,8 +66,9 @@ def family_order(names: Iterable[str]) -> list[str]:
     return sorted(seen, key=lambda f: (f == OTHER, rank.get(f, len(rank)), seen.index(f)))
 
 
-def groups(order: Sequence[str], family: Mapping[str, str], reference: Sequence[str] = (),
-           one_panel_max: int = ONE_PANEL_MAX) -> list[Group]:
+def groups(
+    order: Sequence[str], family: Mapping[str, str], reference: Sequence[str] = (), one_panel_max: int = ONE_PANEL_MAX
+) -> list[Group]:
     """One group for a few series; else one per family, each with the reference series (a
     family of nothing but the reference adds no panel of its own).
 
@@ -77,8 +83,10 @@ def groups(order: Sequence[str], family: Mapping[str, str], reference: Sequence[
     ref = tuple(s for s in order if s in reference)
     if len(order) <= one_panel_max:
         return [Group("", tuple(order), ref)]
-    out = [Group(f, tuple(s for s in order if family.get(s, OTHER) == f), ref)
-           for f in family_order(family.get(s, OTHER) for s in order)]
+    out = [
+        Group(f, tuple(s for s in order if family.get(s, OTHER) == f), ref)
+        for f in family_order(family.get(s, OTHER) for s in order)
+    ]
     return [g for g in out if set(g.members) - set(ref)]
 
 

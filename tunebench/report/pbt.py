@@ -6,8 +6,8 @@ went through. A matrix without such a series has no PBT view."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -20,8 +20,10 @@ from tunebench.store import ancestry
 
 TITLE = "PBT lineage"
 LINEAGE_DIR = "lineage"
-PNGS = (("hyperparameters", "hyperparameter schedules across the population"),
-        ("family_tree", "family tree of the best trial (bold: the weights it inherited)"))
+PNGS = (
+    ("hyperparameters", "hyperparameter schedules across the population"),
+    ("family_tree", "family tree of the best trial (bold: the weights it inherited)"),
+)
 
 
 def logged(run: CellRun) -> bool:
@@ -77,12 +79,26 @@ def section(views: Sequence[WorkloadView]) -> Section | None:
         series = lineage_series(v)
         if not series:
             continue
-        rows = tuple((s, str(len(v.of(s))), fmt(median_or_none([exploits(r) for r in v.of(s)])),
-                      fmt(median_or_none([generations(r) for r in v.of(s)]))) for s in series)
-        blocks.append(Table(("series", "seeds", "exploits (median)", "generations of the best trial (median)"), rows,
-                            f"Workload {v.workload}: exploits are clones of a better trial's checkpoint; generations count "
-                            "the trials the best trial's weights were trained in, itself included. Figures: the first seed's run."))
+        rows = tuple(
+            (
+                s,
+                str(len(v.of(s))),
+                fmt(median_or_none([exploits(r) for r in v.of(s)])),
+                fmt(median_or_none([generations(r) for r in v.of(s)])),
+            )
+            for s in series
+        )
+        blocks.append(
+            Table(
+                ("series", "seeds", "exploits (median)", "generations of the best trial (median)"),
+                rows,
+                f"Workload {v.workload}: exploits are clones of a better trial's checkpoint; generations count "
+                "the trials the best trial's weights were trained in, itself included. Figures: the first seed's run.",
+            )
+        )
         for s in series:
-            blocks += [Image(f"{folder(v.workload, s)}/{name}.png", f"{s} on {v.workload}, seed {v.of(s)[0].seed}: {what}")
-                       for name, what in PNGS]
+            blocks += [
+                Image(f"{folder(v.workload, s)}/{name}.png", f"{s} on {v.workload}, seed {v.of(s)[0].seed}: {what}")
+                for name, what in PNGS
+            ]
     return Section(TITLE, tuple(blocks)) if blocks else None

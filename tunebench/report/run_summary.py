@@ -26,7 +26,11 @@ def summary_table(summary: dict[str, Any], trials: pd.DataFrame, top: int = 5) -
         ("trials", summary["n_trials"]),
         ("partial_fit calls", summary["partial_fit_calls"]),
         (f"best {summary['metric']} (validation)", summary["best_score"]),
-        *([(f"regret vs optimum {_fmt(summary['optimum'])}", summary.get("regret"))] if summary.get("optimum") is not None else []),
+        *(
+            [(f"regret vs optimum {_fmt(summary['optimum'])}", summary.get("regret"))]
+            if summary.get("optimum") is not None
+            else []
+        ),
         (f"{summary['metric']} of best trial (test)", summary["test_score"]),
         *([("regret of best trial (test)", summary.get("test_regret"))] if summary.get("optimum") is not None else []),
         ("best trial", summary["best_trial"]),

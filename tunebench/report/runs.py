@@ -8,8 +8,9 @@ are per series; seeds are what a series is summarised over.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,8 +74,18 @@ def load_runs(matrix: Matrix) -> tuple[list[CellRun], list[Missing]]:
             missing.append(Missing(cell, f"marked done but unreadable: {exc}"))
             continue
         mode = str(summary.get("mode") or "max")
-        runs.append(CellRun(cell, series_name(cell, matrix), summary, results, time_curve(results, mode), calls_curve(results, mode),
-                            trials, extra))
+        runs.append(
+            CellRun(
+                cell,
+                series_name(cell, matrix),
+                summary,
+                results,
+                time_curve(results, mode),
+                calls_curve(results, mode),
+                trials,
+                extra,
+            )
+        )
     return runs, missing
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView
 from tunebench.report.document import Image, Items, Section, Table, fmt
@@ -44,19 +45,25 @@ def compared(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str]) -> S
         searcher = (_config(mine[0]).get("searcher") or {}).get("name")
         what += f" with searcher {searcher}" if kind == "our scheduler" and searcher else ""
         seeds = len({r.seed for r in mine})
-        lines.append(f"{s} ({kind} {what} on {mine[0].cell.executor}; {len(mine)} cells, {seeds} seeds): {describe_contender(mine)}")
+        lines.append(
+            f"{s} ({kind} {what} on {mine[0].cell.executor}; {len(mine)} cells, {seeds} seeds): {describe_contender(mine)}"
+        )
     ran = {r.cell.label for r in runs}
     for c in matrix.contenders:
         if c.label not in ran:
             lines.append(f"{c.label} ({'peer' if c.kind == 'peer' else 'our scheduler'}): no finished cell (see below)")
     tally = Counter(c.status for c in matrix.cells)
     states = ", ".join(f"{tally[k]} {k}" for k in STATUSES if tally[k])
-    intro = (f"{len(matrix.cells)} cells ({states}): contenders {', '.join(c.label for c in matrix.contenders) or '-'}; "
-             f"executors {', '.join(matrix.executors) or '-'}; workloads {', '.join(matrix.workloads) or '-'}; "
-             f"seeds {', '.join(map(str, matrix.seeds)) or '-'}; budget {_budget(matrix.budget)}; "
-             f"target score {fmt(matrix.target_score)}.")
-    note = ("Time and calls to a score count from when the score was observed: a contender that scores only "
-            "at the end of long Jobs sees its good configurations later than one that scores every step.")
+    intro = (
+        f"{len(matrix.cells)} cells ({states}): contenders {', '.join(c.label for c in matrix.contenders) or '-'}; "
+        f"executors {', '.join(matrix.executors) or '-'}; workloads {', '.join(matrix.workloads) or '-'}; "
+        f"seeds {', '.join(map(str, matrix.seeds)) or '-'}; budget {_budget(matrix.budget)}; "
+        f"target score {fmt(matrix.target_score)}."
+    )
+    note = (
+        "Time and calls to a score count from when the score was observed: a contender that scores only "
+        "at the end of long Jobs sees its good configurations later than one that scores every step."
+    )
     return Section(TITLES["compared"], (intro, Items(tuple(lines)), note))
 
 
@@ -65,32 +72,47 @@ def _budget(budget: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in set_.items()) if set_ else "none"
 
 
-def figures(time_png: str, calls_png: str, regret_png: str, rank_png: str, heatmap_png: str | None = None,
-            n_workloads: int | None = None) -> tuple[Section, Section]:
+def figures(
+    time_png: str, calls_png: str, regret_png: str, rank_png: str, heatmap_png: str | None = None, n_workloads: int | None = None
+) -> tuple[Section, Section]:
     """The anytime and regret sections; with ``n_workloads`` given, the regret section ends with
     the heatmap of final regret (several workloads) or why there is none."""
-    anytime = Section(TITLES["anytime"], (
-        "Best validation score so far; line: median over seeds, band: 25th to 75th percentile, from when every seed "
-        f"had a score. With more than {ONE_PANEL_MAX} contenders, one panel per algorithm family (ours beside the "
-        "peers of that family; one row per workload), our random search drawn in each as the grey dashed reference. "
-        "A contender keeps its colour, dash and marker in every figure; time and calls are on a log axis where they "
-        f"span more than {LOG_DECADES:g} decades.",
-        Image(time_png, "against wall time"), Image(calls_png, "against partial_fit calls"),
-    ))
+    anytime = Section(
+        TITLES["anytime"],
+        (
+            "Best validation score so far; line: median over seeds, band: 25th to 75th percentile, from when every seed "
+            f"had a score. With more than {ONE_PANEL_MAX} contenders, one panel per algorithm family (ours beside the "
+            "peers of that family; one row per workload), our random search drawn in each as the grey dashed reference. "
+            "A contender keeps its colour, dash and marker in every figure; time and calls are on a log axis where they "
+            f"span more than {LOG_DECADES:g} decades.",
+            Image(time_png, "against wall time"),
+            Image(calls_png, "against partial_fit calls"),
+        ),
+    )
     heat: tuple[str | Image, ...] = ()
     if n_workloads is not None:
         why = heatmap_why_not(n_workloads)
-        heat = (why,) if why or heatmap_png is None else (
-            "Final normalized regret per contender (row) and workload (column): the median over seeds of each final "
-            "validation score's regret, 0 the best score any contender saw on the workload, 1 the worst; grey: no "
-            "finished cell.", Image(heatmap_png, "final normalized regret per contender and workload"))
-    regret = Section(TITLES["regret"], (
-        "Normalized regret (Syne Tune): (best so far - best) / (worst - best) per workload, best and worst over "
-        "every contender and seed, clipped to [0, 1]; 1 until a first score. Average rank: per seed, the "
-        "contenders ranked by best score so far (1 is best), averaged over seeds.",
-        Image(regret_png, "normalized regret over wall time (median and interquartile band over seeds)"),
-        Image(rank_png, "average rank over wall time"), *heat,
-    ))
+        heat = (
+            (why,)
+            if why or heatmap_png is None
+            else (
+                "Final normalized regret per contender (row) and workload (column): the median over seeds of each final "
+                "validation score's regret, 0 the best score any contender saw on the workload, 1 the worst; grey: no "
+                "finished cell.",
+                Image(heatmap_png, "final normalized regret per contender and workload"),
+            )
+        )
+    regret = Section(
+        TITLES["regret"],
+        (
+            "Normalized regret (Syne Tune): (best so far - best) / (worst - best) per workload, best and worst over "
+            "every contender and seed, clipped to [0, 1]; 1 until a first score. Average rank: per seed, the "
+            "contenders ranked by best score so far (1 is best), averaged over seeds.",
+            Image(regret_png, "normalized regret over wall time (median and interquartile band over seeds)"),
+            Image(rank_png, "average rank over wall time"),
+            *heat,
+        ),
+    )
     return anytime, regret
 
 
@@ -107,8 +129,17 @@ def _x(v: float | None) -> str:
 
 
 FINAL_HEADERS = (
-    "contender", "seeds", "best validation (IQM [95% CI])", "test of best (IQM [95% CI])", "calls", "wall time (s)",
-    "time to target (s)", "calls to target", "speedup vs random (time)", "speedup vs random (calls)", "utilisation",
+    "contender",
+    "seeds",
+    "best validation (IQM [95% CI])",
+    "test of best (IQM [95% CI])",
+    "calls",
+    "wall time (s)",
+    "time to target (s)",
+    "calls to target",
+    "speedup vs random (time)",
+    "speedup vs random (calls)",
+    "utilisation",
 )
 
 
@@ -128,21 +159,31 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
     body = []
     for i, r in enumerate(rows):
         tail = f" ({r.reached}/{r.n_seeds})" if target is not None and r.reached < r.n_seeds else ""
-        body.append((
-            r.series + (" ★" if i in won else ""), str(r.n_seeds), _est(r.best), *((_est(r.regret),) if regret else ()),
-            _est(r.test), fmt(r.calls),
-            fmt(r.wall_time_s), ("never" if target is not None and r.reached == 0 else fmt(r.time_to_target)) + tail,
-            ("never" if target is not None and r.reached == 0 else fmt(r.calls_to_target)) + tail,
-            _x(r.speedup_time), _x(r.speedup_calls), fmt(r.utilization, 3),
-        ))
-    caption = (f"{view.metric} ({'higher' if view.mode == 'max' else 'lower'} is better); target "
-               f"{fmt(target) if target is not None else 'not set'}; medians over seeds unless marked IQM; "
-               "(k/n): seeds that reached the target; speedup: random search's time (calls) to the score both "
-               "reached over the contender's, median over seeds; ★ winner: first by IQM over seeds (a seed without a "
-               "finite score counted worst, where the IQM column leaves it out) and separated from every other "
-               "contender by paired tests over seeds (Holm, alpha 0.05)."
-               + (f" Regret: the best validation score's distance from the known optimum, {fmt(optimum_of(view))}."
-                  if regret else ""))
+        body.append(
+            (
+                r.series + (" ★" if i in won else ""),
+                str(r.n_seeds),
+                _est(r.best),
+                *((_est(r.regret),) if regret else ()),
+                _est(r.test),
+                fmt(r.calls),
+                fmt(r.wall_time_s),
+                ("never" if target is not None and r.reached == 0 else fmt(r.time_to_target)) + tail,
+                ("never" if target is not None and r.reached == 0 else fmt(r.calls_to_target)) + tail,
+                _x(r.speedup_time),
+                _x(r.speedup_calls),
+                fmt(r.utilization, 3),
+            )
+        )
+    caption = (
+        f"{view.metric} ({'higher' if view.mode == 'max' else 'lower'} is better); target "
+        f"{fmt(target) if target is not None else 'not set'}; medians over seeds unless marked IQM; "
+        "(k/n): seeds that reached the target; speedup: random search's time (calls) to the score both "
+        "reached over the contender's, median over seeds; ★ winner: first by IQM over seeds (a seed without a "
+        "finite score counted worst, where the IQM column leaves it out) and separated from every other "
+        "contender by paired tests over seeds (Holm, alpha 0.05)."
+        + (f" Regret: the best validation score's distance from the known optimum, {fmt(optimum_of(view))}." if regret else "")
+    )
     headers = (*FINAL_HEADERS[:3], REGRET_HEADER, *FINAL_HEADERS[3:]) if regret else FINAL_HEADERS
     table = Table(headers, tuple(body), caption, frozenset(won))
     said = tuple(f"{r.series}: {note}" for r in rows for note in notes_of(view.of(r.series)))
@@ -164,17 +205,21 @@ def across_workloads(r: Ranking, png: str) -> Section:
     if r.n_blocks < 2:
         return Section(TITLES["across"], (f"{r.why_not[0].upper()}{r.why_not[1:]}.",))
     left = f" Left out (no finished cell on every workload): {_names(r.left_out)}." if r.left_out else ""
-    intro = (f"A block is a workload: each contender's interquartile mean over seeds of the final validation score "
-             f"(a non-finite score counted worst) is ranked per workload (1 is best), and the ranks are averaged over "
-             f"the {r.n_blocks} workloads (Demšar 2006).{left}")
+    intro = (
+        f"A block is a workload: each contender's interquartile mean over seeds of the final validation score "
+        f"(a non-finite score counted worst) is ranked per workload (1 is best), and the ranks are averaged over "
+        f"the {r.n_blocks} workloads (Demšar 2006).{left}"
+    )
     table = Table(("contender", "average rank"), tuple((n, fmt(a, 3)) for n, a in zip(r.names, r.average_rank)))
     if r.why_not or r.statistic is None or r.p is None or r.cd is None:
         return Section(TITLES["across"], (intro, table, f"No Friedman test: {r.why_not}."))
     rejects = r.p < r.alpha
-    test = (f"Friedman chi-square {fmt(r.statistic)} ({len(r.names) - 1} df), p={fmt(r.p, 2)}: "
-            f"{'rejects' if rejects else 'does not reject'} equal average ranks at alpha {fmt(r.alpha)}. "
-            f"Nemenyi critical difference CD={fmt(r.cd, 3)}: contenders whose average ranks differ by less than CD are "
-            "joined by a bar" + ("." if rejects else ", shown for reference only since Friedman does not reject."))
+    test = (
+        f"Friedman chi-square {fmt(r.statistic)} ({len(r.names) - 1} df), p={fmt(r.p, 2)}: "
+        f"{'rejects' if rejects else 'does not reject'} equal average ranks at alpha {fmt(r.alpha)}. "
+        f"Nemenyi critical difference CD={fmt(r.cd, 3)}: contenders whose average ranks differ by less than CD are "
+        "joined by a bar" + ("." if rejects else ", shown for reference only since Friedman does not reject.")
+    )
     return Section(TITLES["across"], (intro, table, test, Image(png, "critical-difference diagram of average ranks")))
 
 
@@ -182,13 +227,16 @@ def performance_profile(p: Profiles, png: str) -> Section:
     """The performance-profile figure, or why there is none."""
     if p.why_not:
         return Section(TITLES["profile"], (f"No performance profile: {p.why_not}.",))
-    return Section(TITLES["profile"], (
-        "Per contender, the fraction of its runs (workload, seed) whose final validation score, normalized per workload "
-        "to 1 - normalized regret (1: the best score any contender saw there, 0: the worst), is at least tau "
-        "(Agarwal et al., NeurIPS 2021); each workload weighs the same. Band: 95% bootstrap interval, seeds resampled "
-        "within each workload. A curve above another is better at every threshold.",
-        Image(png, "performance profile of final normalized scores"),
-    ))
+    return Section(
+        TITLES["profile"],
+        (
+            "Per contender, the fraction of its runs (workload, seed) whose final validation score, normalized per workload "
+            "to 1 - normalized regret (1: the best score any contender saw there, 0: the worst), is at least tau "
+            "(Agarwal et al., NeurIPS 2021); each workload weighs the same. Band: 95% bootstrap interval, seeds resampled "
+            "within each workload. A curve above another is better at every threshold.",
+            Image(png, "performance profile of final normalized scores"),
+        ),
+    )
 
 
 def notes_of(runs: Sequence[CellRun]) -> list[str]:
@@ -217,8 +265,8 @@ def pairwise_table(order: Sequence[str], tally: Mapping[tuple[str, str], tuple[i
             if a == b:
                 cells.append("")
             else:
-                w, l, t = tally[(a, b)]
-                cells.append(f"{w}-{l}" + (f" ({t} tied)" if t else ""))
+                won, lost, t = tally[(a, b)]
+                cells.append(f"{won}-{lost}" + (f" ({t} tied)" if t else ""))
         rows.append((a, *cells))
     caption = "Row against column: wins-losses over every workload and seed both finished, by final best validation score."
     return Section(TITLES["pairwise"], (Table(("", *order), tuple(rows), caption),))
@@ -227,15 +275,18 @@ def pairwise_table(order: Sequence[str], tally: Mapping[tuple[str, str], tuple[i
 def missing_table(missing: Sequence[Missing]) -> Section:
     if not missing:
         return Section(TITLES["missing"], ("Every cell of the matrix finished and is in the report.",))
-    rows = tuple((m.cell.cell_id, m.cell.label, m.cell.executor, m.cell.workload, str(m.cell.seed), m.cell.status, m.reason)
-                 for m in missing)
+    rows = tuple(
+        (m.cell.cell_id, m.cell.label, m.cell.executor, m.cell.workload, str(m.cell.seed), m.cell.status, m.reason)
+        for m in missing
+    )
     return Section(TITLES["missing"], (Table(("cell", "contender", "executor", "workload", "seed", "status", "reason"), rows),))
 
 
 def environment(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str], here: Mapping[str, Any]) -> Section:
     """Versions (recorded and installed), the machine, each workload's space, budgets and seeds."""
-    versions = Table(("package", "recorded by the runs", "installed where the report was built"),
-                     tuple(version_rows(r.summary for r in runs)))
+    versions = Table(
+        ("package", "recorded by the runs", "installed where the report was built"), tuple(version_rows(r.summary for r in runs))
+    )
     where = "as the comparison recorded it" if matrix.machine else "where the report was built"
     box = Items(tuple(f"{k}: {v}" for k, v in (matrix.machine or here).items()))
     spaces = []
@@ -250,10 +301,16 @@ def environment(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str], h
         max_iter = (cfg.get("scheduler") or {}).get("max_iter", "-")
         workers = (cfg.get("executor") or {}).get("n_workers", "-")
         budgets.append((s, _budget(cfg.get("budget") or matrix.budget), str(max_iter), str(workers), ", ".join(map(str, seeds))))
-    return Section(TITLES["environment"], (
-        versions, f"Machine ({where}):", box, Table(("workload", "space"), tuple(spaces)),
-        Table(("contender", "budget", "max_iter", "workers", "seeds"), tuple(budgets)),
-    ))
+    return Section(
+        TITLES["environment"],
+        (
+            versions,
+            f"Machine ({where}):",
+            box,
+            Table(("workload", "space"), tuple(spaces)),
+            Table(("contender", "budget", "max_iter", "workers", "seeds"), tuple(budgets)),
+        ),
+    )
 
 
 def _config(run: CellRun) -> Mapping[str, Any]:

@@ -11,7 +11,8 @@ cells' summaries (medians over seeds).
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tunebench.report.document import Items, Section, Table, fmt
 from tunebench.report.runs import CellRun
@@ -80,11 +81,15 @@ def settings_table(matrix: Matrix, runs: Sequence[CellRun]) -> Section:
     if not names:
         return Section(TITLE, ("The comparison recorded no algorithm settings (a matrix from before shared settings).",))
     marked = different(contenders)
-    rows = tuple((c.label, c.algorithm or "-", *(cell_text(c, n, marked) for n in names), *used(runs, c.label)) for c in contenders)
+    rows = tuple(
+        (c.label, c.algorithm or "-", *(cell_text(c, n, marked) for n in names), *used(runs, c.label)) for c in contenders
+    )
     headers = ("contender", "family", *names, "calls", "wall time (s)", "trials")
-    caption = (f"Each value as its own system received it (its name there in brackets; derived: follows from the others; fixed: "
-               f"the system cannot change it); {MARK.strip()}: differs within its family. Calls, wall time and trials: "
-               f"medians over the finished seeds. {len(families - {''})} families.")
+    caption = (
+        f"Each value as its own system received it (its name there in brackets; derived: follows from the others; fixed: "
+        f"the system cannot change it); {MARK.strip()}: differs within its family. Calls, wall time and trials: "
+        f"medians over the finished seeds. {len(families - {''})} families."
+    )
     reasons = [f"{c.label}: {name} differs because {why}" for c in contenders for name, why in c.differs.items()]
     blocks: list[Any] = [Table(headers, rows, caption)]
     if reasons:
@@ -94,4 +99,3 @@ def settings_table(matrix: Matrix, runs: Sequence[CellRun]) -> Section:
     else:
         blocks.append("Every contender of a family ran the same settings.")
     return Section(TITLE, tuple(blocks))
-

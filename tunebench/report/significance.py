@@ -13,8 +13,8 @@ no number is invented for the missing score.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats as st
@@ -76,8 +76,13 @@ def paired_test(a: Scores, b: Scores, mode: str) -> PairedTest:
     if d.size == 1:  # two sign patterns, each as extreme as the other
         return PairedTest(n, float(signed.sum()), 1.0, "exact permutation")
     if d.size <= EXACT_UP_TO:  # swapping a pair (signed rank, 0) flips its sign; the sum is the statistic
-        p = st.permutation_test((signed, np.zeros_like(signed)), lambda x, y, axis=-1: np.sum(x - y, axis=axis),
-                                permutation_type="samples", vectorized=True, n_resamples=np.inf).pvalue
+        p = st.permutation_test(
+            (signed, np.zeros_like(signed)),
+            lambda x, y, axis=-1: np.sum(x - y, axis=axis),
+            permutation_type="samples",
+            vectorized=True,
+            n_resamples=np.inf,
+        ).pvalue
         return PairedTest(n, float(signed.sum()), float(min(p, 1.0)), "exact permutation")
     return PairedTest(n, float(signed.sum()), float(st.wilcoxon(signed).pvalue), "Wilcoxon signed-rank")
 
@@ -119,8 +124,9 @@ def standing(scores: Mapping[str, Scores], mode: str) -> list[str]:
         here = [n for n in names if seed in scores[n]]
         for n, r in zip(here, ranks([scores[n][seed] for n in here], mode)):
             mean_rank[n].append(float(r))
-    key = {n: (-iqm_key(list(scores[n].values()), mode), float(np.mean(mean_rank[n] or [math.inf])), i)
-           for i, n in enumerate(names)}
+    key = {
+        n: (-iqm_key(list(scores[n].values()), mode), float(np.mean(mean_rank[n] or [math.inf])), i) for i, n in enumerate(names)
+    }
     return sorted(names, key=key.__getitem__)
 
 
@@ -192,6 +198,7 @@ def t_test_seeds(effect: float, alpha: float = ALPHA, power: float = POWER) -> i
     >>> t_test_seeds(1.0), t_test_seeds(0.5)
     (10, 34)
     """
+
     def reached(n: int) -> bool:
         t = float(st.t.ppf(1 - alpha / 2, n - 1))
         nc = abs(effect) * math.sqrt(n)
@@ -199,7 +206,7 @@ def t_test_seeds(effect: float, alpha: float = ALPHA, power: float = POWER) -> i
         return got >= power if math.isfinite(got) else nc > t  # far in the tail nct gives NaN
 
     lo, hi = 2, 2
-    while not reached(hi) and hi < 2 ** 40:
+    while not reached(hi) and hi < 2**40:
         lo, hi = hi + 1, hi * 2
     while lo < hi:
         mid = (lo + hi) // 2
@@ -269,7 +276,7 @@ def cd_groups(names: Sequence[str], avg: Sequence[float], cd: float) -> tuple[tu
     for i in range(len(names)):
         j = max(j for j in range(i, len(names)) if avg[j] - avg[i] < cd)
         if j > i and not (out and names[j] in out[-1]):
-            out.append(tuple(names[i:j + 1]))
+            out.append(tuple(names[i : j + 1]))
     return tuple(out)
 
 
@@ -324,8 +331,9 @@ def normalized_scores(finals: Sequence[float | None], best: float, worst: float,
     return 1.0 - normalized_regret([np.nan if v is None else v for v in finals], best, worst, mode)
 
 
-def performance_profile(runs: Mapping[str, Sequence[float]], seed: int = 0, n_resamples: int = 2000,
-                        confidence: float = 0.95) -> Profile:
+def performance_profile(
+    runs: Mapping[str, Sequence[float]], seed: int = 0, n_resamples: int = 2000, confidence: float = 0.95
+) -> Profile:
     """``runs``: workload -> one contender's normalized scores over seeds. The profile at tau
     is the fraction of seeds scoring >= tau, averaged over workloads (rliable's weighting:
     each workload counts once, so it is the fraction of runs when every workload has the same

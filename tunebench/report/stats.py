@@ -10,8 +10,8 @@ far, NaN until the first score was observed).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats as st
@@ -115,8 +115,14 @@ def iqm_interval(values: Sequence[float], confidence: float = 0.95, seed: int = 
     centre = iqm(x)
     if x.size < 2 or np.all(x == x[0]):
         return Estimate(centre, None if x.size < 2 else centre, None if x.size < 2 else centre, int(x.size))
-    res = st.bootstrap((x,), lambda a, axis=-1: st.trim_mean(a, 0.25, axis=axis), confidence_level=confidence,
-                       n_resamples=n_resamples, method="percentile", random_state=np.random.default_rng(seed))
+    res = st.bootstrap(
+        (x,),
+        lambda a, axis=-1: st.trim_mean(a, 0.25, axis=axis),
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return Estimate(centre, float(res.confidence_interval.low), float(res.confidence_interval.high), int(x.size))
 
 

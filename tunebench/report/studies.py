@@ -6,9 +6,9 @@ crossed (:mod:`tunebench.report.brackets`), and the lineage of every PBT contend
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from tunebench.report import brackets, pbt
 from tunebench.report.against import WORKERS_PNG, section, steps_of

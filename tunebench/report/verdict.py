@@ -7,7 +7,7 @@ the p-values behind them sit under each workload's table (:func:`evidence`)."""
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -25,11 +25,16 @@ def verdict_lines(views: Sequence[WorkloadView], judged: Mapping[str, Judgement]
     out: list[str] = []
     for v in views:
         j = judged[v.workload]
-        out.append(criterion_line(f"{v.workload}, final validation {v.metric}", j.score, j.finals or {}, j.mode, j.needed, "")
-                   + compute_clause(v, j.score))
+        out.append(
+            criterion_line(f"{v.workload}, final validation {v.metric}", j.score, j.finals or {}, j.mode, j.needed, "")
+            + compute_clause(v, j.score)
+        )
         if j.time is not None and target is not None:
-            out.append(criterion_line(f"{v.workload}, time to {v.metric} {fmt(target)}", j.time, j.times or {}, "min",
-                                      j.time_needed, " s"))
+            out.append(
+                criterion_line(
+                    f"{v.workload}, time to {v.metric} {fmt(target)}", j.time, j.times or {}, "min", j.time_needed, " s"
+                )
+            )
     return tuple(line for line in out if line)
 
 
@@ -67,9 +72,14 @@ def compute_clause(view: WorkloadView, v: Verdict, margin: float = 1.1) -> str:
     early = {r.seed: best_at(r.by_calls.x, r.by_calls.y, theirs, view.mode) for r in view.of(best)}
     end = {r.seed: best_at(r.by_calls.x, r.by_calls.y, math.inf, view.mode) for r in view.of(best)}
     at, last = iqm_of(early, view.mode), iqm_of(end, view.mode)
-    said = (f" The best score it had seen by {fmt(theirs)} calls was IQM {fmt(at)} ({fmt(last)} by its end)."
-            if at is not None and last is not None else "")
-    return f" It made {fmt(mine / theirs, 2)}x the partial_fit calls of {second} ({fmt(mine)} against {fmt(theirs)}, medians).{said}"
+    said = (
+        f" The best score it had seen by {fmt(theirs)} calls was IQM {fmt(at)} ({fmt(last)} by its end)."
+        if at is not None and last is not None
+        else ""
+    )
+    return (
+        f" It made {fmt(mine / theirs, 2)}x the partial_fit calls of {second} ({fmt(mine)} against {fmt(theirs)}, medians).{said}"
+    )
 
 
 def median_calls(view: WorkloadView, series: str) -> float | None:
@@ -155,8 +165,10 @@ def seeds_clause(n: SeedsNeeded, unit: str) -> str:
     """How many seeds the leader's paired lead over the runner-up would need."""
     if n.seeds is None:
         return f"The paired differences of {n.a} and {n.b} average zero: more seeds would not separate them"
-    return (f"A lead like {n.a}'s over {n.b} (mean {fmt(n.mean, 2)}{unit}, sd {fmt(n.sd, 2)}{unit} over {n.n_pairs} "
-            f"paired seeds) would need about {n.seeds} seeds for {POWER:.0%} power")
+    return (
+        f"A lead like {n.a}'s over {n.b} (mean {fmt(n.mean, 2)}{unit}, sd {fmt(n.sd, 2)}{unit} over {n.n_pairs} "
+        f"paired seeds) would need about {n.seeds} seeds for {POWER:.0%} power"
+    )
 
 
 def names(items: Sequence[str]) -> str:
@@ -167,6 +179,7 @@ def names(items: Sequence[str]) -> str:
 def p_values(v: Verdict) -> str:
     """The Holm-corrected p against each other contender, with the test and seeds said once
     when every comparison shares them."""
+
     def how(c: Comparison) -> str:
         n = f"{c.test.n} paired seed{'s' if c.test.n != 1 else ''}"
         return f"no paired seed of {c.test.n} differs" if c.test.method == NO_DIFFERENCE else f"{c.test.method} over {n}"
@@ -180,11 +193,22 @@ def p_values(v: Verdict) -> str:
 def evidence(judged: Judgement) -> tuple[str, ...]:
     """What the verdict on a workload rests on: each test's Holm-corrected p-value, and how the
     seeds needed were counted."""
-    tests = [f"by {v.criterion}, {v.best} against each: {p_values(v)}" for v in (judged.score, judged.time)
-             if v is not None and len(v.order) > 1]
-    out = [f"Paired tests behind the verdict (two-sided, Holm-corrected over the comparisons with the leader, alpha "
-           f"{fmt(ALPHA)}): " + "; ".join(tests) + "."] if tests else []
+    tests = [
+        f"by {v.criterion}, {v.best} against each: {p_values(v)}"
+        for v in (judged.score, judged.time)
+        if v is not None and len(v.order) > 1
+    ]
+    out = (
+        [
+            f"Paired tests behind the verdict (two-sided, Holm-corrected over the comparisons with the leader, alpha "
+            f"{fmt(ALPHA)}): " + "; ".join(tests) + "."
+        ]
+        if tests
+        else []
+    )
     if any(n is not None and n.seeds is not None for n in (judged.needed, judged.time_needed)):
-        out.append(f"Seeds needed: the paired t test's count at {POWER:.0%} power and alpha {fmt(ALPHA)} from the "
-                   "noncentral t, over the signed-rank test's efficiency 3/pi, from the observed paired differences.")
+        out.append(
+            f"Seeds needed: the paired t test's count at {POWER:.0%} power and alpha {fmt(ALPHA)} from the "
+            "noncentral t, over the signed-rank test's efficiency 3/pi, from the observed paired differences."
+        )
     return tuple(out)

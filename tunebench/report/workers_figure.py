@@ -5,8 +5,8 @@ log axis, time on a log axis where it spans decades."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -51,8 +51,9 @@ def workers_figure(path: Path, steps: Mapping[str, Sequence[Step]], *, timed: st
             st = look[name]
             top.plot(x, mid, color=st.colour, linestyle=st.dash, marker=st.marker, label=name)
             top.fill_between(x, low, high, color=st.colour, alpha=0.15, linewidth=0)
-            bottom.plot(x, [np.nan if s.best is None else s.best.iqm for s in mine], color=st.colour, linestyle=st.dash,
-                        marker=st.marker)
+            bottom.plot(
+                x, [np.nan if s.best is None else s.best.iqm for s in mine], color=st.colour, linestyle=st.dash, marker=st.marker
+            )
             drawn += [v for v in (*low, *high) if np.isfinite(v) and v > 0]
         counts = sorted({int(s.value) for s in steps[w]})
         for ax in (top, bottom):

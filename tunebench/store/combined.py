@@ -35,8 +35,21 @@ from tunebench.store.tables import RESULT_COLUMNS, TRIAL_COLUMNS
 
 ID_COLUMNS = ["contender", "kind", "workload", "executor", "seed", "cell_id"]
 CELL_COLUMNS = [
-    *ID_COLUMNS, "status", "error", "reason", "seconds", "dir", "workers", "searcher", "scheduler", "best_score", "test_score",
-    "partial_fit_calls", "n_trials", "wall_time_s", "utilization",
+    *ID_COLUMNS,
+    "status",
+    "error",
+    "reason",
+    "seconds",
+    "dir",
+    "workers",
+    "searcher",
+    "scheduler",
+    "best_score",
+    "test_score",
+    "partial_fit_calls",
+    "n_trials",
+    "wall_time_s",
+    "utilization",
 ]
 FILES = {"results": "results.parquet", "trials": "trials.parquet", "cells": "cells.parquet"}
 NOT_FROM_SUMMARY = {"name", "status", "error", "executor", "workload", "seed", "peer"}
@@ -68,8 +81,14 @@ def cell_ids(row: Mapping[str, Any]) -> dict[str, Any]:
     >>> cell_ids({"cell_id": "sgd/asha@local/seed1", "label": "asha", "workload": "sgd", "executor": "local", "seed": 1})
     {'contender': 'asha', 'kind': 'scheduler', 'workload': 'sgd', 'executor': 'local', 'seed': 1, 'cell_id': 'sgd/asha@local/seed1'}
     """
-    return {"contender": str(row["label"]), "kind": str(row.get("kind") or "scheduler"), "workload": str(row["workload"]),
-            "executor": str(row["executor"]), "seed": int(row["seed"]), "cell_id": str(row["cell_id"])}
+    return {
+        "contender": str(row["label"]),
+        "kind": str(row.get("kind") or "scheduler"),
+        "workload": str(row["workload"]),
+        "executor": str(row["executor"]),
+        "seed": int(row["seed"]),
+        "cell_id": str(row["cell_id"]),
+    }
 
 
 def labelled(frame: pd.DataFrame, ids: Mapping[str, Any], prefix: str) -> pd.DataFrame:
@@ -111,9 +130,16 @@ def read_cell(row: Mapping[str, Any], path: Path) -> CellFrames:
 
 def cell_record(row: Mapping[str, Any], frames: CellFrames | None) -> dict[str, Any]:
     """One row of ``cells``: the cell's ids and status, then its summary's scalars if it finished."""
-    record = {**cell_ids(row), "status": row.get("status") or "pending", "error": row.get("error"), "reason": row.get("reason"),
-              "seconds": row.get("seconds"), "dir": str(row.get("dir") or row["cell_id"]), "workers": row.get("workers"),
-              "searcher": row.get("searcher")}
+    record = {
+        **cell_ids(row),
+        "status": row.get("status") or "pending",
+        "error": row.get("error"),
+        "reason": row.get("reason"),
+        "seconds": row.get("seconds"),
+        "dir": str(row.get("dir") or row["cell_id"]),
+        "workers": row.get("workers"),
+        "searcher": row.get("searcher"),
+    }
     if frames is not None:
         record.update({k: v for k, v in frames.summary.items() if k not in record})
     return record
@@ -195,8 +221,10 @@ class ComparisonTables:
                 except (OSError, ValueError) as exc:  # kept out of the tables, said in its row, tried again next time
                     unreadable[cell_id] = f"marked done but unreadable: {exc}"
         kept = [self.frames[str(r["cell_id"])] for r in rows if str(r["cell_id"]) in self.frames]
-        records = [cell_record({**r, "error": unreadable.get(str(r["cell_id"]), r.get("error"))}, self.frames.get(str(r["cell_id"])))
-                   for r in rows]
+        records = [
+            cell_record({**r, "error": unreadable.get(str(r["cell_id"]), r.get("error"))}, self.frames.get(str(r["cell_id"])))
+            for r in rows
+        ]
         return ResultTables(
             results=stack((f.results for f in kept), [*ID_COLUMNS, *RESULT_COLUMNS]),
             trials=stack((f.trials for f in kept), [*ID_COLUMNS, *(f"trial_{c}" if c == "seed" else c for c in TRIAL_COLUMNS)]),

@@ -33,9 +33,10 @@ those and the cells).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 MATRIX = "matrix.json"
 STATUSES = ("done", "failed", "unsupported", "pending")
@@ -61,9 +62,17 @@ class Contender:
     workers: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"label": self.label, "kind": self.kind, "name": self.name, "searcher": self.searcher, "workers": self.workers,
-                "algorithm": self.algorithm, "settings": dict(self.settings), "received": dict(self.received),
-                "differs": dict(self.differs)}
+        return {
+            "label": self.label,
+            "kind": self.kind,
+            "name": self.name,
+            "searcher": self.searcher,
+            "workers": self.workers,
+            "algorithm": self.algorithm,
+            "settings": dict(self.settings),
+            "received": dict(self.received),
+            "differs": dict(self.differs),
+        }
 
 
 @dataclass(frozen=True)
@@ -191,10 +200,17 @@ def parse_cell(raw: Mapping[str, Any], where: str, kinds: Mapping[str, str]) -> 
         raise ValueError(f"{where}: status {values['status']!r} is not one of {', '.join(STATUSES)}")
     label = str(values["label"])
     return Cell(
-        cell_id=str(values["cell_id"]), kind=str(raw.get("kind") or kinds.get(label, "scheduler")), label=label,
-        workload=str(values["workload"]), executor=str(values["executor"]), seed=int(values["seed"]),
-        workers=int(raw.get("workers") or 1), searcher=_text(raw.get("searcher")), status=str(values["status"]),
-        error=_text(raw.get("error")), reason=_text(raw.get("reason")),
+        cell_id=str(values["cell_id"]),
+        kind=str(raw.get("kind") or kinds.get(label, "scheduler")),
+        label=label,
+        workload=str(values["workload"]),
+        executor=str(values["executor"]),
+        seed=int(values["seed"]),
+        workers=int(raw.get("workers") or 1),
+        searcher=_text(raw.get("searcher")),
+        status=str(values["status"]),
+        error=_text(raw.get("error")),
+        reason=_text(raw.get("reason")),
         seconds=None if raw.get("seconds") is None else float(raw["seconds"]),
         best_score=None if raw.get("best_score") is None else float(raw["best_score"]),
     )
@@ -205,9 +221,15 @@ def parse_contender(raw: Mapping[str, Any], where: str) -> Contender:
     if kind not in KINDS:
         raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     return Contender(
-        str(_need(raw, "label", where)), kind, str(raw.get("algorithm") or ""), dict(raw.get("settings") or {}),
-        {k: str(v) for k, v in (raw.get("received") or {}).items()}, {k: str(v) for k, v in (raw.get("differs") or {}).items()},
-        str(raw.get("name") or ""), _text(raw.get("searcher")), None if raw.get("workers") is None else int(raw["workers"]),
+        str(_need(raw, "label", where)),
+        kind,
+        str(raw.get("algorithm") or ""),
+        dict(raw.get("settings") or {}),
+        {k: str(v) for k, v in (raw.get("received") or {}).items()},
+        {k: str(v) for k, v in (raw.get("differs") or {}).items()},
+        str(raw.get("name") or ""),
+        _text(raw.get("searcher")),
+        None if raw.get("workers") is None else int(raw["workers"]),
     )
 
 

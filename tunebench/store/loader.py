@@ -14,8 +14,9 @@ carries ``contender``, ``kind``, ``workload``, ``executor``, ``seed`` and ``cell
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -39,11 +40,21 @@ def load(path: str | Path) -> ResultTables:
     if (root / SUMMARY).is_file():
         return load_run(root)
     if (root / JOURNAL).is_file():
-        raise NotResultsError(f"{str(root)!r} holds a run that has not finished (a {JOURNAL} but no {SUMMARY}): "
-                              f"finish it with tunebench resume {root}, then load it")
-    what = "does not exist" if not root.exists() else "is not a directory" if not root.is_dir() else f"has no {MATRIX} and no {SUMMARY}"
-    raise NotResultsError(f"{str(root)!r} {what}: expected a comparison directory (tunebench compare --out DIR, with {MATRIX}) "
-                          f"or a finished run directory (tunebench run --out DIR, with {SUMMARY})")
+        raise NotResultsError(
+            f"{str(root)!r} holds a run that has not finished (a {JOURNAL} but no {SUMMARY}): "
+            f"finish it with tunebench resume {root}, then load it"
+        )
+    what = (
+        "does not exist"
+        if not root.exists()
+        else "is not a directory"
+        if not root.is_dir()
+        else f"has no {MATRIX} and no {SUMMARY}"
+    )
+    raise NotResultsError(
+        f"{str(root)!r} {what}: expected a comparison directory (tunebench compare --out DIR, with {MATRIX}) "
+        f"or a finished run directory (tunebench run --out DIR, with {SUMMARY})"
+    )
 
 
 def load_comparison(root: Path) -> ResultTables:
@@ -80,9 +91,17 @@ def run_row(summary: Mapping[str, Any], name: str) -> dict[str, Any]:
     """
     peer = bool(summary.get("peer"))
     label = summary.get("scheduler") if peer else summary.get("name") or summary.get("scheduler")
-    return {"cell_id": name, "label": label, "kind": "peer" if peer else "scheduler", "workload": summary.get("workload"),
-            "executor": summary.get("executor"), "seed": summary.get("seed", 0), "dir": ".",
-            "status": RUN_STATUS.get(str(summary.get("status")), "failed"), "error": summary.get("error")}
+    return {
+        "cell_id": name,
+        "label": label,
+        "kind": "peer" if peer else "scheduler",
+        "workload": summary.get("workload"),
+        "executor": summary.get("executor"),
+        "seed": summary.get("seed", 0),
+        "dir": ".",
+        "status": RUN_STATUS.get(str(summary.get("status")), "failed"),
+        "error": summary.get("error"),
+    }
 
 
 def load_run(root: Path) -> ResultTables:

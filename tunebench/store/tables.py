@@ -21,7 +21,16 @@ from tunebench.scores import best_of, rank_key
 from tunebench.store.files import jsonable
 
 RESULT_COLUMNS = [
-    "trial_id", "step", "score", "n_steps", "decision", "worker", "queue_s", "compute_s", "score_s", "elapsed_s",
+    "trial_id",
+    "step",
+    "score",
+    "n_steps",
+    "decision",
+    "worker",
+    "queue_s",
+    "compute_s",
+    "score_s",
+    "elapsed_s",
     "test_score",
 ]
 TRIAL_COLUMNS = ["trial_id", "parent", "status", "steps", "last_score", "best_score", "seed", "error", "config"]
@@ -98,9 +107,15 @@ def trials_frame(rows: Iterable[TrialRow], mode: str) -> pd.DataFrame:
     out = []
     for t in rows:
         row: dict[str, Any] = {
-            "trial_id": t.trial_id, "parent": t.parent, "status": t.status, "steps": t.steps,
-            "last_score": t.scores[-1] if t.scores else None, "best_score": best_of(t.scores, mode),
-            "seed": t.seed, "error": t.error, "config": json.dumps(jsonable(t.config), sort_keys=True),
+            "trial_id": t.trial_id,
+            "parent": t.parent,
+            "status": t.status,
+            "steps": t.steps,
+            "last_score": t.scores[-1] if t.scores else None,
+            "best_score": best_of(t.scores, mode),
+            "seed": t.seed,
+            "error": t.error,
+            "config": json.dumps(jsonable(t.config), sort_keys=True),
         }
         row.update({k: jsonable(v) for k, v in t.tags.items() if k not in row})
         row.update({f"config.{k}": jsonable(v) for k, v in t.config.items()})

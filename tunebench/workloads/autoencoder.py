@@ -57,18 +57,23 @@ def step_seed(seed: int, step: int) -> int:
 
 def paper_space() -> Space:
     """The search space of Sievert et al. (SciPy 2019), with Adam's learning rate on its own range."""
-    return Space({
-        "optimizer": Choice(("SGD", "Adam"), weights=(5.0, 2.0)),
-        "batch_size": Choice((32, 64, 128, 256, 512)),
-        "module__init": Choice(("xavier", "kaiming")),
-        "module__activation": Choice(("ReLU", "LeakyReLU", "PReLU", "ELU")),
-        "optimizer__lr": Conditional("optimizer", (
-            ("SGD", Uniform(10**-1.5, 10.0, log=True)),
-            ("Adam", Uniform(1e-4, 1e-1, log=True)),
-        )),
-        "optimizer__momentum": Uniform(0.0, 1.0),
-        "optimizer__weight_decay": Mixture(((1.0, Constant(0.0)), (5.0, Uniform(1e-5, 1e-3, log=True)))),
-    })
+    return Space(
+        {
+            "optimizer": Choice(("SGD", "Adam"), weights=(5.0, 2.0)),
+            "batch_size": Choice((32, 64, 128, 256, 512)),
+            "module__init": Choice(("xavier", "kaiming")),
+            "module__activation": Choice(("ReLU", "LeakyReLU", "PReLU", "ELU")),
+            "optimizer__lr": Conditional(
+                "optimizer",
+                (
+                    ("SGD", Uniform(10**-1.5, 10.0, log=True)),
+                    ("Adam", Uniform(1e-4, 1e-1, log=True)),
+                ),
+            ),
+            "optimizer__momentum": Uniform(0.0, 1.0),
+            "optimizer__weight_decay": Mixture(((1.0, Constant(0.0)), (5.0, Uniform(1e-5, 1e-3, log=True)))),
+        }
+    )
 
 
 class AutoencoderTrainable:
@@ -138,14 +143,17 @@ class AutoencoderTrainable:
     def save(self) -> bytes:
         """Weights, optimizer state, config, step count and divergence flag, as ``torch.save`` bytes."""
         buf = io.BytesIO()
-        torch.save({
-            "format": STATE_FORMAT,
-            "config": dict(self.config),
-            "steps": self.steps,
-            "diverged": self.diverged,
-            "module": self.net.module_.state_dict(),
-            "optimizer": self.net.optimizer_.state_dict(),
-        }, buf)
+        torch.save(
+            {
+                "format": STATE_FORMAT,
+                "config": dict(self.config),
+                "steps": self.steps,
+                "diverged": self.diverged,
+                "module": self.net.module_.state_dict(),
+                "optimizer": self.net.optimizer_.state_dict(),
+            },
+            buf,
+        )
         return buf.getvalue()
 
     def restore(self, state: bytes) -> None:
@@ -263,9 +271,16 @@ class AutoencoderWorkload(Workload):
         if self.n_images > len(images):
             raise ValueError(f"n_images must be at most {len(images)} (the images available), got {self.n_images}")
         return noisy_mnist(
-            images, n_images=self.n_images, augment=self.augment, noise=self.noise, spread=self.noise_spread,
-            val_fraction=self.val_fraction, test_fraction=self.test_fraction, chunk_size=self.chunk_size,
-            chunks_per_epoch=self.chunks_per_epoch, seed=seed,
+            images,
+            n_images=self.n_images,
+            augment=self.augment,
+            noise=self.noise,
+            spread=self.noise_spread,
+            val_fraction=self.val_fraction,
+            test_fraction=self.test_fraction,
+            chunk_size=self.chunk_size,
+            chunks_per_epoch=self.chunks_per_epoch,
+            seed=seed,
         )
 
     def default_space(self) -> Space:
@@ -275,16 +290,25 @@ class AutoencoderWorkload(Workload):
         return frozenset(HyperParams.KEYS)
 
     def build(self, config: Config, data: Dataset, seed: int) -> AutoencoderTrainable:
-        spec = self.spec if data.X_train.shape[1] == self.spec.n_features else replace(self.spec, n_features=data.X_train.shape[1])
+        spec = (
+            self.spec if data.X_train.shape[1] == self.spec.n_features else replace(self.spec, n_features=data.X_train.shape[1])
+        )
         return AutoencoderTrainable(config, data, seed, spec)
 
     def describe(self) -> dict[str, Any]:
         return {
-            **super().describe(), "n_images": self.n_images, "augment": self.augment, "chunk_size": self.chunk_size,
+            **super().describe(),
+            "n_images": self.n_images,
+            "augment": self.augment,
+            "chunk_size": self.chunk_size,
             "chunks_per_epoch": self.chunks_per_epoch,
-            "noise": self.noise, "noise_spread": self.noise_spread, "hidden": self.spec.hidden,
-            "bottleneck": self.spec.bottleneck, "torch_threads": self.spec.torch_threads,
-            "max_epochs": self.spec.max_epochs, "diverged_score": DIVERGED_SCORE,
+            "noise": self.noise,
+            "noise_spread": self.noise_spread,
+            "hidden": self.spec.hidden,
+            "bottleneck": self.spec.bottleneck,
+            "torch_threads": self.spec.torch_threads,
+            "max_epochs": self.spec.max_epochs,
+            "diverged_score": DIVERGED_SCORE,
         }
 
 

@@ -69,7 +69,9 @@ class HyperParams:
     def from_config(cls, config: Mapping[str, Any]) -> HyperParams:
         unknown = sorted(set(config) - set(cls.KEYS))
         if unknown:
-            raise ValueError(f"autoencoder: unknown hyperparameter(s) {each(unknown, cls.KEYS, quote=True)}; allowed: {sorted(cls.KEYS)}")
+            raise ValueError(
+                f"autoencoder: unknown hyperparameter(s) {each(unknown, cls.KEYS, quote=True)}; allowed: {sorted(cls.KEYS)}"
+            )
         hp = cls(**{cls.KEYS[k]: v for k, v in config.items()})
         hp.check()
         return hp
@@ -114,13 +116,22 @@ def make_activation(name: str) -> nn.Module:
 class Autoencoder(nn.Module):
     """``n_features -> hidden -> bottleneck -> hidden -> n_features``, sigmoid output."""
 
-    def __init__(self, n_features: int = 784, hidden: int = 256, bottleneck: int = 64,
-                 activation: str = "ReLU", init: str = "xavier", seed: int = 0) -> None:
+    def __init__(
+        self,
+        n_features: int = 784,
+        hidden: int = 256,
+        bottleneck: int = 64,
+        activation: str = "ReLU",
+        init: str = "xavier",
+        seed: int = 0,
+    ) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(n_features, hidden), make_activation(activation),
-                                     nn.Linear(hidden, bottleneck), make_activation(activation))
-        self.decoder = nn.Sequential(nn.Linear(bottleneck, hidden), make_activation(activation),
-                                     nn.Linear(hidden, n_features), nn.Sigmoid())
+        self.encoder = nn.Sequential(
+            nn.Linear(n_features, hidden), make_activation(activation), nn.Linear(hidden, bottleneck), make_activation(activation)
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(bottleneck, hidden), make_activation(activation), nn.Linear(hidden, n_features), nn.Sigmoid()
+        )
         generator = torch.Generator().manual_seed(int(seed))
         linears = [m for m in self.modules() if isinstance(m, nn.Linear)]
         with torch.no_grad():

@@ -9,8 +9,8 @@ executors place on workers once.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,7 +53,12 @@ class Dataset:
         return sum(a.nbytes for a in (self.X_train, self.y_train, self.X_val, self.y_val, self.X_test, self.y_test))
 
     def sizes(self) -> dict[str, int]:
-        return {"train": len(self.X_train), "validation": len(self.X_val), "test": len(self.X_test), "chunk_size": self.chunk_size}
+        return {
+            "train": len(self.X_train),
+            "validation": len(self.X_val),
+            "test": len(self.X_test),
+            "chunk_size": self.chunk_size,
+        }
 
 
 class Workload(abc.ABC):

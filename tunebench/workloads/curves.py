@@ -96,8 +96,10 @@ class Curves:
         meta = {"format": FORMAT, "metric": "score", "mode": "max", **dict(meta)}
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
-            raise CurvesError(f"recording lacks column(s) {', '.join(missing)}; a recording has {', '.join(COLUMNS)} and config.<name> columns")
-        names = [c[len("config."):] for c in frame.columns if c.startswith("config.")]
+            raise CurvesError(
+                f"recording lacks column(s) {', '.join(missing)}; a recording has {', '.join(COLUMNS)} and config.<name> columns"
+            )
+        names = [c[len("config.") :] for c in frame.columns if c.startswith("config.")]
         frame = frame.sort_values(["config_id", "step"], kind="stable").reset_index(drop=True)
         ids = frame["config_id"].to_numpy()
         uniq, first, count = np.unique(ids, return_index=True, return_counts=True)
@@ -106,9 +108,15 @@ class Curves:
         max_iter = int(frame["step"].max())
         expected = np.tile(np.arange(1, max_iter + 1), len(uniq))
         if not (count == max_iter).all() or not np.array_equal(frame["step"].to_numpy(), expected):
-            bad = int(uniq[np.argmax(count != max_iter)]) if not (count == max_iter).all() else int(ids[np.argmax(frame["step"].to_numpy() != expected)])
+            bad = (
+                int(uniq[np.argmax(count != max_iter)])
+                if not (count == max_iter).all()
+                else int(ids[np.argmax(frame["step"].to_numpy() != expected)])
+            )
             have = sorted(frame.loc[frame["config_id"] == bad, "step"].tolist())
-            raise CurvesError(f"config {bad} has scores at steps {have[:5]}...{have[-3:]}; every config needs every step 1..{max_iter}")
+            raise CurvesError(
+                f"config {bad} has scores at steps {have[:5]}...{have[-3:]}; every config needs every step 1..{max_iter}"
+            )
         n = len(uniq)
         shape = (n, max_iter + 1)
         score, test = np.full(shape, np.nan), np.full(shape, np.nan)
@@ -233,7 +241,9 @@ def _read_file(path: str, mtime_ns: int) -> Curves:
         raise CurvesError(f"curves {path!r}: not a readable Parquet recording ({type(exc).__name__}: {exc})") from None
     meta = frame.attrs.get(META_KEY)
     if not isinstance(meta, dict):
-        raise CurvesError(f"curves {path!r}: a Parquet file without recording metadata ({META_KEY!r}); make one with tunebench record")
+        raise CurvesError(
+            f"curves {path!r}: a Parquet file without recording metadata ({META_KEY!r}); make one with tunebench record"
+        )
     frame.attrs = {}
     return Curves.from_frame(frame, meta)
 
@@ -253,7 +263,9 @@ def curves_from_run(run_dir: str | Path) -> Curves:
         raise CurvesError(f"curves {str(run_dir)!r}: the run has no results")
     cloned = trials[trials["parent"].notna()]
     if len(cloned):
-        raise CurvesError(f"curves {str(run_dir)!r}: trial {int(cloned['trial_id'].iat[0])} is a clone; a recording needs trials trained from scratch")
+        raise CurvesError(
+            f"curves {str(run_dir)!r}: trial {int(cloned['trial_id'].iat[0])} is a clone; a recording needs trials trained from scratch"
+        )
     configs = {int(t): json.loads(c) for t, c in zip(trials["trial_id"], trials["config"])}
     n_steps = results["n_steps"].clip(lower=1).to_numpy(float)
     frame = pd.DataFrame({"config_id": results["trial_id"].astype("int64"), "step": results["step"].astype("int64")})
@@ -265,8 +277,11 @@ def curves_from_run(run_dir: str | Path) -> Curves:
     frame["score_s"] = pd.to_numeric(results["score_s"], errors="coerce").to_numpy(float)
     frame = frame.drop_duplicates(["config_id", "step"], keep="last")
     meta = {
-        "workload": start.get("workload"), "metric": start.get("metric", "score"), "mode": start.get("mode", "max"),
-        "space": run_space(start), "description": f"from run {Path(run_dir).name}",
+        "workload": start.get("workload"),
+        "metric": start.get("metric", "score"),
+        "mode": start.get("mode", "max"),
+        "space": run_space(start),
+        "description": f"from run {Path(run_dir).name}",
     }
     try:
         return Curves.from_frame(frame_from_rows(frame.to_dict("records")), meta)
@@ -303,4 +318,14 @@ def shipped() -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["Curves", "CurvesError", "RECORDINGS", "config_key", "curves_from_run", "frame_from_rows", "read_curves", "shipped", "write_curves"]
+__all__ = [
+    "Curves",
+    "CurvesError",
+    "RECORDINGS",
+    "config_key",
+    "curves_from_run",
+    "frame_from_rows",
+    "read_curves",
+    "shipped",
+    "write_curves",
+]

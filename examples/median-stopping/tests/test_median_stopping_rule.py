@@ -12,8 +12,8 @@ SPACE = Space.from_spec({"x": {"uniform": [0, 1]}})
 CURVES = {  # trial id -> score at steps 1..4
     0: [0.5, 0.6, 0.7, 0.8],
     1: [0.4, 0.5, 0.6, 0.7],
-    2: [0.1, 0.2, 0.3, 0.4],   # below the others from the start
-    3: [0.9, 0.1, 0.1, 0.1],   # a good start, then a collapse: its best stays high, its mean falls
+    2: [0.1, 0.2, 0.3, 0.4],  # below the others from the start
+    3: [0.9, 0.1, 0.1, 0.1],  # a good start, then a collapse: its best stays high, its mean falls
     4: [0.45, 0.7, 0.9, 0.95],  # level with the median at step 1, then best of all
 }
 
@@ -62,10 +62,13 @@ def test_min_mode_turns_the_comparison() -> None:
     assert ms.trials[2].status is TrialStatus.COMPLETED  # the lowest curve is the best when minimising
 
 
-@pytest.mark.parametrize(("key", "value", "allowed"), [
-    ("min_samples", 0, "an integer >= 1 (other trials that must have reached a step before the rule applies there)"),
-    ("statistic", "max", "one of best, mean (what of the trial is compared: its best score so far, or its running mean)"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("min_samples", 0, "an integer >= 1 (other trials that must have reached a step before the rule applies there)"),
+        ("statistic", "max", "one of best, mean (what of the trial is compared: its best score so far, or its running mean)"),
+    ],
+)
 def test_bad_parameters_use_tunebench_checks(key: str, value: object, allowed: str) -> None:
     with pytest.raises(ParamError, match=f"^{key} must be {allowed.replace('(', '[(]').replace(')', '[)]')}, got {value!r}$"):
         MedianStopping(SPACE, **{key: value})

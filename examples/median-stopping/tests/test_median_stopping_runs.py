@@ -44,16 +44,21 @@ def test_deterministic_per_seed(executor: str, tmp_path: Path) -> None:
 
 
 def test_compare_puts_it_beside_hyperband_and_asha(tmp_path: Path) -> None:
-    matrix = load_matrix(raw={
-        "name": "median-vs-rungs", "seeds": [0], "workers": 4, "max_iter": 9,
-        "workloads": [{"label": "sgd", **SGD}],
-        "executors": [EXECUTORS["simulated"]],
-        "schedulers": [
-            {"label": "median", **{k: v for k, v in SCHEDULER.items() if k != "max_iter"}},
-            {"label": "hyperband", "name": "hyperband", "eta": 3},
-            {"label": "asha", "name": "asha", "eta": 3, "n_trials": 12},
-        ],
-    })
+    matrix = load_matrix(
+        raw={
+            "name": "median-vs-rungs",
+            "seeds": [0],
+            "workers": 4,
+            "max_iter": 9,
+            "workloads": [{"label": "sgd", **SGD}],
+            "executors": [EXECUTORS["simulated"]],
+            "schedulers": [
+                {"label": "median", **{k: v for k, v in SCHEDULER.items() if k != "max_iter"}},
+                {"label": "hyperband", "name": "hyperband", "eta": 3},
+                {"label": "asha", "name": "asha", "eta": 3, "n_trials": 12},
+            ],
+        }
+    )
     out = compare(matrix, tmp_path / "cmp", say=lambda line: None)
     cells = {c["cell_id"]: c["status"] for c in json.loads((out / "matrix.json").read_text())["cells"]}
     assert cells == {f"sgd/{label}@simulated/seed0": "done" for label in ("median", "hyperband", "asha")}

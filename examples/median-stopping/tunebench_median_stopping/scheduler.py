@@ -111,4 +111,3 @@ class MedianStopping(Scheduler):
         mine = self.reports[trial_id]
         own = max(key for _, key in mine) if self.statistic == "best" else running_mean(mine, step)
         return should_stop(own, others)
-

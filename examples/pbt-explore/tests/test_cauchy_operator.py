@@ -29,8 +29,17 @@ def score(job: Job) -> float:
 def explored(boundary: str, seed: int = 0) -> tuple[Any, list[dict[str, Any]]]:
     """A PBT whose every parameter explores with the operator, played to its end; the scheduler
     and its lineage rows."""
-    pbt = load_plugin("scheduler", "pbt")(SPACE, seed=seed, n_trials=8, max_iter=40, perturbation_interval=1, quantile_fraction=0.5,
-                                          synch=True, boundary=boundary, explore={name: [{"call": CALL}] for name in SPACE.domains})
+    pbt = load_plugin("scheduler", "pbt")(
+        SPACE,
+        seed=seed,
+        n_trials=8,
+        max_iter=40,
+        perturbation_interval=1,
+        quantile_fraction=0.5,
+        synch=True,
+        boundary=boundary,
+        explore={name: [{"call": CALL}] for name in SPACE.domains},
+    )
     trace = play(pbt, score, concurrency=4)
     return pbt, [row for table, row in trace.rows if table == "pbt_log"]
 

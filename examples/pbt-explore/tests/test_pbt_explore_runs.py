@@ -23,7 +23,9 @@ LABEL = "call(tunebench_pbt_explore.cauchy:cauchy)"
 def tunebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command line, from a directory that does not hold the package: it is found installed."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    return subprocess.run([sys.executable, "-m", "tunebench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tunebench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
 
 
 def test_tunebench_run_explores_with_the_operator(tmp_path: Path) -> None:
@@ -35,16 +37,28 @@ def test_tunebench_run_explores_with_the_operator(tmp_path: Path) -> None:
     clones = log[log["strategy"] != "init"]
     assert len(clones) == 2  # one member replaced at step 3 and at step 6
     assert all(LABEL in json.loads(e)["eta0"] for e in clones["explored"])
-    space = Space.from_spec({"alpha": {"loguniform": [1e-6, 1e-1]}, "eta0": {"loguniform": [1e-4, 1.0]}, "learning_rate": "constant"})
+    space = Space.from_spec(
+        {"alpha": {"loguniform": [1e-6, 1e-1]}, "eta0": {"loguniform": [1e-4, 1.0]}, "learning_rate": "constant"}
+    )
     assert all(space.contains(json.loads(c)) for c in log["new_config"])
 
 
 def test_an_operator_that_cannot_be_imported_is_a_one_line_error(tmp_path: Path) -> None:
-    done = tunebench("run", str(CONFIG), "--out", str(tmp_path / "run"), "-q",
-                     "--set", 'scheduler.explore.eta0=[{call: "tunebench_pbt_explore.cauchy:nope"}]', cwd=tmp_path)
+    done = tunebench(
+        "run",
+        str(CONFIG),
+        "--out",
+        str(tmp_path / "run"),
+        "-q",
+        "--set",
+        'scheduler.explore.eta0=[{call: "tunebench_pbt_explore.cauchy:nope"}]',
+        cwd=tmp_path,
+    )
     assert done.returncode == 2 and not (tmp_path / "run").exists()
-    assert done.stderr.strip() == ("tunebench: error: scheduler 'pbt': explore.eta0[0].call: call 'tunebench_pbt_explore.cauchy:nope' "
-                                   "cannot be imported: module 'tunebench_pbt_explore.cauchy' has no attribute 'nope'")
+    assert done.stderr.strip() == (
+        "tunebench: error: scheduler 'pbt': explore.eta0[0].call: call 'tunebench_pbt_explore.cauchy:nope' "
+        "cannot be imported: module 'tunebench_pbt_explore.cauchy' has no attribute 'nope'"
+    )
 
 
 def test_compare_puts_the_operators_head_to_head_with_lineage_figures(tmp_path: Path) -> None:
@@ -61,4 +75,6 @@ def test_compare_puts_the_operators_head_to_head_with_lineage_figures(tmp_path: 
     assert any(LABEL in e.get("alpha", []) for e in explored)
     control = pd.read_parquet(out / "sgd/none@local/seed0/pbt_log.parquet")
     clones = control[control["strategy"] != "init"]
-    assert len(clones) > 0 and (clones["old_config"] == clones["new_config"]).all()  # the control's clones keep the donor's config
+    assert (
+        len(clones) > 0 and (clones["old_config"] == clones["new_config"]).all()
+    )  # the control's clones keep the donor's config

@@ -35,9 +35,10 @@ import json
 import math
 import platform
 import time
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from tunebench.compare.peer import Peer, PeerTask
 from tunebench.store import RunDir, counts, derive, jsonable, read_journal
@@ -60,9 +61,14 @@ def task_config(task: PeerTask) -> dict[str, Any]:
     from tunebench.convert import to_spec
 
     return {
-        "workload": task.workload.describe(), "space": to_spec(task.space), "seed": task.seed, "n_workers": task.n_workers,
-        "max_iter": task.max_iter, "n_trials": task.n_trials,
-        "budget": {"total_steps": task.total_steps, "wall_time_s": task.wall_time_s}, "target_score": task.target_score,
+        "workload": task.workload.describe(),
+        "space": to_spec(task.space),
+        "seed": task.seed,
+        "n_workers": task.n_workers,
+        "max_iter": task.max_iter,
+        "n_trials": task.n_trials,
+        "budget": {"total_steps": task.total_steps, "wall_time_s": task.wall_time_s},
+        "target_score": task.target_score,
     }
 
 
@@ -95,10 +101,21 @@ class PeerLog:
         self.t0, self.wall0 = time.monotonic(), time.time()
         cfg = {"peer": peer_config(self.peer), **task_config(self.task), **dict(config or {})}
         self.journal.log(
-            "start", config=cfg, version=__version__, time=datetime.now(timezone.utc).isoformat(), scheduler=self.peer.name,
-            peer=self.peer.name, family=self.peer.family, scheduler_label=self.peer.scheduler_label, executor=executor,
-            workload=self.task.workload.name, metric=self.task.metric, mode=self.task.mode, seed=self.task.seed,
-            versions=self.versions(), **fields,
+            "start",
+            config=cfg,
+            version=__version__,
+            time=datetime.now(UTC).isoformat(),
+            scheduler=self.peer.name,
+            peer=self.peer.name,
+            family=self.peer.family,
+            scheduler_label=self.peer.scheduler_label,
+            executor=executor,
+            workload=self.task.workload.name,
+            metric=self.task.metric,
+            mode=self.task.mode,
+            seed=self.task.seed,
+            versions=self.versions(),
+            **fields,
         )
 
     def elapsed(self) -> float:
@@ -113,8 +130,18 @@ class PeerLog:
         """Journal a trial's first appearance."""
         self.journal.log("trial", trial_id=int(trial_id), config=dict(config), seed=None, parent=None, tags=tags)
 
-    def result(self, trial_id: int, step: int, score: float, n_steps: int, decision: str = "continue", worker: str | None = None,
-               compute_s: float | None = None, score_s: float | None = None, elapsed_s: float | None = None) -> None:
+    def result(
+        self,
+        trial_id: int,
+        step: int,
+        score: float,
+        n_steps: int,
+        decision: str = "continue",
+        worker: str | None = None,
+        compute_s: float | None = None,
+        score_s: float | None = None,
+        elapsed_s: float | None = None,
+    ) -> None:
         """Journal one observed score; ``elapsed_s`` defaults to now (seconds since ``begin``).
 
         ``decision`` is what the library did next: ``continue``, ``stop`` (cut) or ``complete``
@@ -122,9 +149,18 @@ class PeerLog:
         """
         self.compute_s += (compute_s or 0.0) + (score_s or 0.0)
         self.journal.log(
-            "result", trial_id=int(trial_id), step=int(step), score=float(score), n_steps=int(n_steps), decision=decision,
-            worker=None if worker is None else str(worker), queue_s=None, compute_s=compute_s, score_s=score_s,
-            elapsed_s=self.elapsed() if elapsed_s is None else float(elapsed_s), test_score=None,
+            "result",
+            trial_id=int(trial_id),
+            step=int(step),
+            score=float(score),
+            n_steps=int(n_steps),
+            decision=decision,
+            worker=None if worker is None else str(worker),
+            queue_s=None,
+            compute_s=compute_s,
+            score_s=score_s,
+            elapsed_s=self.elapsed() if elapsed_s is None else float(elapsed_s),
+            test_score=None,
         )
 
     def fail(self, trial_id: int, error: str) -> None:
@@ -147,8 +183,14 @@ class PeerLog:
     def versions(self) -> dict[str, str]:
         return {"tunebench": __version__, "python": platform.python_version(), **self.peer.versions()}
 
-    def finish(self, best_config: Mapping[str, Any] | None = None, test_score: float | None = None, status: str = "completed",
-               error: str | None = None, **extra: Any) -> dict[str, Any]:
+    def finish(
+        self,
+        best_config: Mapping[str, Any] | None = None,
+        test_score: float | None = None,
+        status: str = "completed",
+        error: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Journal ``end``, derive and write the tables and ``summary.json``; return the summary.
 
         ``best_config`` is the library's own pick (kept as ``peer_best_config`` when it differs
@@ -164,12 +206,25 @@ class PeerLog:
         tables = derive(read_journal(self.rundir.journal_path))
         n = counts(tables)
         summary = {
-            "name": self.rundir.dir.name, "status": status, "error": error, "scheduler": self.peer.name,
-            "scheduler_label": self.peer.scheduler_label, "family": self.peer.family, "executor": self.executor,
-            "workload": self.task.workload.name, "metric": self.task.metric, "mode": self.task.mode, "seed": self.task.seed,
-            **n, "test_score": test_score, "wall_time_s": wall, "startup_s": startup,
+            "name": self.rundir.dir.name,
+            "status": status,
+            "error": error,
+            "scheduler": self.peer.name,
+            "scheduler_label": self.peer.scheduler_label,
+            "family": self.peer.family,
+            "executor": self.executor,
+            "workload": self.task.workload.name,
+            "metric": self.task.metric,
+            "mode": self.task.mode,
+            "seed": self.task.seed,
+            **n,
+            "test_score": test_score,
+            "wall_time_s": wall,
+            "startup_s": startup,
             "utilization": utilization(self.compute_s, self.task.n_workers, wall),
-            "versions": self.versions(), "data": self.task.data.sizes(), "config": (tables.start or {}).get("config"),
+            "versions": self.versions(),
+            "data": self.task.data.sizes(),
+            "config": (tables.start or {}).get("config"),
             "peer": True,
         }
         if best_config is not None and dict(best_config) != n["best_config"]:
@@ -184,6 +239,8 @@ class PeerLog:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc is not None and self.summary is None:
-            self.finish(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", error=f"{exc_type.__name__}: {exc}")
+            self.finish(
+                status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", error=f"{exc_type.__name__}: {exc}"
+            )
         elif self.summary is None:
             self.journal.close()

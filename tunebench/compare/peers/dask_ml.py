@@ -37,15 +37,16 @@ import abc
 import functools
 import logging
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
+from tunebench.checks import Bool, Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.estimators import EstimatorParts, estimator_parts, scipy_space, warm
-from tunebench.checks import Bool, Int, check
 
 
 def sha_calls(n: int, r: int, eta: int, max_iter: int) -> int:
@@ -109,7 +110,9 @@ class Recorder:
         self.seen: dict[int, int] = {}  # our trial id -> history entries journaled
         self.cut = 0
 
-    def wrap(self, policy: Callable[[dict[int, list[dict[str, Any]]]], dict[int, int]], offset: int) -> Callable[..., dict[int, int]]:
+    def wrap(
+        self, policy: Callable[[dict[int, list[dict[str, Any]]]], dict[int, int]], offset: int
+    ) -> Callable[..., dict[int, int]]:
         def calls(info: dict[int, list[dict[str, Any]]]) -> dict[int, int]:
             now = self.log.elapsed()
             instructions = dict(policy(info))
@@ -143,8 +146,15 @@ class Recorder:
             before = int(hist[i - 1]["partial_fit_calls"]) if i else 0
             last = i == len(hist) - 1
             decision = "complete" if calls >= self.task.max_iter else "continue" if (not last or granted > 0) else "stop"
-            self.log.result(tid, calls, float(meta["score"]), calls - before, decision=decision, score_s=float(meta["score_time"]),
-                            elapsed_s=now)
+            self.log.result(
+                tid,
+                calls,
+                float(meta["score"]),
+                calls - before,
+                decision=decision,
+                score_s=float(meta["score_time"]),
+                elapsed_s=now,
+            )
         self.seen[tid] = len(hist)
 
 
@@ -191,7 +201,9 @@ class DaskMLPeer(Peer):
     family: ClassVar[str] = "dask-ml"
     params = {
         "eta": Int(2, note="Dask-ML's aggressiveness"),
-        "dask_defaults": Bool(note="true: the cluster at Dask's default settings; false: our Dask executor's diagnostics settings"),
+        "dask_defaults": Bool(
+            note="true: the cluster at Dask's default settings; false: our Dask executor's diagnostics settings"
+        ),
     }
 
     def __init__(self, eta: int = 3, dask_defaults: bool = False) -> None:
@@ -231,20 +243,22 @@ class DaskMLPeer(Peer):
         import dask.array as da
 
         d = task.data
-        X = da.concatenate([da.from_array(d.X_train, chunks=(d.chunk_size, -1)), da.from_array(d.X_val, chunks=(len(d.X_val), -1))])
+        X = da.concatenate(
+            [da.from_array(d.X_train, chunks=(d.chunk_size, -1)), da.from_array(d.X_val, chunks=(len(d.X_val), -1))]
+        )
         y = da.concatenate([da.from_array(d.y_train, chunks=d.chunk_size), da.from_array(d.y_val, chunks=len(d.y_val))])
         return X, y
 
     def cluster(self, task: PeerTask) -> Any:
-        from distributed import LocalCluster
-
         import dask
+        from distributed import LocalCluster
 
         from tunebench.executors.dask_executor import DIAGNOSTICS
 
         with dask.config.set({} if self.dask_defaults else DIAGNOSTICS):
-            return LocalCluster(n_workers=task.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                silence_logs=logging.ERROR)
+            return LocalCluster(
+                n_workers=task.n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            )
 
     def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
         import dask
@@ -263,23 +277,35 @@ class DaskMLPeer(Peer):
                 recorder = Recorder(log, task, self.n_models(task))
                 search.hook(ValidationSplit(len(task.data.X_train)), recorder)
                 X, y = self.arrays(task)
-                log.begin(executor=f"dask-localcluster:{task.n_workers}", config={"search": type(search).__mro__[1].__name__,
-                                                                                 "planned_partial_fit_calls": self.planned_calls(task)})
+                log.begin(
+                    executor=f"dask-localcluster:{task.n_workers}",
+                    config={"search": type(search).__mro__[1].__name__, "planned_partial_fit_calls": self.planned_calls(task)},
+                )
                 with get_task_stream(client) as stream, dask.config.set(scheduler=client.get):
                     search.fit(X, y, **parts.fit_params)
                 fit_s = log.elapsed()
-                log.compute_s = sum(s["stop"] - s["start"] for t in stream.data for s in t["startstops"] if s["action"] == "compute")
+                log.compute_s = sum(
+                    s["stop"] - s["start"] for t in stream.data for s in t["startstops"] if s["action"] == "compute"
+                )
             finally:
                 client.close()
                 cluster.close()
             test = float(parts.scorer(search.best_estimator_, task.data.X_test, task.data.y_test))
-            return log.finish(best_config={k: to_plain(v) for k, v in search.best_params_.items()}, test_score=test, notes=self.notes(),
-                              fit_s=fit_s, budget_cut_models=recorder.cut, dask_ml_best_score=float(search.best_score_))
+            return log.finish(
+                best_config={k: to_plain(v) for k, v in search.best_params_.items()},
+                test_score=test,
+                notes=self.notes(),
+                fit_s=fit_s,
+                budget_cut_models=recorder.cut,
+                dask_ml_best_score=float(search.best_score_),
+            )
 
     def notes(self) -> str:
-        return ("scores once per batch of calls Dask-ML grants (at each rung), not after every call; models, the sampled configs "
-                "and the block order are seeded by the cell seed; which models survive a rung does not depend on timing; "
-                "the test score is Dask-ML's best_estimator_ (its pick, best_params_)")
+        return (
+            "scores once per batch of calls Dask-ML grants (at each rung), not after every call; models, the sampled configs "
+            "and the block order are seeded by the cell seed; which models survive a rung does not depend on timing; "
+            "the test score is Dask-ML's best_estimator_ (its pick, best_params_)"
+        )
 
 
 def to_plain(value: Any) -> Any:
@@ -315,8 +341,14 @@ class DaskMLHyperband(DaskMLPeer):
 
     def make_search(self, task: PeerTask, parts: EstimatorParts) -> Any:
         hyperband, _ = search_classes()
-        return hyperband(parts.estimator, scipy_space(task), max_iter=task.max_iter, aggressiveness=self.eta,
-                         random_state=task.seed, scoring=parts.scorer)
+        return hyperband(
+            parts.estimator,
+            scipy_space(task),
+            max_iter=task.max_iter,
+            aggressiveness=self.eta,
+            random_state=task.seed,
+            scoring=parts.scorer,
+        )
 
 
 def largest_power(eta: int, max_iter: int) -> int:
@@ -366,5 +398,13 @@ class DaskMLSuccessiveHalving(DaskMLPeer):
 
     def make_search(self, task: PeerTask, parts: EstimatorParts) -> Any:
         _, sha = search_classes()
-        return sha(parts.estimator, scipy_space(task), n_initial_parameters=self.n_models(task), n_initial_iter=self.n_initial_iter,
-                   max_iter=task.max_iter, aggressiveness=self.eta, random_state=task.seed, scoring=parts.scorer)
+        return sha(
+            parts.estimator,
+            scipy_space(task),
+            n_initial_parameters=self.n_models(task),
+            n_initial_iter=self.n_initial_iter,
+            max_iter=task.max_iter,
+            aggressiveness=self.eta,
+            random_state=task.seed,
+            scoring=parts.scorer,
+        )

@@ -22,8 +22,9 @@ builds its net from string hyperparameters and keeps a divergence flag beside it
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,9 @@ def estimator_parts(task: PeerTask, who: str) -> EstimatorParts:
             "hyperparameters and tracks divergence beside it)"
         )
     if getattr(workload, "resource", "partial_fit") != "partial_fit":
-        raise PeerUnsupported(f"{who}: workload {workload.name!r} uses resource {workload.resource!r}; this peer trains by partial_fit")
+        raise PeerUnsupported(
+            f"{who}: workload {workload.name!r} uses resource {workload.resource!r}; this peer trains by partial_fit"
+        )
     unknown = sorted(set(task.space) - set(model.get_params()))
     if unknown:
         raise PeerUnsupported(f"{who}: {unknown} are not parameters of {type(model).__name__}")

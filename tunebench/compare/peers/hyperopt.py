@@ -29,13 +29,14 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
+from tunebench.checks import Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.checks import Int, check
 from tunebench.space import Space
 from tunebench.workloads.base import Dataset, Workload
 
@@ -65,8 +66,17 @@ def loss_of(score: float, mode: str) -> float:
     return -score if mode == "max" else score
 
 
-def evaluate(point: dict[str, Any], *, workload: Workload, data: Any, space: Space, seed: int, max_iter: int, mode: str,
-             deadline: float | None) -> dict[str, Any]:
+def evaluate(
+    point: dict[str, Any],
+    *,
+    workload: Workload,
+    data: Any,
+    space: Space,
+    seed: int,
+    max_iter: int,
+    mode: str,
+    deadline: float | None,
+) -> dict[str, Any]:
     """Hyperopt's objective: one config trained to ``max_iter`` steps (or to the deadline), scored each step.
 
     ``data`` is the :class:`Dataset` or a Spark broadcast of it. A training error, no step before
@@ -88,8 +98,15 @@ def evaluate(point: dict[str, Any], *, workload: Workload, data: Any, space: Spa
             trainable.train(1)
             t1 = time.perf_counter()
             score = float(trainable.score())
-            rows.append({"step": trainable.steps, "score": score, "compute_s": t1 - t0, "score_s": time.perf_counter() - t1,
-                         "wall": time.time()})
+            rows.append(
+                {
+                    "step": trainable.steps,
+                    "score": score,
+                    "compute_s": t1 - t0,
+                    "score_s": time.perf_counter() - t1,
+                    "wall": time.time(),
+                }
+            )
     except Exception as exc:  # the trial failed; fmin goes on
         return {**out, "status": STATUS_FAIL, "error": f"{type(exc).__name__}: {exc}"}
     if not rows:
@@ -114,8 +131,10 @@ def trial_config(trial: dict[str, Any], hp_space: dict[str, Any], space: Space) 
 
 def journal_trials(log: PeerLog, trials: Any, hp_space: dict[str, Any], space: Space, max_iter: int) -> None:
     """Journal every trial and every step's score in the order they were observed."""
-    rows = sorted(((r["wall"], int(t["tid"]), i, r) for t in trials.trials for i, r in enumerate((t.get("result") or {}).get("rows", []))),
-                  key=lambda x: (x[0], x[1], x[2]))
+    rows = sorted(
+        ((r["wall"], int(t["tid"]), i, r) for t in trials.trials for i, r in enumerate((t.get("result") or {}).get("rows", []))),
+        key=lambda x: (x[0], x[1], x[2]),
+    )
     by_tid = {int(t["tid"]): t for t in trials.trials}
     last = {tid: len((t.get("result") or {}).get("rows", [])) for tid, t in by_tid.items()}
     seen: set[int] = set()
@@ -125,8 +144,17 @@ def journal_trials(log: PeerLog, trials: Any, hp_space: dict[str, Any], space: S
             seen.add(tid)
             log.trial(tid, trial_config(trial, hp_space, space))
         decision = "continue" if i + 1 < last[tid] else "complete" if row["step"] >= max_iter else "stop"
-        log.result(tid, row["step"], row["score"], 1, decision=decision, worker=f"pid:{trial['result']['pid']}",
-                   compute_s=row["compute_s"], score_s=row["score_s"], elapsed_s=log.since_begin(wall))
+        log.result(
+            tid,
+            row["step"],
+            row["score"],
+            1,
+            decision=decision,
+            worker=f"pid:{trial['result']['pid']}",
+            compute_s=row["compute_s"],
+            score_s=row["score_s"],
+            elapsed_s=log.since_begin(wall),
+        )
     for tid, trial in sorted(by_tid.items()):
         if tid not in seen:
             log.trial(tid, trial_config(trial, hp_space, space))
@@ -153,7 +181,9 @@ class HyperoptPeer(Peer):
     shared = {"n_trials": "n_trials"}
     received = {"n_trials": "max_evals"}
     params: ClassVar[dict[str, Int]] = {
-        "n_trials": Int(low=1, optional=True, note=f"evaluations; null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"),
+        "n_trials": Int(
+            low=1, optional=True, note=f"evaluations; null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"
+        ),
         "n_startup_jobs": Int(low=0, note="TPE's random start-up: configs drawn before the model is used"),
     }
 
@@ -177,8 +207,10 @@ class HyperoptPeer(Peer):
         except ValueError as exc:
             raise PeerUnsupported(str(exc)) from None
         if task.total_steps is not None and task.total_steps < task.max_iter:
-            raise PeerUnsupported(f"total_steps={task.total_steps} < max_iter={task.max_iter}: Hyperopt trains every config to "
-                                  "max_iter, so the budget pays for no evaluation")
+            raise PeerUnsupported(
+                f"total_steps={task.total_steps} < max_iter={task.max_iter}: Hyperopt trains every config to "
+                "max_iter, so the budget pays for no evaluation"
+            )
 
     def versions(self) -> dict[str, str]:
         import hyperopt
@@ -194,20 +226,40 @@ class HyperoptPeer(Peer):
 
         logging.getLogger("hyperopt").setLevel(logging.ERROR)
         deadline = None if task.wall_time_s is None else time.time() + task.wall_time_s
-        objective = partial(evaluate, workload=task.workload, data=data, space=task.space, seed=task.seed, max_iter=task.max_iter,
-                            mode=task.mode, deadline=deadline)
-        fmin(objective, to_hyperopt(task.space), algo=partial(tpe.suggest, n_startup_jobs=self.n_startup_jobs),
-             max_evals=self.max_evals(task), trials=trials, rstate=np.random.default_rng(task.seed), show_progressbar=False,
-             timeout=None if task.wall_time_s is None else max(1, math.ceil(task.wall_time_s)))
+        objective = partial(
+            evaluate,
+            workload=task.workload,
+            data=data,
+            space=task.space,
+            seed=task.seed,
+            max_iter=task.max_iter,
+            mode=task.mode,
+            deadline=deadline,
+        )
+        fmin(
+            objective,
+            to_hyperopt(task.space),
+            algo=partial(tpe.suggest, n_startup_jobs=self.n_startup_jobs),
+            max_evals=self.max_evals(task),
+            trials=trials,
+            rstate=np.random.default_rng(task.seed),
+            show_progressbar=False,
+            timeout=None if task.wall_time_s is None else max(1, math.ceil(task.wall_time_s)),
+        )
 
     def finish(self, task: PeerTask, log: PeerLog, trials: Any, **extra: Any) -> dict[str, Any]:
         from tunebench.convert import to_hyperopt
 
         journal_trials(log, trials, to_hyperopt(task.space), task.space, task.max_iter)
         statuses = [(t.get("result") or {}).get("status") for t in trials.trials]
-        return log.finish(test_score=log.retrained_test_score(), notes=self.notes(), max_evals=self.max_evals(task),
-                          hyperopt_trials=len(trials.trials), hyperopt_ok=statuses.count("ok"), **extra)
-
+        return log.finish(
+            test_score=log.retrained_test_score(),
+            notes=self.notes(),
+            max_evals=self.max_evals(task),
+            hyperopt_trials=len(trials.trials),
+            hyperopt_ok=statuses.count("ok"),
+            **extra,
+        )
 
     @abc.abstractmethod
     def notes(self) -> str:
@@ -226,14 +278,18 @@ class HyperoptTPE(HyperoptPeer):
         self.check(task)
         with PeerLog(out_dir, task, self) as log:
             trials = Trials()
-            log.begin(executor="hyperopt-trials:1", config={"max_evals": self.max_evals(task), "n_startup_jobs": self.n_startup_jobs})
+            log.begin(
+                executor="hyperopt-trials:1", config={"max_evals": self.max_evals(task), "n_startup_jobs": self.n_startup_jobs}
+            )
             self.search(task, log, trials, task.data)
             return self.finish(task, log, trials, parallelism=1)
 
     def notes(self) -> str:
-        return ("Trials() evaluates one config at a time in the driver (one worker, whatever the matrix gives); "
-                "every config trains to max_iter (Hyperopt has no early stopping); rstate=default_rng(seed): "
-                "the same seed gives the same configs")
+        return (
+            "Trials() evaluates one config at a time in the driver (one worker, whatever the matrix gives); "
+            "every config trains to max_iter (Hyperopt has no early stopping); rstate=default_rng(seed): "
+            "the same seed gives the same configs"
+        )
 
 
 class HyperoptTPESpark(HyperoptPeer):
@@ -241,7 +297,9 @@ class HyperoptTPESpark(HyperoptPeer):
 
     name = "hyperopt-tpe-spark"
     scheduler_label = "fmin(tpe.suggest, SparkTrials)"
-    params: ClassVar[dict[str, Int]] = {"parallelism": Int(low=1, optional=True, note="trials at once; null: the matrix's workers")}
+    params: ClassVar[dict[str, Int]] = {
+        "parallelism": Int(low=1, optional=True, note="trials at once; null: the matrix's workers")
+    }
 
     def __init__(self, n_trials: int | None = None, n_startup_jobs: int = 20, parallelism: int | None = None) -> None:
         super().__init__(n_trials=n_trials, n_startup_jobs=n_startup_jobs)
@@ -256,8 +314,10 @@ class HyperoptTPESpark(HyperoptPeer):
         super().check(task)
         require_spark()
         if self.parallelism_for(task) > task.n_workers:
-            raise PeerUnsupported(f"parallelism={self.parallelism} is more than the matrix's workers={task.n_workers} "
-                                  f"(Spark gets local[{task.n_workers}]); allowed: 1 to {task.n_workers}")
+            raise PeerUnsupported(
+                f"parallelism={self.parallelism} is more than the matrix's workers={task.n_workers} "
+                f"(Spark gets local[{task.n_workers}]); allowed: 1 to {task.n_workers}"
+            )
 
     def versions(self) -> dict[str, str]:
         from tunebench.compare.peers.spark import spark_versions
@@ -277,8 +337,10 @@ class HyperoptTPESpark(HyperoptPeer):
                 parallelism = self.parallelism_for(task)
                 broadcast = spark.session.sparkContext.broadcast(task.data)
                 trials = SparkTrials(parallelism=parallelism, spark_session=spark.session)
-                log.begin(executor=f"spark:{spark.master}", config={"max_evals": self.max_evals(task), "n_startup_jobs": self.n_startup_jobs,
-                                                                  "parallelism": parallelism})
+                log.begin(
+                    executor=f"spark:{spark.master}",
+                    config={"max_evals": self.max_evals(task), "n_startup_jobs": self.n_startup_jobs, "parallelism": parallelism},
+                )
                 self.search(task, log, trials, broadcast)
             finally:
                 if broadcast is not None:
@@ -287,5 +349,7 @@ class HyperoptTPESpark(HyperoptPeer):
             return self.finish(task, log, trials, parallelism=parallelism, spark_slots=slots)
 
     def notes(self) -> str:
-        return (f"{SPARK_NOTE}; each trial is one Spark job; every config trains to max_iter (Hyperopt has no early "
-                "stopping); rstate=default_rng(seed) fixes the random start-up (n_startup_jobs) only")
+        return (
+            f"{SPARK_NOTE}; each trial is one Spark job; every config trains to max_iter (Hyperopt has no early "
+            "stopping); rstate=default_rng(seed) fixes the random start-up (n_startup_jobs) only"
+        )

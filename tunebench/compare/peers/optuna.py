@@ -21,15 +21,16 @@ import json
 import os
 import pickle
 import time
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from tunebench.algorithm import hyperband_n_trials
+from tunebench.checks import Int, OneOf, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.checks import Int, OneOf, check
 from tunebench.scheduler import trial_seed
 from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
@@ -74,7 +75,15 @@ def train_chunk(config: dict[str, Any], seed: int, state: bytes | None, stop: in
         trainable.train(1)
         t1 = time.perf_counter()
         score = trainable.score()
-        rows.append({"step": trainable.steps, "score": score, "compute_s": t1 - t0, "score_s": time.perf_counter() - t1, "wall": time.time()})
+        rows.append(
+            {
+                "step": trainable.steps,
+                "score": score,
+                "compute_s": t1 - t0,
+                "score_s": time.perf_counter() - t1,
+                "wall": time.time(),
+            }
+        )
     return pickle.dumps(trainable.save()), rows, os.getpid()
 
 
@@ -128,7 +137,8 @@ class OptunaPeer(Peer):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         sampler = (
             optuna.samplers.TPESampler(seed=task.seed, n_startup_trials=self.n_startup_trials)
-            if self.sampler == "tpe" else optuna.samplers.RandomSampler(seed=task.seed)
+            if self.sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=task.seed)
         )
         direction = "maximize" if task.mode == "max" else "minimize"
         return optuna.create_study(direction=direction, sampler=sampler, pruner=self.make_pruner(task))
@@ -136,7 +146,9 @@ class OptunaPeer(Peer):
     def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
         self.check(task)
         with PeerLog(out_dir, task, self) as log:
-            pool = ProcessPoolExecutor(task.n_workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(task.workload, task.data))
+            pool = ProcessPoolExecutor(
+                task.n_workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(task.workload, task.data)
+            )
             try:
                 list(pool.map(ping, range(task.n_workers)))  # the workers are up: start-up ends here
                 log.begin(executor=f"process-pool:{task.n_workers}", config={"pruner": type(self.make_pruner(task)).__name__})
@@ -219,7 +231,10 @@ class Search:
                     self.study.tell(trial, state=self.state("FAIL"))
                 else:
                     self.on_chunk(trial, config, *outcome)
-                if not any(t.number == trial.number for t, _ in self.running.values()) and len(self.running) < self.task.n_workers:
+                if (
+                    not any(t.number == trial.number for t, _ in self.running.values())
+                    and len(self.running) < self.task.n_workers
+                ):
                     self.start_trial()
 
     def on_chunk(self, trial: Any, config: dict[str, Any], state: bytes, rows: list[dict[str, Any]], pid: int) -> None:
@@ -236,8 +251,17 @@ class Search:
             decision = "continue"
         for row in rows:
             d = decision if row is last else "continue"
-            self.log.result(trial.number, row["step"], row["score"], 1, decision=d, worker=f"pid:{pid}", compute_s=row["compute_s"],
-                            score_s=row["score_s"], elapsed_s=self.log.since_begin(row["wall"]))
+            self.log.result(
+                trial.number,
+                row["step"],
+                row["score"],
+                1,
+                decision=d,
+                worker=f"pid:{pid}",
+                compute_s=row["compute_s"],
+                score_s=row["score_s"],
+                elapsed_s=self.log.since_begin(row["wall"]),
+            )
         if decision == "complete":
             self.study.tell(trial, last["score"])
         elif decision == "stop":
@@ -285,8 +309,9 @@ class OptunaSuccessiveHalving(OptunaPeer):
     fixed = {"variant": "stopping"}
     params = {**OptunaPeer.params, "min_iter": Int(1, note="the pruner's min_resource: steps at the first rung")}
 
-    def __init__(self, sampler: str = "tpe", eta: int = 3, n_trials: int | None = None, n_startup_trials: int = 10,
-                 min_iter: int = 1) -> None:
+    def __init__(
+        self, sampler: str = "tpe", eta: int = 3, n_trials: int | None = None, n_startup_trials: int = 10, min_iter: int = 1
+    ) -> None:
         super().__init__(sampler=sampler, eta=eta, n_trials=n_trials, n_startup_trials=n_startup_trials)
         self.min_iter = check(self, "min_iter", min_iter)
 
@@ -298,4 +323,6 @@ class OptunaSuccessiveHalving(OptunaPeer):
     def make_pruner(self, task: PeerTask) -> Any:
         import optuna
 
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=self.min_iter, reduction_factor=self.eta, min_early_stopping_rate=0)
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=self.min_iter, reduction_factor=self.eta, min_early_stopping_rate=0
+        )

@@ -33,13 +33,14 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from tunebench.algorithm import hyperband_n_trials
+from tunebench.checks import Bool, Float, Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
-from tunebench.checks import Bool, Float, Int, check
 from tunebench.scheduler import trial_seed
 from tunebench.workloads.base import Dataset, Workload
 
@@ -64,8 +65,16 @@ def read_checkpoint(checkpoint: Any) -> tuple[Any, dict[str, Any]]:
     return state, meta
 
 
-def tune_trainable(config: dict[str, Any], workload: Workload, data: Dataset, seed: int, max_iter: int, metric: str,
-                   checkpoint: bool, budget: Any = None) -> None:
+def tune_trainable(
+    config: dict[str, Any],
+    workload: Workload,
+    data: Dataset,
+    seed: int,
+    max_iter: int,
+    metric: str,
+    checkpoint: bool,
+    budget: Any = None,
+) -> None:
     """Ray Tune's function trainable: our Trainable, one ``partial_fit`` and one report per step."""
     from ray import tune
 
@@ -89,8 +98,16 @@ def tune_trainable(config: dict[str, Any], workload: Workload, data: Dataset, se
         trainable.train(1)
         t1 = time.perf_counter()
         score = trainable.score()
-        metrics = {metric: score, "step": trainable.steps, "compute_s": t1 - t0, "score_s": time.perf_counter() - t1,
-                   "observed_at": time.time(), "pid": os.getpid(), "params": params, **restored}
+        metrics = {
+            metric: score,
+            "step": trainable.steps,
+            "compute_s": t1 - t0,
+            "score_s": time.perf_counter() - t1,
+            "observed_at": time.time(),
+            "pid": os.getpid(),
+            "params": params,
+            **restored,
+        }
         restored = {"restored_from": -1, "restored_step": -1}
         if not checkpoint:
             tune.report(metrics)
@@ -191,10 +208,14 @@ def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
             now = time.monotonic()
             self.stalled_since = self.stalled_since or now
             if now - self.stalled_since > STALL_S:
-                raise TuneStalled(f"Ray Tune ran none of {len(statuses)} trials for {STALL_S:.0f} s, with "
-                                  f"{statuses.count('PAUSED')} paused and {statuses.count('PENDING')} pending")
+                raise TuneStalled(
+                    f"Ray Tune ran none of {len(statuses)} trials for {STALL_S:.0f} s, with "
+                    f"{statuses.count('PAUSED')} paused and {statuses.count('PENDING')} pending"
+                )
 
-        def __reduce__(self) -> tuple[Any, tuple[()]]:  # Tune pickles its callbacks for a restore; this one lives in the driver only
+        def __reduce__(
+            self,
+        ) -> tuple[Any, tuple[()]]:  # Tune pickles its callbacks for a restore; this one lives in the driver only
             return tune.Callback, ()
 
         def on_trial_result(self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any) -> None:
@@ -203,16 +224,32 @@ def recorder(log: PeerLog, metric: str, max_iter: int) -> Any:
             if tid not in self.params:
                 log.trial(tid, json.loads(params))
             elif params != self.params[tid]:
-                log.journal.log("table", name="peer_pbt_log", row={
-                    "step": step, "trial_id": tid, "donor": int(result["restored_from"]), "donor_step": int(result["restored_step"]),
-                    "old_config": self.params[tid], "new_config": params,
-                })
+                log.journal.log(
+                    "table",
+                    name="peer_pbt_log",
+                    row={
+                        "step": step,
+                        "trial_id": tid,
+                        "donor": int(result["restored_from"]),
+                        "donor_step": int(result["restored_step"]),
+                        "old_config": self.params[tid],
+                        "new_config": params,
+                    },
+                )
             self.params[tid] = params
             decision = "complete" if step >= max_iter else "stop" if result.get("done") else "continue"
             self.last[tid] = decision
-            log.result(tid, step, float(result[metric]), 1, decision=decision, worker=f"pid:{result['pid']}",
-                       compute_s=float(result["compute_s"]), score_s=float(result["score_s"]),
-                       elapsed_s=log.since_begin(float(result["observed_at"])))
+            log.result(
+                tid,
+                step,
+                float(result[metric]),
+                1,
+                decision=decision,
+                worker=f"pid:{result['pid']}",
+                compute_s=float(result["compute_s"]),
+                score_s=float(result["score_s"]),
+                elapsed_s=log.since_begin(float(result["observed_at"])),
+            )
 
     return Recorder()
 
@@ -224,7 +261,10 @@ class RayTunePeer(Peer):
     checkpoints: ClassVar[bool] = False
     shared = {"eta": "eta", "n_trials": "n_trials"}
     received = {"eta": "reduction_factor", "n_trials": "num_samples"}
-    params = {"eta": Int(2, note="the reduction_factor"), "n_trials": Int(1, optional=True, note="null: as many as Hyperband plans")}
+    params = {
+        "eta": Int(2, note="the reduction_factor"),
+        "n_trials": Int(1, optional=True, note="null: as many as Hyperband plans"),
+    }
 
     def __init__(self, eta: int = 3, n_trials: int | None = None) -> None:
         self.eta: int = check(self, "eta", eta)
@@ -257,8 +297,10 @@ class RayTunePeer(Peer):
         return {"ray": ray.__version__}
 
     def notes(self) -> str:
-        return ("configs drawn by BasicVariantGenerator(random_state=seed) are reproducible; with more than one worker "
-                "the order results arrive in (so which trials a rung stops) depends on timing")
+        return (
+            "configs drawn by BasicVariantGenerator(random_state=seed) are reproducible; with more than one worker "
+            "the order results arrive in (so which trials a rung stops) depends on timing"
+        )
 
     def run(self, task: PeerTask, out_dir: str | Path) -> dict[str, Any]:
         from tunebench.executors.cluster import start_ray
@@ -274,8 +316,13 @@ class RayTunePeer(Peer):
             finally:
                 shutil.rmtree(storage, ignore_errors=True)
                 session.close()
-            return log.finish(best_config=best_config, test_score=test_score, notes=self.notes(),
-                              n_samples=self.n_trials_for(task), ray_errors=results.num_errors)
+            return log.finish(
+                best_config=best_config,
+                test_score=test_score,
+                notes=self.notes(),
+                n_samples=self.n_trials_for(task),
+                ray_errors=results.num_errors,
+            )
 
     def fit(self, task: PeerTask, log: PeerLog, storage: Path) -> Any:
         """Run the Tuner; mark the trials whose last result left them ``continue`` as stopped."""
@@ -288,19 +335,36 @@ class RayTunePeer(Peer):
         budget = None
         if task.total_steps is not None:
             budget = ray.remote(num_cpus=0)(StepBudget).remote(task.total_steps)
-        trainable = tune.with_parameters(tune_trainable, workload=task.workload, data=task.data, seed=task.seed, max_iter=task.max_iter,
-                                         metric=task.metric, checkpoint=self.checkpoints, budget=budget)
+        trainable = tune.with_parameters(
+            tune_trainable,
+            workload=task.workload,
+            data=task.data,
+            seed=task.seed,
+            max_iter=task.max_iter,
+            metric=task.metric,
+            checkpoint=self.checkpoints,
+            budget=budget,
+        )
         trainable = tune.with_resources(trainable, {"cpu": trial_cpus(ray.cluster_resources().get("CPU", 1.0), task.n_workers)})
         rec = recorder(log, task.metric, task.max_iter)
         tuner = tune.Tuner(
-            trainable, param_space=to_ray_tune(task.space),
+            trainable,
+            param_space=to_ray_tune(task.space),
             tune_config=tune.TuneConfig(
-                metric=task.metric, mode=task.mode, scheduler=self.make_scheduler(task), num_samples=self.n_trials_for(task),
-                reuse_actors=True, time_budget_s=task.wall_time_s,
+                metric=task.metric,
+                mode=task.mode,
+                scheduler=self.make_scheduler(task),
+                num_samples=self.n_trials_for(task),
+                reuse_actors=True,
+                time_budget_s=task.wall_time_s,
                 search_alg=BasicVariantGenerator(random_state=task.seed),
             ),
             run_config=tune.RunConfig(
-                name="tune", storage_path=str(storage), verbose=0, callbacks=[rec], stop=stopper(task.total_steps),
+                name="tune",
+                storage_path=str(storage),
+                verbose=0,
+                callbacks=[rec],
+                stop=stopper(task.total_steps),
             ),
         )
         try:
@@ -380,8 +444,13 @@ class RayTunePBT(RayTunePeer):
     scheduler_label = "PopulationBasedTraining"
     checkpoints = True
     algorithm = "pbt"
-    shared = {"population": "n_trials", "perturbation_interval": "perturbation_interval", "quantile_fraction": "quantile_fraction",
-              "resample_probability": "resample_probability", "synch": "synch"}
+    shared = {
+        "population": "n_trials",
+        "perturbation_interval": "perturbation_interval",
+        "quantile_fraction": "quantile_fraction",
+        "resample_probability": "resample_probability",
+        "synch": "synch",
+    }
     received = {"population": "num_samples"}
     params = {
         "n_trials": Int(1, optional=True, note="the population; null: 8"),
@@ -391,8 +460,14 @@ class RayTunePBT(RayTunePeer):
         "synch": Bool(),
     }
 
-    def __init__(self, n_trials: int | None = None, perturbation_interval: int = 3, quantile_fraction: float = 0.25,
-                 resample_probability: float = 0.25, synch: bool = False) -> None:
+    def __init__(
+        self,
+        n_trials: int | None = None,
+        perturbation_interval: int = 3,
+        quantile_fraction: float = 0.25,
+        resample_probability: float = 0.25,
+        synch: bool = False,
+    ) -> None:
         super().__init__(n_trials=n_trials)
         self.perturbation_interval: int = check(self, "perturbation_interval", perturbation_interval)
         self.quantile_fraction: float = check(self, "quantile_fraction", quantile_fraction)
@@ -415,10 +490,16 @@ class RayTunePBT(RayTunePeer):
         random.seed(task.seed)  # PBT explores with the global random module (ray#13616)
         mutations = {k: v for k, v in to_ray_tune(task.space).items() if hasattr(v, "sample")}
         return PopulationBasedTraining(
-            time_attr="step", perturbation_interval=self.perturbation_interval, hyperparam_mutations=mutations,
-            quantile_fraction=self.quantile_fraction, resample_probability=self.resample_probability, synch=self.synch,
+            time_attr="step",
+            perturbation_interval=self.perturbation_interval,
+            hyperparam_mutations=mutations,
+            quantile_fraction=self.quantile_fraction,
+            resample_probability=self.resample_probability,
+            synch=self.synch,
         )
 
     def notes(self) -> str:
-        return (super().notes() + "; PBT's explore draws from Python's global random module, seeded once before the run "
-                "(ray#13616), and its exploits depend on arrival order; perturbed values may leave the space's bounds (ray#5035)")
+        return (
+            super().notes() + "; PBT's explore draws from Python's global random module, seeded once before the run "
+            "(ray#13616), and its exploits depend on arrival order; perturbed values may leave the space's bounds (ray#5035)"
+        )

@@ -33,8 +33,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -91,8 +92,15 @@ class TimedScorer:
     def __call__(self, model: PartialFitCalls, X: Any, y: Any) -> float:
         score = float(self.scorer(model.estimator_, X, y))
         params = model.get_params()
-        line = json.dumps({"wall": time.time(), "pid": os.getpid(), "n_calls": int(model.n_calls), "score": score,
-                           "key": params_key({k: params[PREFIX + k] for k in self.keys})})
+        line = json.dumps(
+            {
+                "wall": time.time(),
+                "pid": os.getpid(),
+                "n_calls": int(model.n_calls),
+                "score": score,
+                "key": params_key({k: params[PREFIX + k] for k in self.keys}),
+            }
+        )
         with open(self.path, "a") as f:
             f.write(line + "\n")
         return score
@@ -132,7 +140,9 @@ class SklearnPeer(Peer):
         estimator_parts(task, self.name)
         scipy_space(task)
         if task.wall_time_s is not None:
-            raise PeerUnsupported(f"{self.name}: scikit-learn's searches cannot stop on wall time (budget wall_time_s={task.wall_time_s})")
+            raise PeerUnsupported(
+                f"{self.name}: scikit-learn's searches cannot stop on wall time (budget wall_time_s={task.wall_time_s})"
+            )
 
     def versions(self) -> dict[str, str]:
         import joblib
@@ -149,7 +159,9 @@ class SklearnPeer(Peer):
         with PeerLog(out_dir, task, self) as log:
             try:
                 Parallel(n_jobs=task.n_workers)(delayed(warm)(type(parts.estimator).__module__) for _ in range(task.n_workers))
-                model = PartialFitCalls(parts.estimator, n_calls=task.max_iter, chunk_size=task.data.chunk_size, fit_params=parts.fit_params)
+                model = PartialFitCalls(
+                    parts.estimator, n_calls=task.max_iter, chunk_size=task.data.chunk_size, fit_params=parts.fit_params
+                )
                 space = {PREFIX + k: v for k, v in scipy_space(task).items()}
                 scorer = TimedScorer(parts.scorer, str(Path(notes_dir) / "scores.jsonl"), list(task.space))
                 X, y, cv = arrays(task)
@@ -170,7 +182,7 @@ class SklearnPeer(Peer):
     def journal(self, log: PeerLog, task: PeerTask, search: Any, notes: Path) -> None:
         """One results row per fit, in the order they were scored; trial ids in candidate order."""
         cv = search.cv_results_
-        keys = [params_key({k[len(PREFIX):]: v for k, v in p.items() if k.startswith(PREFIX)}) for p in cv["params"]]
+        keys = [params_key({k[len(PREFIX) :]: v for k, v in p.items() if k.startswith(PREFIX)}) for p in cv["params"]]
         calls = [int(r) for r in cv.get("n_resources", [task.max_iter] * len(keys))]
         rows = {(key, c): i for i, (key, c) in enumerate(zip(keys, calls))}
         ids = {key: tid for tid, key in enumerate(dict.fromkeys(keys))}
@@ -184,8 +196,17 @@ class SklearnPeer(Peer):
                 log.trial(tid, json.loads(key))
                 announced.add(tid)
             decision = "complete" if n >= task.max_iter else "continue" if n < last[key] else "stop"
-            log.result(tid, n, float(cv["mean_test_score"][i]), n, decision=decision, worker=f"pid:{e['pid']}",
-                       compute_s=float(cv["mean_fit_time"][i]), score_s=float(cv["mean_score_time"][i]), elapsed_s=log.since_begin(e["wall"]))
+            log.result(
+                tid,
+                n,
+                float(cv["mean_test_score"][i]),
+                n,
+                decision=decision,
+                worker=f"pid:{e['pid']}",
+                compute_s=float(cv["mean_fit_time"][i]),
+                score_s=float(cv["mean_score_time"][i]),
+                elapsed_s=log.since_begin(e["wall"]),
+            )
 
     def test_score(self, log: PeerLog, task: PeerTask, parts: EstimatorParts) -> float | None:
         """The best trial's (our rule) config, trained again as the search trained it, on the test split."""
@@ -193,14 +214,20 @@ class SklearnPeer(Peer):
         if best is None:
             return None
         config = json.loads(best["config"])
-        model = PartialFitCalls(clone(parts.estimator).set_params(**config), n_calls=int(best["steps"]),
-                                chunk_size=task.data.chunk_size, fit_params=parts.fit_params)
+        model = PartialFitCalls(
+            clone(parts.estimator).set_params(**config),
+            n_calls=int(best["steps"]),
+            chunk_size=task.data.chunk_size,
+            fit_params=parts.fit_params,
+        )
         model.fit(task.data.X_train, task.data.y_train)
         return float(parts.scorer(model.estimator_, task.data.X_test, task.data.y_test))
 
     def notes(self) -> str:
-        return ("scores once per fit (at the end of it), not after every partial_fit call; configs drawn by ParameterSampler "
-                "seeded by the cell seed are reproducible")
+        return (
+            "scores once per fit (at the end of it), not after every partial_fit call; configs drawn by ParameterSampler "
+            "seeded by the cell seed are reproducible"
+        )
 
 
 def random_n_iter(n_trials: int | None, eta: int, max_iter: int, total_steps: int | None) -> int:
@@ -225,8 +252,12 @@ class SklearnRandomSearch(SklearnPeer):
     algorithm = "random"
     shared = {"n_trials": "n_trials"}
     received = {"n_trials": "n_iter"}
-    params = {"n_trials": Int(1, optional=True, note="n_iter; null: the configs a step budget, else a whole Hyperband run's calls, pay for"),
-              "eta": Int(2, note="the eta of the Hyperband run whose calls set the default n_trials")}
+    params = {
+        "n_trials": Int(
+            1, optional=True, note="n_iter; null: the configs a step budget, else a whole Hyperband run's calls, pay for"
+        ),
+        "eta": Int(2, note="the eta of the Hyperband run whose calls set the default n_trials"),
+    }
 
     def __init__(self, n_trials: int | None = None, eta: int = 3) -> None:
         self.n_trials: int | None = check(self, "n_trials", n_trials)
@@ -243,13 +274,23 @@ class SklearnRandomSearch(SklearnPeer):
     def check(self, task: PeerTask) -> None:
         super().check(task)
         if task.total_steps is not None and task.total_steps < task.max_iter:
-            raise PeerUnsupported(f"{self.name}: every config trains max_iter={task.max_iter} calls; total_steps={task.total_steps} pays for none")
+            raise PeerUnsupported(
+                f"{self.name}: every config trains max_iter={task.max_iter} calls; total_steps={task.total_steps} pays for none"
+            )
 
     def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
         from sklearn.model_selection import RandomizedSearchCV
 
-        return RandomizedSearchCV(model, space, n_iter=self.n_iter(task), scoring=scorer, n_jobs=task.n_workers, cv=cv, refit=False,
-                                  random_state=task.seed)
+        return RandomizedSearchCV(
+            model,
+            space,
+            n_iter=self.n_iter(task),
+            scoring=scorer,
+            n_jobs=task.n_workers,
+            cv=cv,
+            refit=False,
+            random_state=task.seed,
+        )
 
     def described(self, search: Any) -> dict[str, Any]:
         return {"n_iter": search.n_iter}
@@ -263,8 +304,11 @@ class SklearnHalvingRandomSearch(SklearnPeer):
     algorithm = "successive_halving"
     shared = {"eta": "eta", "n_trials": "n_trials", "min_iter": "min_iter"}
     received = {"eta": "factor", "n_trials": "n_candidates", "min_iter": "min_resources"}
-    params = {"eta": Int(2, note="scikit-learn's factor"), "n_trials": Int(1, optional=True, note="n_candidates; null: 'exhaust'"),
-              "min_iter": Int(1, note="min_resources: calls every candidate gets first")}
+    params = {
+        "eta": Int(2, note="scikit-learn's factor"),
+        "n_trials": Int(1, optional=True, note="n_candidates; null: 'exhaust'"),
+        "min_iter": Int(1, note="min_resources: calls every candidate gets first"),
+    }
 
     def __init__(self, eta: int = 3, n_trials: int | None = None, min_iter: int = 1) -> None:
         self.eta: int = check(self, "eta", eta)
@@ -281,12 +325,26 @@ class SklearnHalvingRandomSearch(SklearnPeer):
         if self.min_iter > task.max_iter:
             raise PeerUnsupported(f"{self.name}: min_iter={self.min_iter} is more than max_iter={task.max_iter}")
         if task.total_steps is not None:
-            raise PeerUnsupported(f"{self.name}: HalvingRandomSearchCV's calls are fixed by its schedule; it cannot keep to total_steps={task.total_steps}")
+            raise PeerUnsupported(
+                f"{self.name}: HalvingRandomSearchCV's calls are fixed by its schedule; it cannot keep to total_steps={task.total_steps}"
+            )
 
     def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
         from sklearn.experimental import enable_halving_search_cv  # noqa: F401
         from sklearn.model_selection import HalvingRandomSearchCV
 
-        return HalvingRandomSearchCV(model, space, n_candidates=task.n_trials or self.n_trials or "exhaust", resource="n_calls",
-                                     min_resources=self.min_iter, max_resources=task.max_iter, factor=self.eta, scoring=scorer, n_jobs=task.n_workers,
-                                     cv=cv, refit=False, return_train_score=False, random_state=task.seed)
+        return HalvingRandomSearchCV(
+            model,
+            space,
+            n_candidates=task.n_trials or self.n_trials or "exhaust",
+            resource="n_calls",
+            min_resources=self.min_iter,
+            max_resources=task.max_iter,
+            factor=self.eta,
+            scoring=scorer,
+            n_jobs=task.n_workers,
+            cv=cv,
+            refit=False,
+            return_train_score=False,
+            random_state=task.seed,
+        )

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -45,8 +46,16 @@ class WorkloadEstimator(BaseEstimator):
     ``score(X, y)`` is the workload's validation metric on ``X``, ``y``.
     """
 
-    def __init__(self, workload: Workload | None = None, max_iter: int = 1, seed: int = 0, chunk_size: int = 1,
-                 classes: Any = None, deadline: float | None = None, **config: Any) -> None:
+    def __init__(
+        self,
+        workload: Workload | None = None,
+        max_iter: int = 1,
+        seed: int = 0,
+        chunk_size: int = 1,
+        classes: Any = None,
+        deadline: float | None = None,
+        **config: Any,
+    ) -> None:
         self.workload, self.max_iter, self.seed, self.chunk_size = workload, max_iter, seed, chunk_size
         self.classes, self.deadline = classes, deadline
         self.config = config
@@ -84,7 +93,12 @@ class WorkloadEstimator(BaseEstimator):
 
 def stamped_score(estimator: WorkloadEstimator, X: Any, y: Any) -> dict[str, float]:
     """The scorer: the score, the steps trained, when and in which process it was observed."""
-    return {"score": estimator.score(X, y), "steps": float(estimator.steps_), "observed_at": time.time(), "pid": float(os.getpid())}
+    return {
+        "score": estimator.score(X, y),
+        "steps": float(estimator.steps_),
+        "observed_at": time.time(),
+        "pid": float(os.getpid()),
+    }
 
 
 def search_arrays(data: Dataset) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -109,9 +123,17 @@ def journal_candidates(log: PeerLog, cv: dict[str, Any], max_iter: int) -> None:
         elif steps == 0:
             log.journal.log("status", trial_id=i, status="stopped", error=None)
         else:
-            log.result(i, int(steps), float(score), int(steps), decision="complete" if steps >= max_iter else "stop",
-                       worker=f"pid:{int(cv['split0_test_pid'][i])}", compute_s=float(cv["mean_fit_time"][i]),
-                       score_s=float(cv["mean_score_time"][i]), elapsed_s=log.since_begin(float(cv["split0_test_observed_at"][i])))
+            log.result(
+                i,
+                int(steps),
+                float(score),
+                int(steps),
+                decision="complete" if steps >= max_iter else "stop",
+                worker=f"pid:{int(cv['split0_test_pid'][i])}",
+                compute_s=float(cv["mean_fit_time"][i]),
+                score_s=float(cv["mean_score_time"][i]),
+                elapsed_s=log.since_begin(float(cv["split0_test_observed_at"][i])),
+            )
 
 
 class SklearnRandomSearchSpark(Peer):
@@ -124,7 +146,11 @@ class SklearnRandomSearchSpark(Peer):
     shared = {"n_trials": "n_trials"}
     received = {"n_trials": "n_iter"}
     params: ClassVar[dict[str, Int]] = {
-        "n_trials": Int(low=1, optional=True, note=f"candidates (n_iter); null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"),
+        "n_trials": Int(
+            low=1,
+            optional=True,
+            note=f"candidates (n_iter); null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter",
+        ),
     }
 
     def __init__(self, n_trials: int | None = None) -> None:
@@ -144,8 +170,10 @@ class SklearnRandomSearchSpark(Peer):
         require_spark()
         scipy_space(task)
         if task.total_steps is not None and task.total_steps < task.max_iter:
-            raise PeerUnsupported(f"total_steps={task.total_steps} < max_iter={task.max_iter}: every candidate trains to max_iter, "
-                                  "so the budget pays for none")
+            raise PeerUnsupported(
+                f"total_steps={task.total_steps} < max_iter={task.max_iter}: every candidate trains to max_iter, "
+                "so the budget pays for none"
+            )
 
     def versions(self) -> dict[str, str]:
         import joblibspark
@@ -176,9 +204,17 @@ class SklearnRandomSearchSpark(Peer):
 
         deadline = None if task.wall_time_s is None else time.time() + task.wall_time_s
         estimator = WorkloadEstimator(task.workload, task.max_iter, task.seed, task.data.chunk_size, task.data.classes, deadline)
-        return RandomizedSearchCV(estimator, scipy_space(task), n_iter=self.n_iter(task), scoring=stamped_score,
-                                  refit=False, cv=search_arrays(task.data)[2], random_state=task.seed, n_jobs=task.n_workers,
-                                  error_score=np.nan)
+        return RandomizedSearchCV(
+            estimator,
+            scipy_space(task),
+            n_iter=self.n_iter(task),
+            scoring=stamped_score,
+            refit=False,
+            cv=search_arrays(task.data)[2],
+            random_state=task.seed,
+            n_jobs=task.n_workers,
+            error_score=np.nan,
+        )
 
     def fit(self, search: Any, task: PeerTask) -> None:
         """``search.fit`` with each candidate a Spark task."""
@@ -194,7 +230,8 @@ class SklearnRandomSearchSpark(Peer):
             with parallel_backend("spark", n_jobs=task.n_workers):
                 search.fit(X, y)
 
-
     def notes(self) -> str:
-        return ("every candidate trains to max_iter and is scored once, at the end; candidates drawn by ParameterSampler "
-                "(random_state=seed) are reproducible; joblibspark runs each fit as one Spark task and ships X, y with it")
+        return (
+            "every candidate trains to max_iter and is scored once, at the end; candidates drawn by ParameterSampler "
+            "(random_state=seed) are reproducible; joblibspark runs each fit as one Spark task and ships X, y with it"
+        )
