@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh) and run the test suite.
+# Set up (scripts/setup.sh), then lint, format, import-layer and type checks (config in
+# pyproject.toml), then the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 export RAY_AUTH_MODE=disabled
+ruff check .
+ruff format --check .
+lint-imports
+mypy
 exec python -m pytest -q "$@"
