@@ -8,11 +8,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import schedulers.asha
-from schedulers.asha import ASHA, PromotionRung, StoppingRung, rung_levels
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Decision, Job, Result, TrialStatus
+
+import schedulers.asha
+from schedulers.asha import ASHA, PromotionRung, StoppingRung, rung_levels
 
 SPACE = Space.from_spec({"x": {"uniform": [0, 1]}, "kind": {"choice": ["a", "b"]}})
 
@@ -308,7 +309,9 @@ def test_an_unbounded_promotion_run_keeps_a_bounded_number_of_paused_checkpoints
 def test_the_paused_cap_changes_no_promotion_when_it_is_not_reached() -> None:
     """Promotion takes the best waiting trial, so stopping the worst ones changes no Job while
     the trials that would be promoted rank within ``max_paused`` of their rung's waiting ones."""
-    jobs = [play(ASHA(SPACE, seed=3, max_iter=27, eta=3, n_trials=400, max_paused=cap), seeded_curve, 4).jobs for cap in (16, None)]
+    jobs = [
+        play(ASHA(SPACE, seed=3, max_iter=27, eta=3, n_trials=400, max_paused=cap), seeded_curve, 4).jobs for cap in (16, None)
+    ]
     assert jobs[0] == jobs[1]
     with pytest.raises(ValueError, match="max_paused"):
         ASHA(SPACE, max_paused=0)

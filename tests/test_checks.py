@@ -9,19 +9,20 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.helpers import tiny_config
 from tunebench import registry
 from tunebench.checks import Bool, Check, Each, Float, Int, OneOf, ParamError, Text, check, check_choice, check_int, fail, specs
 from tunebench.cli import main
 from tunebench.config import ConfigError, load_experiment
 from tunebench.space import Space
 
-from tests.helpers import tiny_config
-
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}})
 REQUIRED = {("executor", "simulated"): {"curves": "sgd-circles"}}
 UNCHECKED = {
     ("scheduler", "pbt"): {"explore"},  # parsed by its own reader (with the shared checks for operator arguments)
-    ("executor", "simulated"): {"curves"},  # read by read_curves (a name, a file, a run directory or Curves), which names what is wrong
+    ("executor", "simulated"): {
+        "curves"
+    },  # read by read_curves (a name, a file, a run directory or Curves), which names what is wrong
 }
 PLUGINS = [(kind, name) for kind in registry.KINDS for name in registry.names(kind)]
 
@@ -116,7 +117,9 @@ def test_every_bad_parameter_error_comes_from_the_shared_checks(kind: str, name:
 
 
 def test_a_bad_parameter_in_a_config_is_one_config_error_naming_the_plugin() -> None:
-    with pytest.raises(ConfigError, match=r"^scheduler 'asha': grace must be an integer >= 1 \(steps before the first rung\), got 0$"):
+    with pytest.raises(
+        ConfigError, match=r"^scheduler 'asha': grace must be an integer >= 1 \(steps before the first rung\), got 0$"
+    ):
         load_experiment(raw=tiny_config({"name": "asha", "grace": 0})).build()
 
 

@@ -38,7 +38,8 @@ def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_p
     err = printed.err.splitlines()
     assert err[0] == "tiny-simulated: 4 cells, 0 finished already, 4 to run"
     assert err[1:3] == ["running sgd/random@simulated/seed0", err[2]] and err[2].startswith(
-        "[1/4] sgd/random@simulated/seed0: done in ")
+        "[1/4] sgd/random@simulated/seed0: done in "
+    )
     assert sum(x.startswith("running ") for x in err) == 4 and "\r" not in printed.err
     assert err[-1].startswith("[4/4] sgd/hyperband@simulated/seed1: done in ") and "(best 0." in err[-1]
     said = printed.out.splitlines()
@@ -47,8 +48,9 @@ def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_p
     assert len(verdict) == 2 and verdict[0].startswith("sgd, final validation accuracy: ") and " leads " in verdict[0]
 
 
-def test_on_a_terminal_a_bar_goes_to_stderr_and_a_failed_cell_keeps_its_line(tmp_path: Path, capsys,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_a_terminal_a_bar_goes_to_stderr_and_a_failed_cell_keeps_its_line(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tunebench.compare import runner
 
     def flaky(cell: Any, data: Any, path: Path, clusters: Any = None) -> Any:

@@ -51,7 +51,11 @@ def test_a_searcher_matrix_runs_and_the_report_names_each_searcher(tmp_path: Pat
     state = json.loads((out / "matrix.json").read_text())
     assert {c["status"] for c in state["cells"]} == {"done"}
     assert [(c["label"], c["searcher"]) for c in state["contenders"]] == [
-        ("hyperband+random", "random"), ("hyperband+tpe-cl", "tpe-cl"), ("asha+bohb", "bohb"), ("BOHB-cl", "bohb")]
+        ("hyperband+random", "random"),
+        ("hyperband+tpe-cl", "tpe-cl"),
+        ("asha+bohb", "bohb"),
+        ("BOHB-cl", "bohb"),
+    ]
     summary = json.loads((out / "sgd/hyperband+tpe-cl@simulated/seed0/summary.json").read_text())
     assert summary["config"]["searcher"]["name"] == "tpe" and summary["config"]["searcher"]["pending"] == "constant_liar"
     build_report(out)
@@ -60,27 +64,44 @@ def test_a_searcher_matrix_runs_and_the_report_names_each_searcher(tmp_path: Pat
 
 
 def test_a_workers_axis_runs_every_contender_at_each_count() -> None:
-    raw = {**MATRIX, "workers": [1, 8], "searchers": None, "schedulers": [{"label": "hb", "name": "hyperband"}],
-           "peers": [{"label": "optuna", "name": "optuna-hyperband"}], "seeds": [3]}
+    raw = {
+        **MATRIX,
+        "workers": [1, 8],
+        "searchers": None,
+        "schedulers": [{"label": "hb", "name": "hyperband"}],
+        "peers": [{"label": "optuna", "name": "optuna-hyperband"}],
+        "seeds": [3],
+    }
     matrix = load_matrix(raw=raw)
     assert [c.cell_id for c in matrix.cells] == [
-        "sgd/hb-1w@simulated/seed3", "sgd/hb-8w@simulated/seed3",
-        "sgd/optuna-1w@optuna-hyperband/seed3", "sgd/optuna-8w@optuna-hyperband/seed3"]
+        "sgd/hb-1w@simulated/seed3",
+        "sgd/hb-8w@simulated/seed3",
+        "sgd/optuna-1w@optuna-hyperband/seed3",
+        "sgd/optuna-8w@optuna-hyperband/seed3",
+    ]
     assert [c.label for c in matrix.cells][:2] == ["hb/1w", "hb/8w"]
     assert [experiment_raw(c, matrix.raw)["executor"]["n_workers"] for c in matrix.cells[:2]] == [1, 8]
     assert peer_task(matrix.cells[3], matrix.raw).n_workers == 8
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"searchers": ["random", "nope"]}, r"searchers\[1\]: searcher.name: unknown searcher 'nope'; registered: bohb, random, tpe"),
-    ({"schedulers": [{"name": "hyperband", "searcher": "gp"}]}, r"schedulers\[hyperband\].searcher: .*unknown searcher 'gp'"),
-    ({"searchers": []}, "searchers must be a non-empty list"),
-    ({"searchers": [{"pending": "none"}]}, r"searchers\[0\] must be a searcher name or a mapping with a 'name'"),
-    ({"searchers": [{"name": "tpe", "gamma": 2}]}, r"cell sgd/hyperband\+tpe@simulated/seed0: unknown key searcher.gamma"),
-    ({"workers": [2, 2]}, "workers must be an integer >= 1 or a non-empty list of distinct ones"),
-    ({"workers": [0, 2]}, "workers must be an integer >= 1 or a non-empty list"),
-])
-def test_the_searcher_and_worker_axes_are_validated_before_anything_runs(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"searchers": ["random", "nope"]},
+            r"searchers\[1\]: searcher.name: unknown searcher 'nope'; registered: bohb, random, tpe",
+        ),
+        ({"schedulers": [{"name": "hyperband", "searcher": "gp"}]}, r"schedulers\[hyperband\].searcher: .*unknown searcher 'gp'"),
+        ({"searchers": []}, "searchers must be a non-empty list"),
+        ({"searchers": [{"pending": "none"}]}, r"searchers\[0\] must be a searcher name or a mapping with a 'name'"),
+        ({"searchers": [{"name": "tpe", "gamma": 2}]}, r"cell sgd/hyperband\+tpe@simulated/seed0: unknown key searcher.gamma"),
+        ({"workers": [2, 2]}, "workers must be an integer >= 1 or a non-empty list of distinct ones"),
+        ({"workers": [0, 2]}, "workers must be an integer >= 1 or a non-empty list"),
+    ],
+)
+def test_the_searcher_and_worker_axes_are_validated_before_anything_runs(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         load_matrix(raw={**MATRIX, **change})
 
@@ -90,8 +111,13 @@ def test_with_a_workers_axis_each_count_is_held_against_random_search_at_that_co
     from tunebench.report.runs import load_runs
     from tunebench.store.comparison import read_matrix
 
-    raw = {**MATRIX, "seeds": [0], "workers": [1, 8], "searchers": None,
-           "schedulers": [{"name": "random", "n_trials": 3}, {"name": "hyperband"}]}
+    raw = {
+        **MATRIX,
+        "seeds": [0],
+        "workers": [1, 8],
+        "searchers": None,
+        "schedulers": [{"name": "random", "n_trials": 3}, {"name": "hyperband"}],
+    }
     out = compare(load_matrix(raw=raw), tmp_path / "c", say=lambda line: None)
     matrix = read_matrix(out)
     runs, missing = load_runs(matrix)

@@ -33,8 +33,10 @@ ONLY_SCIPY = {
     "weighted": {"choice": ["SGD", "Adam"], "weights": [5, 2]},
     "mixture": {"mixture": [[1, 0.0], [5, {"loguniform": [1e-5, 1e-3]}]]},
 }
-CONDITIONAL = {"optimizer": {"choice": ["SGD", "Adam"]},
-               "lr": {"depends_on": "optimizer", "cases": {"SGD": {"uniform": [0.1, 1]}, "Adam": {"loguniform": [1e-4, 0.1]}}}}
+CONDITIONAL = {
+    "optimizer": {"choice": ["SGD", "Adam"]},
+    "lr": {"depends_on": "optimizer", "cases": {"SGD": {"uniform": [0.1, 1]}, "Adam": {"loguniform": [1e-4, 0.1]}}},
+}
 FORMS = {"optuna": (to_optuna, from_optuna), "ray-tune": (to_ray_tune, from_ray_tune), "scipy": (to_scipy, from_scipy)}
 
 

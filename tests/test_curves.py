@@ -12,15 +12,26 @@ from tunebench.run import run
 from tunebench.workloads.curves import Curves, CurvesError, curves_from_run, frame_from_rows, read_curves, shipped, write_curves
 
 SPACE = {"lr": {"loguniform": [1e-4, 1.0]}, "n": {"randint": [1, 9]}, "opt": {"choice": ["sgd", "adam"]}, "c": "fixed"}
-CONFIGS = [{"lr": 1e-4, "n": 1, "opt": "sgd", "c": "fixed"}, {"lr": 1e-2, "n": 5, "opt": "adam", "c": "fixed"},
-           {"lr": 1.0, "n": 9, "opt": "sgd", "c": "fixed"}]
+CONFIGS = [
+    {"lr": 1e-4, "n": 1, "opt": "sgd", "c": "fixed"},
+    {"lr": 1e-2, "n": 5, "opt": "adam", "c": "fixed"},
+    {"lr": 1.0, "n": 9, "opt": "sgd", "c": "fixed"},
+]
 
 
 def frame(steps: int = 3):  # type: ignore[no-untyped-def]
     return frame_from_rows(
-        {"config_id": i, **{f"config.{k}": v for k, v in c.items()}, "step": s, "score": i + s / 10,
-         "test_score": i + s / 100, "step_s": 1.0 + i, "score_s": 0.5}
-        for i, c in enumerate(CONFIGS) for s in range(1, steps + 1)
+        {
+            "config_id": i,
+            **{f"config.{k}": v for k, v in c.items()},
+            "step": s,
+            "score": i + s / 10,
+            "test_score": i + s / 100,
+            "step_s": 1.0 + i,
+            "score_s": 0.5,
+        }
+        for i, c in enumerate(CONFIGS)
+        for s in range(1, steps + 1)
     )
 
 

@@ -65,16 +65,20 @@ def test_save_restore_round_trip() -> None:
 def test_bad_options_name_the_key() -> None:
     with pytest.raises(ValueError, match="RandomForestClassifier has no partial_fit"):
         EstimatorWorkload(RandomForestClassifier(), *data())
-    with pytest.raises(ValueError, match=r"max_iter must be an integer >= 1 \(with resource 'n_samples', the step that uses every row\), got None"):
+    with pytest.raises(
+        ValueError,
+        match=r"max_iter must be an integer >= 1 \(with resource 'n_samples', the step that uses every row\), got None",
+    ):
         EstimatorWorkload(RandomForestClassifier(), *data(), resource="n_samples")
     with pytest.raises(ValueError, match="resource must be one of partial_fit, n_samples"):
         EstimatorWorkload(SGDClassifier(), *data(), resource="rows")
 
 
 def test_hyperband_tunes_a_random_forest_by_rows(tmp_path: Path) -> None:
-    from schedulers.hyperband import Hyperband
     from tunebench.integrations.sklearn_run import experiment_for
     from tunebench.run import run
+
+    from schedulers.hyperband import Hyperband
 
     space = {"max_depth": {"randint": [1, 6]}, "n_estimators": {"choice": [3, 6]}}
     w = EstimatorWorkload(RandomForestClassifier(), *data(), resource="n_samples", max_iter=9, space=space)

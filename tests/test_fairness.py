@@ -27,8 +27,11 @@ BASE: dict[str, Any] = {
 }
 
 SHARED = {
-    "eta": 4, "min_iter": 2,
-    "asha": {"n_trials": 30}, "successive_halving": {"n_trials": 16}, "random": {"n_trials": 5},
+    "eta": 4,
+    "min_iter": 2,
+    "asha": {"n_trials": 30},
+    "successive_halving": {"n_trials": 16},
+    "random": {"n_trials": 5},
     "pbt": {"population": 4, "perturbation_interval": 5, "quantile_fraction": 0.5, "resample_probability": 0.1},
 }
 
@@ -65,8 +68,10 @@ def refusal(raw: dict[str, Any]) -> str:
 
 
 def test_two_contenders_of_one_family_with_different_settings_are_refused_naming_both_and_the_setting() -> None:
-    raw = matrix(schedulers=[{"label": "pbt", "name": "pbt", "perturbation_interval": 9}],
-                 peers=[{"label": "ray-tune-pbt", "name": "ray-tune-pbt"}])
+    raw = matrix(
+        schedulers=[{"label": "pbt", "name": "pbt", "perturbation_interval": 9}],
+        peers=[{"label": "ray-tune-pbt", "name": "ray-tune-pbt"}],
+    )
     message = refusal(raw)
     assert "pbt and ray-tune-pbt both run pbt but differ in perturbation_interval: 9 against 3" in message
     assert "differs" in message and "shared" in message
@@ -88,9 +93,13 @@ def test_a_contender_that_overrides_the_shared_value_or_cannot_take_it_is_refuse
 
 
 def test_promotion_and_stopping_asha_need_a_reason_and_defaults_are_resolved_before_comparing() -> None:
-    ours = [{"label": "promo", "name": "asha", "variant": "promotion", "n_trials": 49},
-            {"label": "stop", "name": "asha", "variant": "stopping", "n_trials": 49}]
-    assert "promo and stop both run asha but differ in variant: 'promotion' against 'stopping'" in refusal(matrix(schedulers=ours))
+    ours = [
+        {"label": "promo", "name": "asha", "variant": "promotion", "n_trials": 49},
+        {"label": "stop", "name": "asha", "variant": "stopping", "n_trials": 49},
+    ]
+    assert "promo and stop both run asha but differ in variant: 'promotion' against 'stopping'" in refusal(
+        matrix(schedulers=ours)
+    )
     ours[0]["differs"] = {"variant": "the paper's variant"}
     load_matrix(raw=matrix(schedulers=ours))
     # Ray Tune's ASHA defaults to as many trials as Hyperband starts (49 at max_iter 27, eta 3): the same as ours
@@ -100,13 +109,16 @@ def test_promotion_and_stopping_asha_need_a_reason_and_defaults_are_resolved_bef
     assert "differ in n_trials: 49 against 48" in refusal(matrix(schedulers=ours))
 
 
-@pytest.mark.parametrize("shared, message", [
-    ({"etta": 3}, "shared: unknown key 'etta' (did you mean 'eta'?); allowed: settings n_trials, eta, min_iter"),
-    ({"max_iter": 27}, "max_iter and budget are the matrix's own keys"),
-    ({"pbt": {"eta": 3}}, "shared.pbt: 'eta' is not a setting of pbt; its settings: population, perturbation_interval"),
-    ({"asha": 3}, "shared.asha must be a mapping of asha's settings"),
-    ([3], "shared must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "shared, message",
+    [
+        ({"etta": 3}, "shared: unknown key 'etta' (did you mean 'eta'?); allowed: settings n_trials, eta, min_iter"),
+        ({"max_iter": 27}, "max_iter and budget are the matrix's own keys"),
+        ({"pbt": {"eta": 3}}, "shared.pbt: 'eta' is not a setting of pbt; its settings: population, perturbation_interval"),
+        ({"asha": 3}, "shared.asha must be a mapping of asha's settings"),
+        ([3], "shared must be a mapping"),
+    ],
+)
 def test_a_malformed_shared_block_names_what_is_wrong_and_what_is_allowed(shared: Any, message: str) -> None:
     assert message in refusal(matrix(shared=shared, schedulers=[{"label": "hb", "name": "hyperband"}]))
 
@@ -159,7 +171,11 @@ def test_the_shared_block_reaches_every_system_as_its_own_argument() -> None:
     assert peer["sklearn-random"].make_search(task["sklearn-random"], None, {}, None, None).n_iter == 5
     assert peer["hyperopt"].max_evals(task["hyperopt"]) == 5
 
-    ours = {label: load_experiment(raw=experiment_raw(c, m.raw)).build().scheduler for label, c in cells.items() if c.kind == "scheduler"}
+    ours = {
+        label: load_experiment(raw=experiment_raw(c, m.raw)).build().scheduler
+        for label, c in cells.items()
+        if c.kind == "scheduler"
+    }
     assert (ours["asha"].eta, ours["asha"].grace, ours["asha"].n_trials) == (4, 2, 30)
     assert (ours["pbt"].n_trials, ours["pbt"].interval, ours["pbt"].quantile_fraction) == (4, 5, 0.5)
     assert ours["random"].n_trials == 5 and ours["hyperband"].eta == 4
@@ -170,8 +186,12 @@ def test_matrix_json_records_each_contenders_family_settings_and_their_names_in_
     rows = {c["label"]: c for c in json.loads(json.dumps([c.as_json() for c in m.contenders]))}
     assert rows["tune-asha"]["algorithm"] == "asha"
     assert rows["tune-asha"]["settings"] == {"eta": 4, "min_iter": 2, "n_trials": 30, "variant": "stopping"}
-    assert rows["tune-asha"]["received"] == {"eta": "reduction_factor", "min_iter": "grace_period", "n_trials": "num_samples",
-                                            "variant": "fixed"}
+    assert rows["tune-asha"]["received"] == {
+        "eta": "reduction_factor",
+        "min_iter": "grace_period",
+        "n_trials": "num_samples",
+        "variant": "fixed",
+    }
     assert rows["hyperband"]["settings"] == {"eta": 4, "n_trials": 25}  # derived: what Hyperband at max_iter 27, eta 4 starts
     assert rows["asha"]["received"]["min_iter"] == "grace"
 

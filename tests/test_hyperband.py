@@ -7,13 +7,14 @@ import math
 
 import pytest
 
+from tunebench.space import Space
+from tunebench.synthetic import play, seeded_curve
+from tunebench.trial import Decision, Job, TrialStatus
+
 import schedulers.hyperband
 import schedulers.rungs
 from schedulers.hyperband import Hyperband, hyperband_brackets, hyperband_plan, max_bracket
 from schedulers.rungs import plateaued
-from tunebench.space import Space
-from tunebench.synthetic import play, seeded_curve
-from tunebench.trial import Decision, Job, TrialStatus
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}})
 
@@ -66,11 +67,18 @@ def test_metadata_shape() -> None:
     meta = Hyperband(SPACE, max_iter=81, eta=3).metadata()
     assert meta["n_models"] == 143 and meta["partial_fit_calls"] == 1581
     assert [b["bracket"] for b in meta["brackets"]] == [4, 3, 2, 1, 0]
-    assert meta["brackets"][1] == {"bracket": 3, "n_models": 34, "partial_fit_calls": 34 * 3 + 11 * 6 + 3 * 18 + 54, "rungs": [[34, 3], [11, 9], [3, 27], [1, 81]]}
+    assert meta["brackets"][1] == {
+        "bracket": 3,
+        "n_models": 34,
+        "partial_fit_calls": 34 * 3 + 11 * 6 + 3 * 18 + 54,
+        "rungs": [[34, 3], [11, 9], [3, 27], [1, 81]],
+    }
     assert hyperband_plan(81, 3) == {"n_models": 143, "partial_fit_calls": 1581}
 
 
-@pytest.mark.parametrize("R,eta,concurrency", [(81, 3, 1), (81, 3, 8), (243, 3, 5), (100, 3, 3), (64, 2, 4), (30, 4, 2), (1, 2, 1)])
+@pytest.mark.parametrize(
+    "R,eta,concurrency", [(81, 3, 1), (81, 3, 8), (243, 3, 5), (100, 3, 3), (64, 2, 4), (30, 4, 2), (1, 2, 1)]
+)
 def test_planned_equals_done(R: int, eta: int, concurrency: int) -> None:
     hb = Hyperband(SPACE, max_iter=R, eta=eta, seed=1)
     meta = hb.metadata()
@@ -254,7 +262,9 @@ def test_bracket_order_defaults_and_validation() -> None:
     assert legacy.order == "longest_first"
     legacy.set_budget(300)
     assert legacy.order == legacy.metadata()["bracket_order"] == "aggressive_first"
-    with pytest.raises(ValueError, match="bracket_order must be one of aggressive_first, longest_first, balanced, auto, got 'fifo'"):
+    with pytest.raises(
+        ValueError, match="bracket_order must be one of aggressive_first, longest_first, balanced, auto, got 'fifo'"
+    ):
         Hyperband(SPACE, bracket_order="fifo")
     first = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
     again = play(Hyperband(SPACE, max_iter=27, bracket_order="aggressive_first"), seeded_curve, 3)
@@ -298,9 +308,12 @@ def test_the_run_records_the_bracket_order(tmp_path: object) -> None:
     from tunebench.run import run
     from tunebench.store import read_journal
 
-    raw = {"seed": 0, "workload": {"name": "sgd", "dataset": "circles", "n_samples": 10000},
-           "scheduler": {"name": "hyperband", "max_iter": 9},
-           "executor": {"name": "simulated", "curves": "sgd-circles", "n_workers": 2}}
+    raw = {
+        "seed": 0,
+        "workload": {"name": "sgd", "dataset": "circles", "n_samples": 10000},
+        "scheduler": {"name": "hyperband", "max_iter": 9},
+        "executor": {"name": "simulated", "curves": "sgd-circles", "n_workers": 2},
+    }
     out = run(load_experiment(raw=raw), Path(str(tmp_path)) / "r", progress=False)
     start = next(e for e in read_journal(out.out_dir) if e["kind"] == "start")
     assert start["config"]["scheduler"]["bracket_order"] == "aggressive_first"

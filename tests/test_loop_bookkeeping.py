@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-from schedulers.asha import ASHA
 from tunebench.clock import VirtualClock
 from tunebench.loop import Loop
 from tunebench.scores import rank_key
@@ -14,6 +13,8 @@ from tunebench.space import Space
 from tunebench.store.journal import Journal, read_journal
 from tunebench.synthetic import ScoreFnExecutor
 from tunebench.trial import Decision, Job, Result
+
+from schedulers.asha import ASHA
 
 SPACE = Space.from_spec({"x": {"uniform": [0, 1]}})
 

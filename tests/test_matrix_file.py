@@ -16,7 +16,10 @@ from tunebench.store import StoreError
 from tunebench.store.comparison import Cell, read_matrix
 
 RAW = {
-    "name": "roundtrip", "seeds": [0, 1], "workers": [1, 4], "max_iter": 9,
+    "name": "roundtrip",
+    "seeds": [0, 1],
+    "workers": [1, 4],
+    "max_iter": 9,
     "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 10000}],
     "executors": [{"name": "simulated", "curves": "sgd-circles"}],
     "schedulers": [{"label": "hyperband", "name": "hyperband"}, {"label": "random", "name": "random", "n_trials": 3}],

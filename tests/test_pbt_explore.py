@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tunebench.space import Choice, Domain, IntUniform, Space, Uniform
+
 from schedulers.pbt.explore import (
     BOUNDARIES,
     Op,
@@ -22,7 +24,6 @@ from schedulers.pbt.explore import (
     resample,
 )
 from schedulers.pbt.explore_spec import SUPPORTS, parse_explore
-from tunebench.space import Choice, Domain, IntUniform, Space, Uniform
 
 SETTINGS = settings(max_examples=200, deadline=None)
 boundaries = st.sampled_from(BOUNDARIES)
@@ -166,10 +167,14 @@ def test_user_callable_by_import_path_is_kept_in_bounds() -> None:
 
 
 def test_defaults_follow_ray_tune_and_constants_never_change() -> None:
-    space = Space.from_spec({
-        "alpha": {"loguniform": [1e-6, 1e-1]}, "loss": {"choice": ["hinge", "log_loss"]},
-        "lr": "constant", "wd": {"mixture": [[1, 0.0], [3, {"loguniform": [1e-5, 1e-2]}]]},
-    })
+    space = Space.from_spec(
+        {
+            "alpha": {"loguniform": [1e-6, 1e-1]},
+            "loss": {"choice": ["hinge", "log_loss"]},
+            "lr": "constant",
+            "wd": {"mixture": [[1, 0.0], [3, {"loguniform": [1e-5, 1e-2]}]]},
+        }
+    )
     chains = parse_explore(None, space, 0.3, (0.5, 2.0))
     assert chains["alpha"] == (Op("resample", 0.3), Op("perturb", (0.5, 2.0)))
     assert chains["loss"] == (Op("resample", 0.3), Op("neighbour", 1))
@@ -182,10 +187,12 @@ def test_defaults_follow_ray_tune_and_constants_never_change() -> None:
 
 
 def test_conditional_parameter_follows_its_case() -> None:
-    space = Space.from_spec({
-        "opt": {"choice": ["sgd", "adam"]},
-        "lr": {"depends_on": "opt", "cases": {"sgd": {"loguniform": [0.1, 1.0]}, "adam": {"loguniform": [1e-4, 1e-3]}}},
-    })
+    space = Space.from_spec(
+        {
+            "opt": {"choice": ["sgd", "adam"]},
+            "lr": {"depends_on": "opt", "cases": {"sgd": {"loguniform": [0.1, 1.0]}, "adam": {"loguniform": [1e-4, 1e-3]}}},
+        }
+    )
     chains = parse_explore({"opt": [{"neighbour": 1}]}, space, 0.0, (1.2,))
     config, _ = explore_config({"opt": "sgd", "lr": 0.5}, space, chains, np.random.default_rng(0), "reflect")
     assert config["opt"] == "adam" and 1e-4 <= config["lr"] <= 1e-3
@@ -231,8 +238,9 @@ def test_decoding_unit_draws_gives_each_integer_its_share(dom: IntUniform) -> No
     shares (log-widths of the cells for ``lograndint``), as PB2's candidates and the unit-space
     operators decode them. Rounding ``low + u * (high - low)`` gave the two end integers half a
     share each."""
-    from schedulers.pbt.explore import from_unit, to_unit
     from tunebench.space import log_int_probabilities
+
+    from schedulers.pbt.explore import from_unit, to_unit
 
     u = np.random.default_rng(0).random(40_000)
     values = list(range(dom.low, dom.high + 1))

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
+from tunebench.space import Space
+from tunebench.trial import Job, Result
+
 from schedulers.pbt import PBT
 from schedulers.pbt.exploit import quantiles, truncation
-from tunebench.space import Space
-from tunebench.synthetic import play
-from tunebench.trial import Job, Result
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "eta0": {"loguniform": [1e-3, 1.0]}})
 NAN = float("nan")
@@ -33,7 +33,17 @@ def barrier(pbt: PBT, scores: dict[int, float], step: int) -> list[Job]:
 @pytest.mark.parametrize("mode", ["max", "min"])
 def test_a_nan_member_is_never_a_donor_and_is_replaced_at_the_barrier(exploit: str, mode: str) -> None:
     for seed in range(10):
-        pbt = PBT(SPACE, seed=seed, mode=mode, n_trials=4, max_iter=6, perturbation_interval=3, synch=True, exploit=exploit, quantile_fraction=0.25)
+        pbt = PBT(
+            SPACE,
+            seed=seed,
+            mode=mode,
+            n_trials=4,
+            max_iter=6,
+            perturbation_interval=3,
+            synch=True,
+            exploit=exploit,
+            quantile_fraction=0.25,
+        )
         scores = {0: NAN, 1: 0.5, 2: 0.6, 3: 0.7}
         jobs = barrier(pbt, scores, 3)
         donors = [j.clone_from[0] for j in jobs if j.clone_from is not None]

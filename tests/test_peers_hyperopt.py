@@ -19,8 +19,12 @@ from tunebench.store import read_run
 from tunebench.workloads.sgd import SGDWorkload
 
 EVERY_KIND = {
-    "alpha": {"loguniform": [1e-6, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}, "batch": {"choice": [32, 64, 128]},
-    "optimizer": {"choice": ["SGD", "Adam"], "weights": [5, 2]}, "n": {"randint": [1, 4]}, "m": {"lograndint": [1, 4]},
+    "alpha": {"loguniform": [1e-6, 1e-1]},
+    "l1_ratio": {"uniform": [0, 1]},
+    "batch": {"choice": [32, 64, 128]},
+    "optimizer": {"choice": ["SGD", "Adam"], "weights": [5, 2]},
+    "n": {"randint": [1, 4]},
+    "m": {"lograndint": [1, 4]},
     "decay": {"mixture": [[1, 0.0], [5, {"loguniform": [1e-5, 1e-3]}]]},
     "lr": {"depends_on": "optimizer", "cases": {"SGD": {"loguniform": [0.03, 10]}, "Adam": {"loguniform": [1e-4, 0.1]}}},
     "loss": "log_loss",
@@ -93,7 +97,10 @@ def replayed(task: PeerTask, config: dict[str, Any]) -> list[float]:
 
 def fingerprint(out: Path) -> list[tuple[str, tuple[float, ...]]]:
     _, results, trials, _ = read_run(out)
-    return [(str(t.config), tuple(results[results["trial_id"] == t.trial_id]["score"])) for t in trials.sort_values("trial_id").itertuples()]
+    return [
+        (str(t.config), tuple(results[results["trial_id"] == t.trial_id]["score"]))
+        for t in trials.sort_values("trial_id").itertuples()
+    ]
 
 
 def test_trials_is_deterministic_per_seed_and_writes_our_run(tmp_path: Path) -> None:
@@ -109,10 +116,13 @@ def test_trials_is_deterministic_per_seed_and_writes_our_run(tmp_path: Path) -> 
 
 
 def test_step_budget_buys_whole_evaluations_and_conditional_spaces_run(tmp_path: Path) -> None:
-    space = Space.from_spec({
-        "alpha": {"loguniform": [1e-5, 1e-1]}, "learning_rate": {"choice": ["optimal", "constant"]},
-        "eta0": {"depends_on": "learning_rate", "cases": {"optimal": 0.01, "constant": {"loguniform": [1e-3, 1e-1]}}},
-    })
+    space = Space.from_spec(
+        {
+            "alpha": {"loguniform": [1e-5, 1e-1]},
+            "learning_rate": {"choice": ["optimal", "constant"]},
+            "eta0": {"depends_on": "learning_rate", "cases": {"optimal": 0.01, "constant": {"loguniform": [1e-3, 1e-1]}}},
+        }
+    )
     task = make_task(space=space, total_steps=14)
     summary = HyperoptTPE(n_startup_jobs=2).run(task, tmp_path / "run")
     _, _, trials = check_run(tmp_path / "run", task)
@@ -133,7 +143,9 @@ def test_failing_trials_keep_their_error_and_the_search_goes_on(tmp_path: Path) 
     summary = HyperoptTPE(n_startup_jobs=2).run(make_task(space=space, n_trials=6), tmp_path / "run")
     _, _, trials, _ = read_run(tmp_path / "run")
     bad = trials[trials["config.penalty"] == "no-such-penalty"]
-    assert summary["n_trials"] == 6 and len(bad) and (bad["status"] == "failed").all() and bad["error"].str.contains("penalty").all()
+    assert (
+        summary["n_trials"] == 6 and len(bad) and (bad["status"] == "failed").all() and bad["error"].str.contains("penalty").all()
+    )
     assert (trials[trials["config.penalty"] == "elasticnet"]["status"] == "completed").all()
 
 

@@ -19,7 +19,10 @@ TUNEBENCH = Path(sys.executable).with_name("tunebench")
 
 FAKES = {
     "no ASHA": ("class MyScheduler:\n    pass\n", "found module schedulers.asha at {asha}, which has no ASHA"),
-    "raises": ("raise RuntimeError('not configured')\n", "importing schedulers.asha from {asha} raised RuntimeError: not configured"),
+    "raises": (
+        "raise RuntimeError('not configured')\n",
+        "importing schedulers.asha from {asha} raised RuntimeError: not configured",
+    ),
     "imports what it lacks": ("from schedulers.rungs import Rung\n", "cannot import name 'Rung'"),
 }
 
@@ -33,8 +36,14 @@ def test_a_shadowing_schedulers_package_is_one_line_and_exit_2(tmp_path: Path, f
     (package / "asha.py").write_text(source)
     (package / "rungs.py").write_text("")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "RAY_AUTH_MODE": "disabled"}
-    out = subprocess.run([str(TUNEBENCH), "run", "configs/sgd-asha.yaml", "--set", "executor.name=local"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(TUNEBENCH), "run", "configs/sgd-asha.yaml", "--set", "executor.name=local"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2, out.stderr
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr

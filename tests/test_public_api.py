@@ -15,12 +15,56 @@ import tunebench
 import tunebench.cli
 
 PUBLIC = [
-    "Bool", "Check", "Config", "ConfigError", "Dataset", "Decision", "Each", "Executor", "ExecutorError", "Experiment",
-    "Float", "Int", "Job", "OneOf", "ParamError", "Peer", "PeerTask", "PeerUnsupported", "RegistryError", "Result",
-    "RunResult", "Scheduler", "Searcher", "Space", "SpaceError", "StoreError", "Text", "Trainable", "Trial",
-    "TrialStatus", "TuneSearchCV", "Workload", "build_report", "check", "check_bool", "check_choice", "check_float",
-    "check_int", "compare", "fail", "load", "load_experiment", "load_matrix", "load_plugin", "play", "plugin_names", "replay",
-    "resume", "run", "specs",
+    "Bool",
+    "Check",
+    "Config",
+    "ConfigError",
+    "Dataset",
+    "Decision",
+    "Each",
+    "Executor",
+    "ExecutorError",
+    "Experiment",
+    "Float",
+    "Int",
+    "Job",
+    "OneOf",
+    "ParamError",
+    "Peer",
+    "PeerTask",
+    "PeerUnsupported",
+    "RegistryError",
+    "Result",
+    "RunResult",
+    "Scheduler",
+    "Searcher",
+    "Space",
+    "SpaceError",
+    "StoreError",
+    "Text",
+    "Trainable",
+    "Trial",
+    "TrialStatus",
+    "TuneSearchCV",
+    "Workload",
+    "build_report",
+    "check",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "compare",
+    "fail",
+    "load",
+    "load_experiment",
+    "load_matrix",
+    "load_plugin",
+    "play",
+    "plugin_names",
+    "replay",
+    "resume",
+    "run",
+    "specs",
 ]
 
 
@@ -37,10 +81,11 @@ def test_every_public_name_resolves(name: str) -> None:
 
 
 def test_the_bases_are_what_plugins_subclass() -> None:
-    from schedulers.hyperband import Hyperband
-    from schedulers.searchers.tpe import TPESearcher
     from tunebench.executors.local import LocalExecutor
     from tunebench.workloads.sgd import SGDWorkload
+
+    from schedulers.hyperband import Hyperband
+    from schedulers.searchers.tpe import TPESearcher
 
     assert issubclass(Hyperband, tunebench.Scheduler) and issubclass(TPESearcher, tunebench.Searcher)
     assert issubclass(LocalExecutor, tunebench.Executor) and issubclass(SGDWorkload, tunebench.Workload)
@@ -83,6 +128,12 @@ def test_each_command_is_one_module_registered_the_same_way() -> None:
 
 
 def _minimal_args(command: str) -> list[str]:
-    needs = {"run": ["c.yaml"], "resume": ["d"], "replay": ["d"], "compare": ["m.yaml"], "report": ["d"],
-             "record": ["c.yaml", "--n-configs", "1", "--out", "x.parquet"]}
+    needs = {
+        "run": ["c.yaml"],
+        "resume": ["d"],
+        "replay": ["d"],
+        "compare": ["m.yaml"],
+        "report": ["d"],
+        "record": ["c.yaml", "--n-configs", "1", "--out", "x.parquet"],
+    }
     return [command, *needs.get(command, [])]

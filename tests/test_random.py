@@ -6,11 +6,12 @@ import doctest
 
 import pytest
 
-import schedulers.random_search
-from schedulers.random_search import RandomSearch, report_steps
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Decision, TrialStatus
+
+import schedulers.random_search
+from schedulers.random_search import RandomSearch, report_steps
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "penalty": {"choice": ["l2", "l1"]}})
 

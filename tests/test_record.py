@@ -12,8 +12,23 @@ from tunebench.workloads.curves import read_curves
 
 def test_record_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "tiny.parquet"
-    argv = ["record", "configs/sgd-random.yaml", "--n-configs", "3", "--max-iter", "5", "--out", str(out),
-            "--set", "workload.n_samples=600", "--set", "executor.name=local", "--run-dir", str(tmp_path / "run"), "-q"]
+    argv = [
+        "record",
+        "configs/sgd-random.yaml",
+        "--n-configs",
+        "3",
+        "--max-iter",
+        "5",
+        "--out",
+        str(out),
+        "--set",
+        "workload.n_samples=600",
+        "--set",
+        "executor.name=local",
+        "--run-dir",
+        str(tmp_path / "run"),
+        "-q",
+    ]
     assert main(argv) == 0
     curves = read_curves(out)
     assert (curves.n_configs, curves.max_iter, curves.workload) == (3, 5, "sgd")

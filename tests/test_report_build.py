@@ -45,15 +45,35 @@ def fake_run(path: Path, label: str, workload: str, seed: int) -> None:
                 seen.add(tid)
                 j.log("trial", trial_id=tid, config={"alpha": 10.0 ** -(tid + 2)}, seed=seed, parent=None, tags={})
             j.log("job", trial_id=tid, start_step=step - n, stop_step=step)
-            j.log("result", trial_id=tid, step=step, score=score_for(score, mode, seed), n_steps=n, decision="continue",
-                  elapsed_s=t + 0.5 * seed, compute_s=0.1 * n, score_s=0.01, worker=0)
+            j.log(
+                "result",
+                trial_id=tid,
+                step=step,
+                score=score_for(score, mode, seed),
+                n_steps=n,
+                decision="continue",
+                elapsed_s=t + 0.5 * seed,
+                compute_s=0.1 * n,
+                score_s=0.01,
+                worker=0,
+            )
         wall = PLANS[label][-1][4] + 0.5 * seed + 0.2
         j.log("end", status="completed", wall_time_s=wall)
     tables = run.tables()
     summary = {
-        "status": "completed", "scheduler": label, "executor": "local", "workload": workload, "metric": metric, "mode": mode,
-        "seed": seed, **counts(tables), "test_score": counts(tables)["best_score"], "wall_time_s": wall, "utilization": 0.75,
-        "tunebench_version": "0.0-test", "config": {"space": SPACE, "budget": {"total_steps": 30, "wall_time_s": None}},
+        "status": "completed",
+        "scheduler": label,
+        "executor": "local",
+        "workload": workload,
+        "metric": metric,
+        "mode": mode,
+        "seed": seed,
+        **counts(tables),
+        "test_score": counts(tables)["best_score"],
+        "wall_time_s": wall,
+        "utilization": 0.75,
+        "tunebench_version": "0.0-test",
+        "config": {"space": SPACE, "budget": {"total_steps": 30, "wall_time_s": None}},
     }
     run.write(tables, summary)
 
@@ -65,17 +85,55 @@ def make_comparison(root: Path) -> Path:
             for seed in (0, 1):
                 cid = f"{label}-local-{workload}-{seed}"
                 fake_run(root / cid, label, workload, seed)
-                cells.append({"cell_id": cid, "label": label, "executor": "local", "workload": workload, "seed": seed,
-                              "dir": cid, "status": "done", "error": None, "reason": None})
-    cells.append({"cell_id": "dask-ml-local-sgd-0", "label": "dask-ml", "executor": "local", "workload": "sgd", "seed": 0,
-                  "dir": "dask-ml-local-sgd-0", "status": "unsupported", "reason": "dask-ml needs a Dask cluster"})
-    cells.append({"cell_id": "dask-ml-local-ae-0", "label": "dask-ml", "executor": "local", "workload": "ae", "seed": 0,
-                  "dir": "dask-ml-local-ae-0", "status": "failed", "error": "RuntimeError: worker died"})
+                cells.append(
+                    {
+                        "cell_id": cid,
+                        "label": label,
+                        "executor": "local",
+                        "workload": workload,
+                        "seed": seed,
+                        "dir": cid,
+                        "status": "done",
+                        "error": None,
+                        "reason": None,
+                    }
+                )
+    cells.append(
+        {
+            "cell_id": "dask-ml-local-sgd-0",
+            "label": "dask-ml",
+            "executor": "local",
+            "workload": "sgd",
+            "seed": 0,
+            "dir": "dask-ml-local-sgd-0",
+            "status": "unsupported",
+            "reason": "dask-ml needs a Dask cluster",
+        }
+    )
+    cells.append(
+        {
+            "cell_id": "dask-ml-local-ae-0",
+            "label": "dask-ml",
+            "executor": "local",
+            "workload": "ae",
+            "seed": 0,
+            "dir": "dask-ml-local-ae-0",
+            "status": "failed",
+            "error": "RuntimeError: worker died",
+        }
+    )
     matrix = {
-        "contenders": [{"label": "random", "kind": "scheduler"}, {"label": "hyperband", "kind": "scheduler"},
-                       {"label": "dask-ml", "kind": "peer"}],
-        "executors": ["local"], "workloads": list(WORKLOADS), "seeds": [0, 1],
-        "budget": {"total_steps": 30, "wall_time_s": None}, "target_score": 0.8, "cells": cells,
+        "contenders": [
+            {"label": "random", "kind": "scheduler"},
+            {"label": "hyperband", "kind": "scheduler"},
+            {"label": "dask-ml", "kind": "peer"},
+        ],
+        "executors": ["local"],
+        "workloads": list(WORKLOADS),
+        "seeds": [0, 1],
+        "budget": {"total_steps": 30, "wall_time_s": None},
+        "target_score": 0.8,
+        "cells": cells,
     }
     (root / "matrix.json").write_text(json.dumps(matrix))
     return root
@@ -106,12 +164,29 @@ def test_bad_matrix_names_the_key(tmp_path) -> None:
 
 
 def test_matrix_keys_may_sit_in_the_matrix_as_given_and_cells_may_be_pending(tmp_path) -> None:
-    cells = [{"cell_id": "a", "label": "hb", "executor": "dask", "workload": "sgd", "seed": 0, "dir": "a", "status": "pending"},
-             {"cell_id": "b", "label": "hb", "executor": "ray", "workload": "sgd", "seed": 0, "dir": "b", "status": "pending"},
-             {"cell_id": "c", "label": "ray-asha", "executor": "ray-tune-asha", "workload": "sgd", "seed": 0, "dir": "c",
-              "status": "pending"}]
-    raw = {"matrix": {"seeds": [0], "target_score": 0.9, "workloads": [{"label": "sgd", "name": "sgd"}], "executors": [{"name": "dask"}]},
-           "contenders": [{"label": "hb", "kind": "scheduler"}, {"label": "ray-asha", "kind": "peer"}], "cells": cells}
+    cells = [
+        {"cell_id": "a", "label": "hb", "executor": "dask", "workload": "sgd", "seed": 0, "dir": "a", "status": "pending"},
+        {"cell_id": "b", "label": "hb", "executor": "ray", "workload": "sgd", "seed": 0, "dir": "b", "status": "pending"},
+        {
+            "cell_id": "c",
+            "label": "ray-asha",
+            "executor": "ray-tune-asha",
+            "workload": "sgd",
+            "seed": 0,
+            "dir": "c",
+            "status": "pending",
+        },
+    ]
+    raw = {
+        "matrix": {
+            "seeds": [0],
+            "target_score": 0.9,
+            "workloads": [{"label": "sgd", "name": "sgd"}],
+            "executors": [{"name": "dask"}],
+        },
+        "contenders": [{"label": "hb", "kind": "scheduler"}, {"label": "ray-asha", "kind": "peer"}],
+        "cells": cells,
+    }
     (tmp_path / "matrix.json").write_text(json.dumps(raw))
     m = read_matrix(tmp_path)
     assert m.seeds == (0,) and m.target_score == 0.9 and m.workloads == ("sgd",) and m.executors == ("dask",)
@@ -155,10 +230,14 @@ def test_two_seeds_name_the_best_but_star_no_one_and_time_to_target_and_speedup(
     sgd = rows_of(md, "sgd")
     assert "★" not in sgd["hyperband"][0] and "★" not in sgd["random"][0], "with 2 seeds the smallest paired p is 0.5"
     said = verdict_of(md, "sgd")
-    assert ("sgd, final validation accuracy: hyperband leads with IQM 0.895, ahead of random (0.855) by 0.04. "
-            "Not significant: tied with random (Holm-corrected paired tests over 2 seeds, alpha 0.05).") in said
-    assert ("sgd, time to accuracy 0.8: hyperband leads with IQM 3.25 s, ahead of random (15.25 s) by 12 s. "
-            "Not significant: tied with random") in said
+    assert (
+        "sgd, final validation accuracy: hyperband leads with IQM 0.895, ahead of random (0.855) by 0.04. "
+        "Not significant: tied with random (Holm-corrected paired tests over 2 seeds, alpha 0.05)."
+    ) in said
+    assert (
+        "sgd, time to accuracy 0.8: hyperband leads with IQM 3.25 s, ahead of random (15.25 s) by 12 s. "
+        "Not significant: tied with random"
+    ) in said
     assert "would need about 6 seeds" in said, "equal differences: the fewest seeds at which the exact test reaches 0.05"
     assert "p=0.5 against random" in md.split("### sgd")[1].split("\n#")[0], "the p-values stay under the table"
     assert sgd["hyperband"][6] == "3.25" and sgd["random"][6] == "15.25", "median over seeds of time to 0.8"
@@ -170,8 +249,9 @@ def test_minimised_workload_names_the_lowest_loss_best(built) -> None:
     _, paths = built
     md = paths.markdown.read_text()
     ae = rows_of(md, "ae")
-    assert "ae, final validation neg_mse: hyperband leads with IQM 0.105, ahead of random (0.145) by 0.04" in \
-        verdict_of(md, "ae"), "the lower loss is the candidate best when the metric is minimised"
+    assert "ae, final validation neg_mse: hyperband leads with IQM 0.105, ahead of random (0.145) by 0.04" in verdict_of(
+        md, "ae"
+    ), "the lower loss is the candidate best when the metric is minimised"
     assert "★" not in ae["hyperband"][0]
     assert ae["hyperband"][2].startswith("0.105"), ae["hyperband"][2]
 

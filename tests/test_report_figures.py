@@ -23,10 +23,20 @@ from tunebench.report.sections import figures
 
 # bench-sgd's fourteen contenders and their families, in matrix order
 BENCH = {
-    "random": "random", "hyperband": "hyperband", "asha-promotion": "asha", "asha-stopping": "asha", "pbt": "pbt",
-    "dask-ml-hyperband": "hyperband", "dask-ml-sha": "successive_halving", "ray-tune-asha": "asha",
-    "ray-tune-hyperband": "hyperband", "ray-tune-pbt": "pbt", "optuna-hyperband-tpe": "hyperband",
-    "optuna-sha-random": "asha", "sklearn-random": "random", "sklearn-halving": "successive_halving",
+    "random": "random",
+    "hyperband": "hyperband",
+    "asha-promotion": "asha",
+    "asha-stopping": "asha",
+    "pbt": "pbt",
+    "dask-ml-hyperband": "hyperband",
+    "dask-ml-sha": "successive_halving",
+    "ray-tune-asha": "asha",
+    "ray-tune-hyperband": "hyperband",
+    "ray-tune-pbt": "pbt",
+    "optuna-hyperband-tpe": "hyperband",
+    "optuna-sha-random": "asha",
+    "sklearn-random": "random",
+    "sklearn-halving": "successive_halving",
 }
 ORDER = list(BENCH)
 
@@ -45,8 +55,14 @@ def bench_panels(workloads: tuple[str, ...] = ("sgd",)) -> dict[str, dict[str, B
 def draw(panels: dict[str, dict[str, Band]], order: list[str] = ORDER) -> tuple[Figure, list[Group]]:
     panes = groups(order, BENCH, ["random"])
     look = report_styles(order, BENCH, ["random"])
-    fig = small_multiples(panels, groups=panes, styles=look, x=XAxis("wall time", "s"), ylabel="best accuracy so far",
-                          title="Best validation score against wall time")
+    fig = small_multiples(
+        panels,
+        groups=panes,
+        styles=look,
+        x=XAxis("wall time", "s"),
+        ylabel="best accuracy so far",
+        title="Best validation score against wall time",
+    )
     fig.canvas.draw()
     return fig, panes
 
@@ -96,7 +112,7 @@ def test_few_contenders_share_one_panel_and_workloads_become_rows() -> None:
     assert len(visible_axes(fig)) == 15, "three workloads (rows) by five families (columns)"
     assert [ax.get_title() for ax in axes[:5]] == ["random search", "successive halving", "Hyperband", "ASHA", "PBT"]
     assert [ax.get_ylabel().split("\n")[0] for ax in axes[::5]] == ["sgd", "ae", "mf"]
-    rows = [[ax.get_position().y0 for ax in axes[r * 5:(r + 1) * 5]] for r in range(3)]
+    rows = [[ax.get_position().y0 for ax in axes[r * 5 : (r + 1) * 5]] for r in range(3)]
     assert all(max(r) - min(r) < 1e-6 for r in rows), "the panels of a workload line up across families"
     assert all(axes[r * 5].get_xlim() == axes[r * 5 + 4].get_xlim() for r in range(3)), "and share their x axis"
 
@@ -144,12 +160,24 @@ def one_workload_comparison(root: Path) -> Path:
         for seed in (0, 1):
             cid = f"{label}-local-sgd-{seed}"
             fake_run(root / cid, label, "sgd", seed)
-            cells.append({"cell_id": cid, "label": label, "executor": "local", "workload": "sgd", "seed": seed,
-                          "dir": cid, "status": "done"})
-    contenders = [{"label": "random", "kind": "scheduler", "algorithm": "random"},
-                  {"label": "hyperband", "kind": "scheduler", "algorithm": "hyperband"}]
-    (root / "matrix.json").write_text(json.dumps({"contenders": contenders, "workloads": ["sgd"], "seeds": [0, 1],
-                                                  "cells": cells}))
+            cells.append(
+                {
+                    "cell_id": cid,
+                    "label": label,
+                    "executor": "local",
+                    "workload": "sgd",
+                    "seed": seed,
+                    "dir": cid,
+                    "status": "done",
+                }
+            )
+    contenders = [
+        {"label": "random", "kind": "scheduler", "algorithm": "random"},
+        {"label": "hyperband", "kind": "scheduler", "algorithm": "hyperband"},
+    ]
+    (root / "matrix.json").write_text(
+        json.dumps({"contenders": contenders, "workloads": ["sgd"], "seeds": [0, 1], "cells": cells})
+    )
     return root
 
 
@@ -175,7 +203,7 @@ def test_regret_table_is_the_median_final_regret_per_contender_and_workload(tmp_
     table = regret_table(views_of(runs, matrix, order), order)
     assert table.series == ("random", "hyperband") and table.workloads == ("sgd", "ae")
     # sgd: best 0.90, worst 0.49 (hyperband's first score on seed 1); random ends at 0.86 and 0.85
-    assert table.values[0, 0] == pytest.approx((0.045 / 0.41)) and table.values[1, 0] == pytest.approx(0.005 / 0.41)
+    assert table.values[0, 0] == pytest.approx(0.045 / 0.41) and table.values[1, 0] == pytest.approx(0.005 / 0.41)
     assert np.all(table.values[1] < table.values[0]), "the lower loss is the lower regret on the minimised workload too"
 
 

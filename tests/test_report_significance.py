@@ -16,8 +16,16 @@ from scipy import stats as st
 from tunebench.report import build_report
 from tunebench.report.analysis import profile_why_not
 from tunebench.report.significance import (
-    critical_difference, differences, holm, normalized_scores, paired_test, performance_profile, ranking, seeds_needed,
-    t_test_seeds, verdict,
+    critical_difference,
+    differences,
+    holm,
+    normalized_scores,
+    paired_test,
+    performance_profile,
+    ranking,
+    seeds_needed,
+    t_test_seeds,
+    verdict,
 )
 from tunebench.store import Journal, RunDir, counts
 
@@ -38,7 +46,7 @@ def test_paired_test_agrees_with_the_sign_patterns_counted_by_hand() -> None:
     assert paired_test(by_seed([-1, 2, -3, -4]), zero, "min").p == pytest.approx(6 / 16), "min mirrors max"
     # 14 positive differences: past the exact limit, scipy's Wilcoxon; only 1 of 2**14 patterns is as extreme
     w = paired_test(by_seed(range(1, 15)), by_seed([0] * 14), "max")
-    assert w.method == "Wilcoxon signed-rank" and w.p == pytest.approx(2 / 2 ** 14)
+    assert w.method == "Wilcoxon signed-rank" and w.p == pytest.approx(2 / 2**14)
 
 
 def test_a_score_that_is_not_a_number_loses_its_pair_by_the_largest_rank() -> None:
@@ -57,8 +65,12 @@ def test_holm_on_a_hand_case() -> None:
 
 def test_friedman_and_nemenyi_on_a_three_by_four_table() -> None:
     # ranks (1 best) per workload: w1 a1 b2 c3; w2 a1 c2 b3; w3 b1 a2 c3; w4 a1 b2 c3
-    blocks = {"w1": {"a": 0.9, "b": 0.8, "c": 0.7}, "w2": {"a": 0.9, "b": 0.7, "c": 0.8},
-              "w3": {"a": 0.8, "b": 0.9, "c": 0.7}, "w4": {"a": 0.9, "b": 0.8, "c": 0.7}}
+    blocks = {
+        "w1": {"a": 0.9, "b": 0.8, "c": 0.7},
+        "w2": {"a": 0.9, "b": 0.7, "c": 0.8},
+        "w3": {"a": 0.8, "b": 0.9, "c": 0.7},
+        "w4": {"a": 0.9, "b": 0.8, "c": 0.7},
+    }
     r = ranking(blocks)
     assert r.names == ("a", "b", "c") and r.average_rank == (5 / 4, 8 / 4, 11 / 4)
     # chi2_F = 12 N / (k (k+1)) * (sum R^2 - k (k+1)^2 / 4) = 48/12 * (13.125 - 12) = 4.5; chi2 with 2 df: p = exp(-4.5/2)
@@ -134,13 +146,33 @@ def write_run(path: Path, label: str, workload: str, seed: int, scores: list[flo
         for tid, score in enumerate(scores):
             j.log("trial", trial_id=tid, config={"alpha": 0.1 * (tid + 1)}, seed=seed, parent=None, tags={})
             j.log("job", trial_id=tid, start_step=0, stop_step=1)
-            j.log("result", trial_id=tid, step=1, score=score, n_steps=1, decision="continue", elapsed_s=float(tid + 1),
-                  compute_s=0.1, score_s=0.01, worker=0)
+            j.log(
+                "result",
+                trial_id=tid,
+                step=1,
+                score=score,
+                n_steps=1,
+                decision="continue",
+                elapsed_s=float(tid + 1),
+                compute_s=0.1,
+                score_s=0.01,
+                worker=0,
+            )
         j.log("end", status="completed", wall_time_s=float(len(scores)))
     tables = run.tables()
-    summary = {"status": "completed", "scheduler": label, "executor": "local", "workload": workload, "metric": "accuracy",
-               "mode": mode, "seed": seed, **counts(tables), "test_score": counts(tables)["best_score"],
-               "wall_time_s": float(len(scores)), "config": {}}
+    summary = {
+        "status": "completed",
+        "scheduler": label,
+        "executor": "local",
+        "workload": workload,
+        "metric": "accuracy",
+        "mode": mode,
+        "seed": seed,
+        **counts(tables),
+        "test_score": counts(tables)["best_score"],
+        "wall_time_s": float(len(scores)),
+        "config": {},
+    }
     run.write(tables, summary)
 
 
@@ -152,11 +184,26 @@ def comparison(root: Path, plans: dict[str, dict[str, list[list[float]]]], targe
             for seed, scores in enumerate(seeds):
                 cid = f"{label}-local-{workload}-{seed}"
                 write_run(root / cid, label, workload, seed, scores)
-                cells.append({"cell_id": cid, "label": label, "executor": "local", "workload": workload, "seed": seed,
-                              "dir": cid, "status": "done"})
-    matrix = {"contenders": [{"label": x, "kind": "scheduler"} for x in labels], "executors": ["local"],
-              "workloads": list(plans), "seeds": sorted({c["seed"] for c in cells}), "budget": {}, "target_score": target,
-              "cells": cells}
+                cells.append(
+                    {
+                        "cell_id": cid,
+                        "label": label,
+                        "executor": "local",
+                        "workload": workload,
+                        "seed": seed,
+                        "dir": cid,
+                        "status": "done",
+                    }
+                )
+    matrix = {
+        "contenders": [{"label": x, "kind": "scheduler"} for x in labels],
+        "executors": ["local"],
+        "workloads": list(plans),
+        "seeds": sorted({c["seed"] for c in cells}),
+        "budget": {},
+        "target_score": target,
+        "cells": cells,
+    }
     (root / "matrix.json").write_text(json.dumps(matrix))
     return root
 
@@ -177,8 +224,10 @@ def test_one_scheduler_under_two_labels_is_tied_and_never_starred(tmp_path) -> N
     sgd = block_of(md, "sgd")
     assert "★" not in sgd.split("\n\n")[1] and "**" not in sgd.split("\n\n")[1], "neither row is marked"
     score, time = paths.verdict
-    assert score.startswith("sgd, final validation accuracy: hyperband leads with IQM 0.8225, level with hyperband-again. "
-                            "Not significant: tied with hyperband-again (Holm-corrected paired tests over 10 seeds")
+    assert score.startswith(
+        "sgd, final validation accuracy: hyperband leads with IQM 0.8225, level with hyperband-again. "
+        "Not significant: tied with hyperband-again (Holm-corrected paired tests over 10 seeds"
+    )
     assert "by final validation score, hyperband against each: no paired seed of 10 differs: p=1 against hyperband-again" in sgd
     assert "level with hyperband-again. Not significant: tied with hyperband-again" in time, "the same verdict on time to target"
     assert "average zero" in score and "more seeds would not separate them" in score
@@ -195,9 +244,11 @@ def test_a_clear_winner_on_ten_seeds_is_starred(tmp_path) -> None:
     rows = table_rows(sgd)
     assert rows["asha"].startswith("| **asha ★** |") and "★" not in rows["random"] and "**" not in rows["random"]
     # every one of the 10 seeds favours asha: 1 of 2**10 sign patterns as extreme, two-sided 2/1024
-    assert paths.verdict == ("sgd, final validation accuracy: asha leads with IQM 0.8635, ahead of random (0.818) by 0.046. "
-                             "Significant against every other contender (Holm-corrected paired tests over 10 seeds, "
-                             "largest p=0.002).",)
+    assert paths.verdict == (
+        "sgd, final validation accuracy: asha leads with IQM 0.8635, ahead of random (0.818) by 0.046. "
+        "Significant against every other contender (Holm-corrected paired tests over 10 seeds, "
+        "largest p=0.002).",
+    )
     assert "by final validation score, asha against each: exact permutation over 10 paired seeds: p=0.002 against random." in sgd
     assert "seeds for" not in sgd, "no seeds-needed sentence once the top two are separated"
     assert 'class="winner"' in paths.html.read_text()
@@ -207,8 +258,9 @@ def test_across_workloads_draws_the_critical_difference_diagram(tmp_path) -> Non
     def plan(level: float) -> list[list[float]]:
         return [[0.5, level + 0.002 * s] for s in range(4)]
 
-    plans = {w: {"asha": plan(0.9 - d), "hyperband": plan(0.85 - d), "random": plan(0.8 - d)} for w, d in
-             (("w1", 0.0), ("w2", 0.1))}
+    plans = {
+        w: {"asha": plan(0.9 - d), "hyperband": plan(0.85 - d), "random": plan(0.8 - d)} for w, d in (("w1", 0.0), ("w2", 0.1))
+    }
     paths = build_report(comparison(tmp_path, plans))
     md = paths.markdown.read_text()
     across = md.split("## Across workloads")[1].split("\n## ")[0]
@@ -217,8 +269,9 @@ def test_across_workloads_draws_the_critical_difference_diagram(tmp_path) -> Non
     assert f"Friedman chi-square 4 (2 df), p={math.exp(-2):.2g}: does not reject" in across and "CD=2.34" in across
     assert "](critical_difference.png)" in across and (tmp_path / "critical_difference.png").read_bytes()[:4] == b"\x89PNG"
     assert "](performance_profile.png)" in md
-    assert all("★" not in row for w in plans for row in table_rows(block_of(md, w)).values()), \
+    assert all("★" not in row for w in plans for row in table_rows(block_of(md, w)).values()), (
         "four seeds cannot separate anyone: the smallest two-sided p is 2/16"
+    )
     assert {p.name for p in paths.figures} >= {"critical_difference.png", "performance_profile.png"}
 
 

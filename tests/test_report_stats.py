@@ -11,7 +11,16 @@ import pytest
 
 from tunebench.report.curves import Curve, band, calls_curve, grid_for, on_grid, running_best, time_curve
 from tunebench.report.stats import (
-    average_rank, iqm, iqm_interval, matched_score, normalized_regret, ranks, reach, regret_bounds, speedup, win_loss,
+    average_rank,
+    iqm,
+    iqm_interval,
+    matched_score,
+    normalized_regret,
+    ranks,
+    reach,
+    regret_bounds,
+    speedup,
+    win_loss,
 )
 
 NAN = float("nan")

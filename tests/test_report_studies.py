@@ -18,7 +18,10 @@ from tunebench.report.build import build_report
 from tunebench.report.pbt import TITLE as LINEAGE
 
 BASE: dict[str, Any] = {
-    "seeds": [0, 1], "workers": 2, "max_iter": 9, "target_score": 0.85,
+    "seeds": [0, 1],
+    "workers": 2,
+    "max_iter": 9,
+    "target_score": 0.85,
     "space": {"alpha": {"loguniform": [1e-6, 0.1]}, "l1_ratio": {"uniform": [0.0, 1.0]}},
     "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 10000}],
     "executors": [{"name": "simulated", "curves": "sgd-circles"}],
@@ -33,8 +36,15 @@ def report_of(tmp_path: Path, name: str, **raw: Any) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    return report_of(tmp_path_factory.mktemp("studies"), "scaled", workers=[1, 4], schedulers=[
-        {"label": "hyperband", "name": "hyperband"}, {"label": "pbt", "name": "pbt", "n_trials": 4, "perturbation_interval": 3}])
+    return report_of(
+        tmp_path_factory.mktemp("studies"),
+        "scaled",
+        workers=[1, 4],
+        schedulers=[
+            {"label": "hyperband", "name": "hyperband"},
+            {"label": "pbt", "name": "pbt", "n_trials": 4, "perturbation_interval": 3},
+        ],
+    )
 
 
 def test_a_workers_axis_gets_the_speedup_view_and_its_figure(scaled: tuple[Path, str]) -> None:
@@ -58,9 +68,15 @@ def test_pbt_contenders_get_their_lineage_figures(scaled: tuple[Path, str]) -> N
 
 
 def test_a_crossed_bracket_order_gets_its_view_and_the_steps_per_bracket(tmp_path: Path) -> None:
-    _, md = report_of(tmp_path, "orders", budget={"total_steps": 40}, schedulers=[
-        {"label": "aggressive", "name": "hyperband", "bracket_order": "aggressive_first"},
-        {"label": "longest", "name": "hyperband", "bracket_order": "longest_first"}])
+    _, md = report_of(
+        tmp_path,
+        "orders",
+        budget={"total_steps": 40},
+        schedulers=[
+            {"label": "aggressive", "name": "hyperband", "bracket_order": "aggressive_first"},
+            {"label": "longest", "name": "hyperband", "bracket_order": "longest_first"},
+        ],
+    )
     view = md.split("## Against bracket_order")[1].split("\n## ")[0]
     assert "| hyperband | aggressive_first | 2 |" in view and "| hyperband | longest_first | 2 |" in view
     steps = md.split(f"## {BRACKETS}")[1].split("\n## ")[0]
@@ -69,8 +85,12 @@ def test_a_crossed_bracket_order_gets_its_view_and_the_steps_per_bracket(tmp_pat
 
 
 def test_a_matrix_that_varies_nothing_gets_none_of_the_views(tmp_path: Path) -> None:
-    out, md = report_of(tmp_path, "plain", seeds=[0], schedulers=[
-        {"label": "random", "name": "random", "n_trials": 4}, {"label": "hyperband", "name": "hyperband"}])
+    out, md = report_of(
+        tmp_path,
+        "plain",
+        seeds=[0],
+        schedulers=[{"label": "random", "name": "random", "n_trials": 4}, {"label": "hyperband", "name": "hyperband"}],
+    )
     assert "## Against" not in md and f"## {BRACKETS}" not in md and f"## {LINEAGE}" not in md
     assert not (out / "against_workers.png").exists() and not (out / "lineage").exists()
 

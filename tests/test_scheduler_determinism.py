@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import importlib.metadata
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
+
+from tunebench.scheduler import Scheduler
+from tunebench.sinks import Trace
+from tunebench.space import Space
+from tunebench.synthetic import play, seeded_curve
+from tunebench.trial import Job
 
 from schedulers.asha import ASHA
 from schedulers.hyperband import Hyperband
 from schedulers.pbt.scheduler import PBT
 from schedulers.random_search import RandomSearch
 from schedulers.successive_halving import SuccessiveHalving
-from tunebench.scheduler import Scheduler
-from tunebench.space import Space
-from tunebench.sinks import Trace
-from tunebench.synthetic import play, seeded_curve
-from tunebench.trial import Job
 
 SPACE = Space.from_spec(
     {"alpha": {"loguniform": [1e-5, 1e-1]}, "l1_ratio": {"uniform": [0, 1]}, "penalty": {"choice": ["l2", "l1", "elasticnet"]}}
@@ -31,7 +32,9 @@ FACTORIES: dict[str, Callable[[int], Scheduler]] = {
     "asha-stopping": lambda seed: ASHA(SPACE, seed=seed, max_iter=27, n_trials=60, variant="stopping"),
     "pbt-synch": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=12, perturbation_interval=3, synch=True),
     "pbt-async": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=12, perturbation_interval=3),
-    "pbt-pb2-tournament": lambda seed: PBT(SPACE, seed=seed, n_trials=6, max_iter=9, perturbation_interval=3, strategy="pb2", exploit="tournament"),
+    "pbt-pb2-tournament": lambda seed: PBT(
+        SPACE, seed=seed, n_trials=6, max_iter=9, perturbation_interval=3, strategy="pb2", exploit="tournament"
+    ),
 }
 
 

@@ -9,15 +9,17 @@ from tunebench.space import Choice, Conditional, Constant, IntUniform, Mixture, 
 
 
 def test_yaml_forms_parse() -> None:
-    space = Space.from_spec({
-        "alpha": {"loguniform": [1e-6, 1e-1]},
-        "l1": {"uniform": [0, 1]},
-        "k": {"randint": [2, 5]},
-        "opt": {"choice": ["SGD", "Adam"], "weights": [5, 2]},
-        "wd": {"mixture": [[1, 0.0], [5, {"loguniform": [1e-5, 1e-3]}]]},
-        "lr": {"depends_on": "opt", "cases": {"SGD": {"loguniform": [0.03, 10]}, "Adam": {"loguniform": [1e-4, 0.1]}}},
-        "loss": "log_loss",
-    })
+    space = Space.from_spec(
+        {
+            "alpha": {"loguniform": [1e-6, 1e-1]},
+            "l1": {"uniform": [0, 1]},
+            "k": {"randint": [2, 5]},
+            "opt": {"choice": ["SGD", "Adam"], "weights": [5, 2]},
+            "wd": {"mixture": [[1, 0.0], [5, {"loguniform": [1e-5, 1e-3]}]]},
+            "lr": {"depends_on": "opt", "cases": {"SGD": {"loguniform": [0.03, 10]}, "Adam": {"loguniform": [1e-4, 0.1]}}},
+            "loss": "log_loss",
+        }
+    )
     assert isinstance(space["alpha"], Uniform) and space["alpha"].log
     assert isinstance(space["k"], IntUniform) and isinstance(space["opt"], Choice)
     assert isinstance(space["wd"], Mixture) and isinstance(space["lr"], Conditional) and isinstance(space["loss"], Constant)

@@ -6,12 +6,13 @@ import doctest
 
 import pytest
 
-import schedulers.successive_halving
-from schedulers.rungs import ceil_div, planned_steps
-from schedulers.successive_halving import SuccessiveHalving, sh_rungs
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Decision, Job, Result, TrialStatus
+
+import schedulers.successive_halving
+from schedulers.rungs import ceil_div, planned_steps
+from schedulers.successive_halving import SuccessiveHalving, sh_rungs
 
 SPACE = Space.from_spec({"x": {"uniform": [0, 1]}})
 

@@ -46,8 +46,15 @@ def check_fitted(search: TuneSearchCV, X: np.ndarray, y: np.ndarray) -> None:
 def test_sgd_classifier(scheduler: str, params: dict[str, Any], executor: str) -> None:
     X, y = classification()
     search = TuneSearchCV(
-        SGDClassifier(), SPACE, scheduler=scheduler, executor=executor, max_iter=9, random_state=0, chunk_size=40,
-        scheduler_params=params, executor_params={"n_workers": 2} if executor == "dask" else None,
+        SGDClassifier(),
+        SPACE,
+        scheduler=scheduler,
+        executor=executor,
+        max_iter=9,
+        random_state=0,
+        chunk_size=40,
+        scheduler_params=params,
+        executor_params={"n_workers": 2} if executor == "dask" else None,
     )
     search.fit(X, y, classes=[0, 1])
     check_fitted(search, X, y)
@@ -59,8 +66,18 @@ def test_sgd_classifier(scheduler: str, params: dict[str, Any], executor: str) -
 
 def test_same_seed_same_search_on_local_and_dask() -> None:
     X, y = classification()
-    runs = [TuneSearchCV(SGDClassifier(), SPACE, max_iter=9, random_state=3, chunk_size=40, executor=ex,
-                         executor_params={"n_workers": 2} if ex == "dask" else None).fit(X, y) for ex in ("local", "dask")]
+    runs = [
+        TuneSearchCV(
+            SGDClassifier(),
+            SPACE,
+            max_iter=9,
+            random_state=3,
+            chunk_size=40,
+            executor=ex,
+            executor_params={"n_workers": 2} if ex == "dask" else None,
+        ).fit(X, y)
+        for ex in ("local", "dask")
+    ]
     a, b = (r.cv_results_ for r in runs)
     assert a["params"] == b["params"]
     assert np.array_equal(a["partial_fit_calls"], b["partial_fit_calls"])
@@ -69,8 +86,14 @@ def test_same_seed_same_search_on_local_and_dask() -> None:
 
 def test_regressor_with_r2() -> None:
     X, y = make_regression(200, 5, noise=0.5, random_state=0)
-    search = TuneSearchCV(SGDRegressor(), {"alpha": stats.loguniform(1e-5, 1e-1), "eta0": [0.001, 0.01]},
-                          scoring="r2", max_iter=9, random_state=0, chunk_size=50).fit(X, y)
+    search = TuneSearchCV(
+        SGDRegressor(),
+        {"alpha": stats.loguniform(1e-5, 1e-1), "eta0": [0.001, 0.01]},
+        scoring="r2",
+        max_iter=9,
+        random_state=0,
+        chunk_size=50,
+    ).fit(X, y)
     check_fitted(search, X, y)
     assert search.best_score_ > 0.5
     assert search.score(X, y) == pytest.approx(search.best_estimator_.score(X, y))
@@ -78,8 +101,14 @@ def test_regressor_with_r2() -> None:
 
 def test_several_metrics_with_refit() -> None:
     X, y = classification()
-    search = TuneSearchCV(SGDClassifier(loss="log_loss"), SPACE, scoring=["accuracy", "neg_log_loss"], refit="neg_log_loss",
-                          max_iter=3, random_state=0).fit(X, y)
+    search = TuneSearchCV(
+        SGDClassifier(loss="log_loss"),
+        SPACE,
+        scoring=["accuracy", "neg_log_loss"],
+        refit="neg_log_loss",
+        max_iter=3,
+        random_state=0,
+    ).fit(X, y)
     res = search.cv_results_
     assert {"mean_test_accuracy", "rank_test_accuracy", "mean_test_neg_log_loss"} <= set(res)
     assert search.best_index_ == int(np.argmin(res["rank_test_neg_log_loss"]))
@@ -141,8 +170,10 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 
 @parametrize_with_checks(
-    [TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
-     TuneSearchCV(SGDRegressor(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0)],
+    [
+        TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
+        TuneSearchCV(SGDRegressor(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
+    ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible(estimator: Any, check: Any) -> None:

@@ -53,43 +53,54 @@ def test_asha_with_defaults_ends_on_digits() -> None:
 
 def test_asha_default_follows_max_iter_and_eta_given() -> None:
     X, y = tiny()
-    search = TuneSearchCV(SGDClassifier(), SPACE, scheduler="asha", max_iter=3, random_state=0,
-                          scheduler_params={"eta": 2, "max_iter": 4}).fit(X, y)
+    search = TuneSearchCV(
+        SGDClassifier(), SPACE, scheduler="asha", max_iter=3, random_state=0, scheduler_params={"eta": 2, "max_iter": 4}
+    ).fit(X, y)
     assert len(search.cv_results_["params"]) == hyperband_n_trials(4, 2)
 
 
 def test_asha_keeps_n_trials_given() -> None:
     X, y = tiny()
-    search = TuneSearchCV(SGDClassifier(), SPACE, scheduler="asha", max_iter=3, random_state=0,
-                          scheduler_params={"n_trials": 4}).fit(X, y)
+    search = TuneSearchCV(
+        SGDClassifier(), SPACE, scheduler="asha", max_iter=3, random_state=0, scheduler_params={"n_trials": 4}
+    ).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
 
 
 def test_a_search_that_never_ends_is_refused_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as cli:
-        load_experiment(raw={"workload": {"name": "sgd", "dataset": "circles", "n_samples": 600},
-                             "scheduler": {"name": "asha", "max_iter": 3, "n_trials": None}})
+        load_experiment(
+            raw={
+                "workload": {"name": "sgd", "dataset": "circles", "n_samples": 600},
+                "scheduler": {"name": "asha", "max_iter": 3, "n_trials": None},
+            }
+        )
     X, y = tiny()
     run_dir = tmp_path / "run"
-    search = TuneSearchCV(NeverTrain(), SPACE, scheduler="asha", max_iter=3, scheduler_params={"n_trials": None},
-                          run_dir=str(run_dir))
+    search = TuneSearchCV(
+        NeverTrain(), SPACE, scheduler="asha", max_iter=3, scheduler_params={"n_trials": None}, run_dir=str(run_dir)
+    )
     with pytest.raises(ConfigError) as ours:
         search.fit(X, y)
-    assert str(cli.value) == ("scheduler 'asha' has no end of its own: set scheduler.n_trials, "
-                              "budget.total_steps or budget.wall_time_s")
+    assert str(cli.value) == (
+        "scheduler 'asha' has no end of its own: set scheduler.n_trials, budget.total_steps or budget.wall_time_s"
+    )
     assert str(ours.value) == "scheduler 'asha' has no end of its own: set scheduler_params['n_trials']"
     assert not run_dir.exists()
     assert not hasattr(search, "cv_results_")
 
 
-@pytest.mark.parametrize("kwargs, near", [
-    ({"scheduler": "ashaa"}, "asha"),
-    ({"scheduler": "hyperbnd"}, "hyperband"),
-    ({"executor": "lokal"}, "local"),
-    ({"scheduler_params": {"etta": 3}}, "eta"),
-    ({"scheduler": "asha", "scheduler_params": {"n_trial": 5}}, "n_trials"),
-    ({"executor": "dask", "executor_params": {"n_worker": 2}}, "n_workers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, near",
+    [
+        ({"scheduler": "ashaa"}, "asha"),
+        ({"scheduler": "hyperbnd"}, "hyperband"),
+        ({"executor": "lokal"}, "local"),
+        ({"scheduler_params": {"etta": 3}}, "eta"),
+        ({"scheduler": "asha", "scheduler_params": {"n_trial": 5}}, "n_trials"),
+        ({"executor": "dask", "executor_params": {"n_worker": 2}}, "n_workers"),
+    ],
+)
 def test_unknown_names_and_keys_say_did_you_mean(kwargs: dict[str, Any], near: str) -> None:
     X, y = tiny()
     with pytest.raises(ValueError, match=rf"did you mean '{near}'\?") as err:

@@ -54,8 +54,9 @@ def test_refit_true_with_fit_params_on_all_rows() -> None:
 
 def test_refit_true_by_rows_uses_the_same_fraction_of_all_rows() -> None:
     X, y = data()
-    search = TuneSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 5, 15]}, resource="n_samples", max_iter=3,
-                          random_state=0).fit(X, y)
+    search = TuneSearchCV(
+        KNeighborsClassifier(), {"n_neighbors": [1, 5, 15]}, resource="n_samples", max_iter=3, random_state=0
+    ).fit(X, y)
     assert search.best_estimator_.n_samples_fit_ == subset_size(N, best_steps(search), 3)
 
 
@@ -82,8 +83,9 @@ def test_refit_false_keeps_no_model() -> None:
 
 def test_refit_by_a_metric_name_with_several_metrics() -> None:
     X, y = data()
-    search = TuneSearchCV(SGDClassifier(loss="log_loss"), SPACE, scoring=["neg_log_loss", "accuracy"], refit="accuracy",
-                          max_iter=3, random_state=0).fit(X, y)
+    search = TuneSearchCV(
+        SGDClassifier(loss="log_loss"), SPACE, scoring=["neg_log_loss", "accuracy"], refit="accuracy", max_iter=3, random_state=0
+    ).fit(X, y)
     res = search.cv_results_
     assert search.best_index_ == int(np.argmin(res["rank_test_accuracy"]))
     assert search.best_score_ == res["mean_test_accuracy"][search.best_index_]
