@@ -1,22 +1,39 @@
-"""Shared fixtures: small configs written to temporary files."""
+"""Shared fixtures: configs written to temporary files, one Ray and one Dask cluster shared by the
+tests that only need one running, and the check that no process outlives the session.
+
+Helpers (functions and classes) live in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
-TINY_SGD = {"name": "sgd", "dataset": "circles", "n_samples": 600}
-
-
-def tiny_config(scheduler: dict[str, Any], executor: str = "local", **extra: Any) -> dict[str, Any]:
-    """A seconds-long experiment on 600 circles rows."""
-    return {"seed": 0, "workload": dict(TINY_SGD), "scheduler": dict(scheduler), "executor": {"name": executor}, **extra}
+from tests.helpers import (  # noqa: F401  (re-exported: older tests import these from here; new ones use tests.helpers)
+    EXECUTOR_HB,
+    TINY_SGD,
+    SlowSGDWorkload,
+    SlowTrainable,
+    assert_no_duplicates,
+    cluster_processes,
+    executor_experiment,
+    free_port,
+    new_processes,
+    process_tree,
+    run_fingerprint,
+    ship_test_classes_by_value,
+    tiny_config,
+    wait_gone,
+)
 
 
 @pytest.fixture
@@ -31,117 +48,114 @@ def write_config(tmp_path: Path) -> Callable[[dict[str, Any] | str, str], Path]:
     return write
 
 
-# ---- executors: Ray / Dask / Dask-on-Ray fixtures and helpers (owned by the executor tests) ----
-
-import socket as _socket
-import sys as _sys
-import time as _time
-
-import cloudpickle as _cloudpickle
-import psutil as _psutil
-
-from tunebench.workloads.sgd import SGDTrainable as _SGDTrainable
-from tunebench.workloads.sgd import SGDWorkload as _SGDWorkload
-
-EXECUTOR_HB = {"name": "hyperband", "max_iter": 9, "eta": 3}
-_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky.backend.resource_tracker")
-
-
-class SlowTrainable(_SGDTrainable):
-    """An SGD Trainable that sleeps ``delay_s`` per step, so a test can kill its worker mid-Job."""
-
-    delay_s = 0.05
-
-    def train(self, n_steps: int) -> None:
-        _time.sleep(self.delay_s * n_steps)
-        super().train(n_steps)
-
-
-class SlowSGDWorkload(_SGDWorkload):
-    """The SGD workload with :class:`SlowTrainable`; scores equal the plain workload's."""
-
-    def build(self, config, data, seed):  # type: ignore[no-untyped-def, override]
-        return SlowTrainable(config, data, seed)
-
-
-def ship_test_classes_by_value() -> None:
-    """Pickle this module's classes by value (cloudpickle for Dask, Ray's own copy for Ray), so
-    workers need not import the tests package."""
-    module = _sys.modules[__name__]
-    _cloudpickle.register_pickle_by_value(module)
-    if "ray" in _sys.modules:
-        import ray.cloudpickle
-
-        ray.cloudpickle.register_pickle_by_value(module)
-
-
-def executor_experiment(executor: dict[str, Any], scheduler: dict[str, Any] | None = None, seed: int = 0) -> Any:
-    """A tiny SGD experiment (600 circles rows) on the given executor section."""
-    from tunebench.config import load_experiment
-
-    raw = tiny_config(scheduler or EXECUTOR_HB, **{"seed": seed})
-    raw["executor"] = dict(executor)
-    return load_experiment(raw=raw)
-
-
-def run_fingerprint(out: Any) -> dict[str, Any]:
-    """What must not depend on the executor: each trial's steps and final status (the scheduler's
-    decisions) and every ``(trial, step, n_steps, score)``. The label a single result gets
-    (pause, continue or stop) is left out: it depends on whether the rest of its rung is in yet,
-    so on arrival order; the trial's outcome does not."""
-    res = out.results.sort_values(["trial_id", "step"])
-    return {
-        "trials": sorted((int(r.trial_id), int(r.steps), str(r.status)) for r in out.trials.itertuples()),
-        "results": [(int(r.trial_id), int(r.step), int(r.n_steps), float(r.score)) for r in res.itertuples()],
-    }
-
-
-def assert_no_duplicates(out: Any) -> None:
-    keys = list(zip(out.results["trial_id"], out.results["step"]))
-    assert len(keys) == len(set(keys)), "a (trial, step) result was returned twice"
-
-
-def free_port() -> int:
-    with _socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cluster_processes(root: _psutil.Process | None = None) -> list[_psutil.Process]:
-    """Processes below ``root`` (this test process by default): Ray and Dask processes and any
-    other leftover, except Python's own multiprocessing helpers (they live as long as we do)."""
-    root = root or _psutil.Process()
-    found = []
-    for p in root.children(recursive=True):
-        try:
-            line = " ".join(p.cmdline())
-        except (_psutil.NoSuchProcess, _psutil.AccessDenied, _psutil.ZombieProcess):
-            continue
-        if not any(h in line for h in _HELPERS):
-            found.append(p)
-    return found
-
-
-def wait_gone(procs: list[_psutil.Process], timeout: float = 20.0) -> list[_psutil.Process]:
-    """Processes still running after ``timeout`` seconds."""
-    _, alive = _psutil.wait_procs(procs, timeout=timeout)
-    return [p for p in alive if p.is_running() and p.status() != _psutil.STATUS_ZOMBIE]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def executor_no_cluster_left() -> Any:
-    """At the end of the session, no Ray, Dask or other process started by the tests may be left."""
+    """At the end of the session (after the shared Ray and Dask are closed), no Ray, Dask or
+    other process started by the tests may be left."""
     yield
     alive = wait_gone(cluster_processes())
     assert not alive, f"Ray/Dask processes left after the tests: {[(p.pid, p.name()) for p in alive]}"
 
 
-@pytest.fixture(scope="module")
-def ray_session() -> Any:
-    """One local Ray (2 CPUs) shared by a module's tests that use it; executors join it, not own
-    it. Shut down at the end of the module, so tests elsewhere start from no Ray."""
-    from tunebench.executors.cluster import start_ray
+@pytest.fixture
+def started_here() -> Callable[[], list[Any]]:
+    """``started_here()`` lists the processes this test started that are still running: those
+    below this process that were not there when the test began, nor below one that was (the
+    shared Ray or Dask keeps its own). ``assert not wait_gone(started_here())`` checks that a
+    test cleaned up what it started."""
+    before = process_tree()
+    return lambda: new_processes(before)
 
-    session = start_ray(None, 2)
-    yield session
-    session.close()
+
+# ---- one local Ray (2 CPUs) for the session ------------------------------------------------
+
+
+class SharedRay:
+    """A local Ray started on first use and kept for the tests after it: starting and stopping
+    Ray costs seconds each time. Stopped for a test that needs none (:func:`no_ray`) and at the
+    end of the session; the next test that asks for one starts it again."""
+
+    def __init__(self) -> None:
+        self.session: Any = None
+
+    def get(self) -> Any:
+        import ray
+
+        from tunebench.executors.cluster import start_ray
+
+        if self.session is None or not ray.is_initialized():
+            self.session = start_ray(None, 2)
+        return self.session
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+@pytest.fixture(scope="session")
+def shared_ray() -> Iterator[SharedRay]:
+    holder = SharedRay()
+    yield holder
+    holder.close()
+
+
+@pytest.fixture
+def ray_session(shared_ray: SharedRay) -> Any:
+    """The session's local Ray (2 CPUs); executors join it, not own it."""
+    return shared_ray.get()
+
+
+@pytest.fixture
+def no_ray(shared_ray: SharedRay) -> None:
+    """No Ray running in this process: for a test that checks that whatever starts a Ray also
+    stops it."""
+    shared_ray.close()
+    import ray
+
+    assert not ray.is_initialized(), "a Ray not started by the shared_ray fixture is still running"
+
+
+# ---- one local Dask cluster (2 single-threaded worker processes) for the session ------------
+
+
+@pytest.fixture(scope="session")
+def dask_address() -> Iterator[str]:
+    """The scheduler address of a LocalCluster shared by the tests that pass an ``address``
+    (runs keep their trials apart on long-lived workers by scope). Tests that check that an
+    executor starts and stops its own cluster, or that kill a worker, start their own."""
+    import dask
+    from distributed import LocalCluster
+
+    from tunebench.executors.dask_executor import DaskExecutor, local_cluster_config
+
+    quiet = {"dashboard_address": None, "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
+    depth = inspect.signature(DaskExecutor).parameters["queue_depth"].default
+    with dask.config.set(local_cluster_config(depth)):  # as the executor starts its own
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, silence_logs=logging.ERROR, **quiet)
+    with cluster:
+        yield cluster.scheduler_address
+
+
+# ---- under pytest-xdist (``-n 2 --dist loadgroup``): how tests are shared out -----------------
+
+RAY_FIXTURES = frozenset({"ray_session", "no_ray", "shared_ray"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with the rest of its group")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses or stops the shared Ray goes to one xdist worker, so they share that
+    worker's Ray and two Rays never run on the machine at once; every other test goes with the
+    rest of its module, so a module's fixtures (a Spark session, a Dask cluster, reference runs)
+    are set up once. Without xdist the marks do nothing. Tests that need no Ray are moved last."""
+    for item in items:
+        uses_ray = bool(RAY_FIXTURES & set(getattr(item, "fixturenames", ())))
+        item.add_marker(pytest.mark.xdist_group("ray" if uses_ray else item.nodeid.split("::")[0]))
+    # The tests that need no Ray running (they start and stop their own) run last, so the shared
+    # Ray is started once and stopped once rather than around each of them.
+    needs_none = [item for item in items if "no_ray" in getattr(item, "fixturenames", ())]
+    if needs_none:
+        items[:] = [item for item in items if item not in needs_none] + needs_none

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tests.conftest import run_fingerprint
-from tests.test_mnist import write_idx_set
+from tests.helpers import run_fingerprint, write_idx_set
 from tunebench.config import load_experiment
 from tunebench.run import run
 from tunebench.workloads.autoencoder import DIVERGED_SCORE, AutoencoderTrainable, AutoencoderWorkload, paper_space
@@ -125,20 +123,24 @@ def test_pickle_round_trip_continues(data: Dataset) -> None:
     assert_same_weights(straight, copy)
 
 
-def _continue_elsewhere(blob: bytes, data: Dataset) -> tuple[list[np.ndarray], float]:
+def _continue_elsewhere(blob: bytes, data: Dataset) -> tuple[list[np.ndarray], float, int]:
     trainable = pickle.loads(blob)
     trainable.attach(data)
     trainable.train(1)
-    return weights(trainable), trainable.score()
+    return weights(trainable), trainable.score(), os.getpid()
 
 
-def test_trainable_continues_in_another_process(data: Dataset) -> None:
+def test_trainable_continues_in_another_process(data: Dataset, dask_address: str) -> None:
+    """The other process: a worker of the session's Dask cluster (the runs on Dask below use it too)."""
+    from distributed import Client
+
     straight = AutoencoderTrainable(ADAM, data, 5, SPEC)
     straight.train(2)
     half = AutoencoderTrainable(ADAM, data, 5, SPEC)
     half.train(1)
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        got, score = pool.submit(_continue_elsewhere, pickle.dumps(half), data).result(timeout=120)
+    with Client(dask_address, set_as_default=False) as client:
+        got, score, pid = client.submit(_continue_elsewhere, pickle.dumps(half), data, pure=False).result(timeout=120)
+    assert pid != os.getpid()
     for x, y in zip(weights(straight), got, strict=True):
         np.testing.assert_array_equal(x, y)
     assert score == straight.score()
@@ -252,9 +254,18 @@ SCHEDULERS = {
 
 
 def experiment(idx_dir: Path, scheduler: dict, executor: dict | None = None) -> object:
-    workload = {"name": "autoencoder", "data_dir": str(idx_dir), "n_images": 300, "augment": 1, "chunk_size": 60,
-                "hidden": 32, "bottleneck": 8}
-    return load_experiment(raw={"seed": 0, "workload": workload, "scheduler": scheduler, "executor": executor or {"name": "local"}})
+    workload = {
+        "name": "autoencoder",
+        "data_dir": str(idx_dir),
+        "n_images": 300,
+        "augment": 1,
+        "chunk_size": 60,
+        "hidden": 32,
+        "bottleneck": 8,
+    }
+    return load_experiment(
+        raw={"seed": 0, "workload": workload, "scheduler": scheduler, "executor": executor or {"name": "local"}}
+    )
 
 
 @pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
@@ -296,17 +307,11 @@ def assert_matches_local(out: object, local: object, name: str) -> None:
     assert len(common) >= 8 and all(theirs[k] == ours[k] for k in common)
 
 
-@pytest.fixture(scope="module")
-def dask_address() -> object:
-    distributed = pytest.importorskip("distributed")
-    quiet = {"dashboard_address": None, "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, **quiet) as cluster:
-        yield cluster.scheduler_address
-
-
 def test_runs_on_dask_match_local(idx_dir: Path, tmp_path: Path, local_runs: dict, dask_address: str) -> None:
     for name, sched in SCHEDULERS.items():
-        out = run(experiment(idx_dir, sched, {"name": "dask", "n_workers": 2, "address": dask_address}), tmp_path / name, progress=False)
+        out = run(
+            experiment(idx_dir, sched, {"name": "dask", "n_workers": 2, "address": dask_address}), tmp_path / name, progress=False
+        )
         assert_matches_local(out, local_runs[name], name)
 
 

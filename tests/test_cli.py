@@ -11,18 +11,29 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.cli import main
 
 SUMMARY_KEYS = {
-    "scheduler", "executor", "workload", "seed", "n_trials", "partial_fit_calls",
-    "best_score", "best_config", "test_score", "wall_time_s", "utilization",
+    "scheduler",
+    "executor",
+    "workload",
+    "seed",
+    "n_trials",
+    "partial_fit_calls",
+    "best_score",
+    "best_config",
+    "test_score",
+    "wall_time_s",
+    "utilization",
 }
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    return subprocess.run([sys.executable, "-m", "tunebench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tunebench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
 
 
 def test_run_writes_summary_and_tables(write_config, tmp_path, capsys) -> None:
@@ -68,35 +79,48 @@ def bad_file(tmp_path: Path) -> Path:
         (tiny_config({"name": "hyperband", "max_iter": 0}), [], "max_iter must be"),
         (tiny_config({"name": "random"}), ["--set", "scheduler.nope=3"], "unknown key scheduler.nope"),
         ("workload: {name: sgd\n", [], "not valid YAML"),
-        ({**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "file", "path": "DATA"}}, [], "no 'target' column"),
+        (
+            {**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "file", "path": "DATA"}},
+            [],
+            "no 'target' column",
+        ),
     ],
 )
-def test_bad_input_is_one_line_without_traceback(write_config, tmp_path, config, extra, needle) -> None:
+def test_bad_input_is_one_line_without_traceback(write_config, tmp_path, capfd, config, extra, needle) -> None:
+    """In this process (``main``); that ``python -m tunebench`` exits with what ``main`` returns,
+    its stderr one line, is checked once, by a subprocess, in the next test."""
     if isinstance(config, dict) and config["workload"].get("path") == "DATA":
         config["workload"]["path"] = str(bad_file(tmp_path))
     path = write_config(config)
-    proc = run_cli("run", str(path), "--out", str(tmp_path / "out"), *extra)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    capfd.readouterr()
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), *extra]) == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], err
     assert not (tmp_path / "out").exists()
 
 
 def test_existing_run_is_never_overwritten(write_config, tmp_path) -> None:
     path = write_config(tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}))
     out = tmp_path / "run"
-    assert run_cli("run", str(path), "--out", str(out), "-q").returncode == 0
+    assert main(["run", str(path), "--out", str(out), "-q"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = run_cli("run", str(path), "--out", str(out), "-q")
     assert again.returncode == 2 and "already holds a run" in again.stderr and "Traceback" not in again.stderr
+    assert len([line for line in again.stderr.splitlines() if line.strip()]) == 1, again.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_csv_file_with_target_runs(write_config, tmp_path) -> None:
     data = tmp_path / "ok.parquet"
-    pd.DataFrame({"a": [float(i % 7) for i in range(60)], "b": [float(i % 3) for i in range(60)], "target": [i % 2 for i in range(60)]}).to_parquet(data)
-    config = {**tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}), "workload": {"name": "sgd", "dataset": "file", "path": str(data)}}
+    pd.DataFrame(
+        {"a": [float(i % 7) for i in range(60)], "b": [float(i % 3) for i in range(60)], "target": [i % 2 for i in range(60)]}
+    ).to_parquet(data)
+    config = {
+        **tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}),
+        "workload": {"name": "sgd", "dataset": "file", "path": str(data)},
+    }
     out = tmp_path / "run"
     assert main(["run", str(write_config(config)), "--out", str(out), "-q"]) == 0
     assert json.loads((out / "summary.json").read_text())["n_trials"] == 2
@@ -106,6 +130,8 @@ def test_a_reader_that_leaves_early_stops_the_command_quietly(tmp_path) -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run(f"{sys.executable} -m tunebench list | head -c 10", shell=True, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m tunebench list | head -c 10", shell=True, capture_output=True, text=True, timeout=120
+    )
     assert len(proc.stdout) == 10
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

@@ -52,8 +52,14 @@ def test_an_interrupted_cell_is_resumed_and_a_failing_cell_does_not_stop_the_oth
     lines = (cell / "journal.jsonl").read_text().splitlines()
     (cell / "summary.json").unlink()
     (cell / "journal.jsonl").write_text("\n".join(lines[: len(lines) // 2]) + "\n")
-    broken = {**MATRIX, "seeds": [0], "workloads": [*MATRIX["workloads"],
-              {"label": "missing", "name": "sgd", "dataset": "file", "path": str(tmp_path / "none.csv")}]}
+    broken = {
+        **MATRIX,
+        "seeds": [0],
+        "workloads": [
+            *MATRIX["workloads"],
+            {"label": "missing", "name": "sgd", "dataset": "file", "path": str(tmp_path / "none.csv")},
+        ],
+    }
     said: list[str] = []
     compare(load_matrix(raw=broken), out, say=said.append)
     state = statuses(out)
@@ -65,23 +71,33 @@ def test_an_interrupted_cell_is_resumed_and_a_failing_cell_does_not_stop_the_oth
     assert sum(e["kind"] == "resume" for e in results) == 1
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"seeds": []}, "seeds must be a non-empty list"),
-    ({"schedulers": [{"name": "hyperband", "max_iter": 27}]}, "sets max_iter=27, but the matrix gives every contender max_iter=9"),
-    ({"schedulers": [{"name": "nope"}]}, "unknown scheduler 'nope'"),
-    ({"schedulers": [{"name": "hyperband", "eta": 1}]}, "eta must be an integer >= 2"),
-    ({"schedulers": [{"name": "random"}, {"name": "random"}]}, "distinct labels"),
-    ({"colour": "blue"}, "unknown matrix key"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"seeds": []}, "seeds must be a non-empty list"),
+        (
+            {"schedulers": [{"name": "hyperband", "max_iter": 27}]},
+            "sets max_iter=27, but the matrix gives every contender max_iter=9",
+        ),
+        ({"schedulers": [{"name": "nope"}]}, "unknown scheduler 'nope'"),
+        ({"schedulers": [{"name": "hyperband", "eta": 1}]}, "eta must be an integer >= 2"),
+        ({"schedulers": [{"name": "random"}, {"name": "random"}]}, "distinct labels"),
+        ({"colour": "blue"}, "unknown matrix key"),
+    ],
+)
 def test_the_whole_matrix_is_validated_before_anything_runs(tmp_path: Path, change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_matrix(raw={**MATRIX, **change})
     assert not (tmp_path / "c").exists()
 
 
+# One seed and one worker: every family runs end to end into the report, each peer on its own
+# executor (LocalCluster, Ray Tune, Optuna's process pool, joblib); two workers and their
+# parallel pools are tested peer by peer in tests/test_peers_*.py.
 PEERS_MATRIX: dict[str, Any] = {
     **MATRIX,
-    "workers": 2,
+    "seeds": [0],
+    "workers": 1,
     "max_iter": 3,
     "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 300}],
     "schedulers": [{"label": "hyperband", "name": "hyperband", "eta": 3}, {"label": "random", "name": "random", "n_trials": 3}],
@@ -94,18 +110,13 @@ PEERS_MATRIX: dict[str, Any] = {
 }
 
 
-def test_ours_and_a_peer_of_every_family_run_end_to_end_into_a_full_report(tmp_path: Path) -> None:
-    from tunebench.executors.cluster import start_ray
+def test_ours_and_a_peer_of_every_family_run_end_to_end_into_a_full_report(ray_session: Any, tmp_path: Path) -> None:
     from tunebench.report import build_report
     from tunebench.report.sections import TITLES
 
-    session = start_ray(None, 2)  # one Ray for both Ray Tune cells
-    try:
-        out = compare(load_matrix(raw=PEERS_MATRIX), tmp_path / "c", say=lambda line: None)
-    finally:
-        session.close()
+    out = compare(load_matrix(raw=PEERS_MATRIX), tmp_path / "c", say=lambda line: None)  # Ray Tune's cells join the shared Ray
     rows = json.loads((out / "matrix.json").read_text())["cells"]
-    assert len(rows) == 2 * 6 and {r["status"] for r in rows} == {"done"}, [(r["cell_id"], r["error"]) for r in rows if r["error"]]
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"done"}, [(r["cell_id"], r["error"]) for r in rows if r["error"]]
     families = {json.loads((out / r["dir"] / "summary.json").read_text()).get("family") for r in rows if r["kind"] == "peer"}
     assert families == {"dask-ml", "ray-tune", "optuna", "sklearn"}
     md = build_report(out).markdown.read_text()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import tiny_config
 from tunebench.config import ConfigError, load_experiment, parse_override
-from tests.conftest import tiny_config
 
 
 def test_parse_override_reads_yaml_values() -> None:
@@ -41,7 +41,11 @@ def test_defaults_are_filled_and_overrides_apply(write_config) -> None:
         (tiny_config({"name": "random"}, budget={"steps": 3}), [], r"budget.steps"),
         ({**tiny_config({"name": "random"}), "seed": "x"}, [], r"seed must be an integer"),
         ({**tiny_config({"name": "random"}), "extra": 1}, [], r"unknown top-level key\(s\) extra"),
-        ({**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "iris"}}, [], r"dataset must be one of circles"),
+        (
+            {**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "iris"}},
+            [],
+            r"dataset must be one of circles",
+        ),
         ({**tiny_config({"name": "random"}), "space": {"alpha": {"loguniform": [1, 0.1]}}}, [], r"space.alpha"),
         ({**tiny_config({"name": "random"}), "executor": {"name": "local", "n_workers": 0}}, [], r"n_workers must be"),
         ({k: v for k, v in tiny_config({"name": "random"}).items() if k != "scheduler"}, [], r"missing section 'scheduler'"),
@@ -67,7 +71,10 @@ def test_missing_file_and_non_mapping(write_config, tmp_path) -> None:
 
 
 def test_space_override_and_custom_space(write_config) -> None:
-    config = {**tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}), "space": {"alpha": {"loguniform": [1e-4, 1e-2]}, "l1_ratio": 0.5}}
+    config = {
+        **tiny_config({"name": "random", "n_trials": 2, "max_iter": 2}),
+        "space": {"alpha": {"loguniform": [1e-4, 1e-2]}, "l1_ratio": 0.5},
+    }
     exp = load_experiment(write_config(config), ["space.l1_ratio=0.25"])
     space = exp.build().space
     assert space["l1_ratio"].value == 0.25

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import (
+from tests.helpers import (
     SlowSGDWorkload,
     SlowTrainable,
     assert_no_duplicates,
@@ -36,9 +36,10 @@ def test_hyperband_on_dask_matches_local(tmp_path) -> None:
     assert stats["retries"] == 0 and stats["duplicates_dropped"] == 0
 
 
-def test_asha_promotion_runs_on_dask(tmp_path) -> None:
+def test_asha_promotion_runs_on_dask(dask_address, tmp_path) -> None:
     scheduler = {"name": "asha", "max_iter": 9, "eta": 3, "n_trials": 12, "variant": "promotion"}
-    out = run(executor_experiment({"name": "dask", "n_workers": 2, "priority": "fifo"}, scheduler), tmp_path / "r", progress=False)
+    executor = {"name": "dask", "n_workers": 2, "priority": "fifo", "address": dask_address}
+    out = run(executor_experiment(executor, scheduler), tmp_path / "r", progress=False)
     assert out.summary["status"] == "completed" and out.summary["n_trials"] == 12
     assert_no_duplicates(out)
     assert out.trials["steps"].max() <= 9
@@ -116,10 +117,11 @@ def wait_for_live(ex: DaskExecutor, expected: set[int]) -> set[int]:
     return live
 
 
-def test_released_trials_leave_the_workers() -> None:
+def test_released_trials_leave_the_workers(dask_address) -> None:
+    """On the shared cluster: live trials are kept apart by the run's scope."""
     workload = SGDWorkload(dataset="circles", n_samples=600)
     cfg = {"alpha": 1e-3, "l1_ratio": 0.5}
-    with DaskExecutor(n_workers=2) as ex:
+    with DaskExecutor(n_workers=2, address=dask_address) as ex:
         ex.start(workload, workload.load(0))
         for tid in range(4):
             ex.submit(Job(tid, cfg, tid, 0, 1))

@@ -7,7 +7,7 @@ import time
 import dask
 import pytest
 
-from tests.conftest import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
+from tests.helpers import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
 from tunebench.executors.base import ExecutorError
 from tunebench.run import run
 from tunebench.workloads.sgd import SGDWorkload

@@ -13,7 +13,7 @@ import signal
 
 import pytest
 
-from tests.conftest import SlowSGDWorkload, assert_no_duplicates, executor_experiment, run_fingerprint, ship_test_classes_by_value
+from tests.helpers import SlowSGDWorkload, assert_no_duplicates, executor_experiment, run_fingerprint, ship_test_classes_by_value
 from tunebench.executors.base import ExecutorError
 from tunebench.executors.ledger import Ledger
 from tunebench.executors.live import LiveCache
@@ -187,6 +187,6 @@ def test_killing_a_dask_worker_mid_run_costs_only_its_job(local_reference, tmp_p
     assert out.summary["status"] == "completed"
     assert KillingDask.lost, "no worker was killed mid-Job"
     assert KillingDask.lost <= set(zip(out.results["trial_id"], out.results["step"]))
-    assert out.summary["executor_stats"]["worker_restarts"] >= 1
+    assert out.summary["executor_stats"]["workers_lost"] >= 1  # its nanny may not have restarted it yet
     assert_no_duplicates(out)
     assert run_fingerprint(out) == local_reference

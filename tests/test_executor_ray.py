@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
-from tests.conftest import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
+from tests.helpers import assert_no_duplicates, executor_experiment, free_port, run_fingerprint, wait_gone
 from tunebench.executors.base import ExecutorError
 from tunebench.run import run
 from tunebench.trial import Job
@@ -122,35 +119,28 @@ def test_unreachable_address_fails_fast_and_clearly() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"n_workers": 0}, "n_workers"), ({"queue": -1}, "queue"), ({"queue_depth": 0}, "queue_depth"), ({"address": 7}, "address"), ({"max_retries": 1.5}, "max_retries")],
+    [
+        ({"n_workers": 0}, "n_workers"),
+        ({"queue": -1}, "queue"),
+        ({"queue_depth": 0}, "queue_depth"),
+        ({"address": 7}, "address"),
+        ({"max_retries": 1.5}, "max_retries"),
+    ],
 )
 def test_bad_options_name_the_key(kwargs, key) -> None:
     with pytest.raises(ValueError, match=key):
         RayExecutor(**kwargs)
 
 
-OWNED = textwrap.dedent(
-    """
-    import os, psutil, ray
-    from tunebench.executors.ray_executor import RayExecutor
-    from tunebench.workloads.sgd import SGDWorkload
-    from tunebench.trial import Job
+def test_a_local_ray_it_started_is_shut_down_with_it(no_ray, started_here) -> None:
+    """With no Ray running, the executor starts a local one and stops it, and every process it
+    started, when it shuts down."""
     w = SGDWorkload(dataset="circles", n_samples=600)
     with RayExecutor(n_workers=1) as ex:
         ex.start(w, w.load(0))
         assert ex.stats()["started_cluster"]
         ex.submit(Job(0, {"alpha": 1e-3, "l1_ratio": 0.5}, 1, 0, 2))
         assert ex.wait()[0].step == 2
-        children = psutil.Process().children(recursive=True)
+        assert started_here(), "a local Ray runs processes of its own"
     assert not ray.is_initialized()
-    gone, alive = psutil.wait_procs(children, timeout=20)
-    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
-    print("OK")
-    """
-)
-
-
-def test_a_local_ray_it_started_is_shut_down_with_it() -> None:
-    proc = subprocess.run([sys.executable, "-c", OWNED], capture_output=True, text=True, timeout=120,
-                          env={**__import__("os").environ, "RAY_AUTH_MODE": "disabled"})
-    assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-2000:]
+    assert not wait_gone(started_here())

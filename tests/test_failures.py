@@ -16,11 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from schedulers.asha import ASHA
-from schedulers.hyperband import Hyperband
-from schedulers.pbt import PBT
-from schedulers.random_search import RandomSearch
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
 from tunebench.loop import Failures
@@ -31,6 +27,11 @@ from tunebench.store import read_journal
 from tunebench.synthetic import play
 from tunebench.trial import Decision, Job, TrialStatus
 from tunebench.workloads.sgd import SGDTrainable, SGDWorkload
+
+from schedulers.asha import ASHA
+from schedulers.hyperband import Hyperband
+from schedulers.pbt import PBT
+from schedulers.random_search import RandomSearch
 
 SPACE = Space.from_spec({"x": {"uniform": [0, 1]}})
 RAISES, NAN = 1, 2  # trial_id % 5: raises at its second Job / scores NaN
@@ -117,9 +118,7 @@ def test_max_failures_retries_the_job_before_the_trial_fails(max_failures: int, 
     trace = play(rs, flaky(1), 2, failures=Failures(max_failures=max_failures))
     assert rs.finished
     assert (rs.trials[1].status is TrialStatus.FAILED) == fails
-    assert [(f[0].trial_id, f[0].start_step, f[2], f[3]) for f in trace.failures] == [
-        (1, 2, 1, Decision.STOP if fails else None)
-    ]
+    assert [(f[0].trial_id, f[0].start_step, f[2], f[3]) for f in trace.failures] == [(1, 2, 1, Decision.STOP if fails else None)]
     if not fails:
         assert rs.trials[1].scores == {2: 0.2, 4: 0.4, 6: 0.6}
 
@@ -168,7 +167,7 @@ TROUBLED_SPACE = {"alpha": {"uniform": [0.0001, 0.1]}, "eta0": {"uniform": [0.01
 
 
 def troubled_experiment(scheduler: dict[str, Any], executor: dict[str, Any], **extra: Any) -> Any:
-    raw = tiny_config(scheduler, space=TROUBLED_SPACE, failures={"timeout_s": 1.0}, **extra)
+    raw = tiny_config(scheduler, space=TROUBLED_SPACE, failures={"timeout_s": 0.5}, **extra)
     raw["executor"] = executor
     raw["workload"]["n_samples"] = 300
     exp = load_experiment(raw=raw)
@@ -198,20 +197,36 @@ def test_local_run_writes_failed_trials_with_their_errors(tmp_path: Path) -> Non
     assert out.summary["test_score"] is not None
 
 
-def test_dask_run_writes_failed_trials_with_their_errors(tmp_path: Path) -> None:
-    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": "dask", "n_workers": 2}, seed=3)
+def test_dask_run_writes_failed_trials_with_their_errors(dask_address: str, tmp_path: Path) -> None:
+    executor = {"name": "dask", "n_workers": 2, "address": dask_address}
+    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, executor, seed=3)
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
 
 
-@pytest.mark.parametrize("executor", ["ray", "dask-on-ray"])
-def test_ray_runs_write_failed_trials_with_their_errors(tmp_path: Path, executor: str) -> None:
+def run_troubled_on_ray(tmp_path: Path, executor: str) -> None:
     import ray.cloudpickle
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 2}, seed=3)
+    exp, workload = troubled_experiment(
+        {"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 2}, seed=3
+    )
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
+
+
+def test_ray_run_writes_failed_trials_with_their_errors(ray_session: Any, tmp_path: Path) -> None:
+    """On the session's Ray (that a run shuts down a Ray it started: tests/test_executor_ray.py)."""
+    import ray
+
+    run_troubled_on_ray(tmp_path, "ray")
+    assert ray.is_initialized()  # a Ray the run did not start is left running
+
+
+def test_dask_on_ray_run_writes_failed_trials_with_their_errors(no_ray: None, tmp_path: Path) -> None:
+    import ray
+
+    run_troubled_on_ray(tmp_path, "dask-on-ray")
     assert not ray.is_initialized()  # the run shut down the Ray it started
 
 
@@ -258,10 +273,13 @@ def cut_after(src: Path, dst: Path, keep: int) -> None:
     (dst / "journal.jsonl").write_text("".join(lines[:keep]))
 
 
-@pytest.mark.parametrize("scheduler", [
-    {"name": "hyperband", "max_iter": 9, "eta": 3},
-    {"name": "random", "n_trials": 8, "max_iter": 6, "report_every": 2},
-])
+@pytest.mark.parametrize(
+    "scheduler",
+    [
+        {"name": "hyperband", "max_iter": 9, "eta": 3},
+        {"name": "random", "n_trials": 8, "max_iter": 6, "report_every": 2},
+    ],
+)
 def test_resume_across_a_failure_matches_the_uninterrupted_run(tmp_path: Path, scheduler: dict[str, Any]) -> None:
     raw = tiny_config(scheduler, space={"alpha": {"uniform": [-0.02, 0.1]}}, failures={"max_failures": 1})
     full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)

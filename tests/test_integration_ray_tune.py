@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,21 @@ ray = pytest.importorskip("ray")
 from ray import tune  # noqa: E402
 from ray.tune import Checkpoint  # noqa: E402
 
-from schedulers.asha import ASHA  # noqa: E402
-from schedulers.hyperband import Hyperband  # noqa: E402
-from schedulers.random_search import RandomSearch  # noqa: E402
 from tunebench.integrations.ray_tune import tune_config  # noqa: E402
 from tunebench.space import Space  # noqa: E402
 from tunebench.trial import TrialStatus  # noqa: E402
 
+from schedulers.asha import ASHA  # noqa: E402
+from schedulers.hyperband import Hyperband  # noqa: E402
+from schedulers.random_search import RandomSearch  # noqa: E402
+
 SPACE = {"x": {"uniform": [0.0, 1.0]}}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ray_module() -> Any:
-    """One local Ray (2 CPUs) for this module, shut down after it."""
-    from tunebench.executors.cluster import start_ray
-
-    session = start_ray(None, 2)
-    yield session
-    session.close()
+@pytest.fixture
+def ray_module(ray_session: Any) -> Any:
+    """The session's local Ray (2 CPUs), for the tests that fit a Tuner."""
+    return ray_session
 
 
 def curve(config: dict[str, Any], step: int) -> float:
@@ -84,7 +80,7 @@ def assert_agree(scheduler: Any, grid: Any) -> None:
         assert steps[trial.tags["tune_trial_id"]] == trial.steps
 
 
-def test_hyperband_in_tune(tmp_path: Path) -> None:
+def test_hyperband_in_tune(ray_module: Any, tmp_path: Path) -> None:
     hb = Hyperband(Space.from_spec(SPACE), max_iter=3, eta=3, seed=0)  # 5 trials, one promotion
     grid = fit(hb, tmp_path, "hb", max_concurrent_trials=2)
     assert hb.finished
@@ -93,7 +89,7 @@ def test_hyperband_in_tune(tmp_path: Path) -> None:
     assert len(hb.trials) == hb.metadata()["n_models"]
 
 
-def test_asha_promotion_pauses_and_resumes(tmp_path: Path) -> None:
+def test_asha_promotion_pauses_and_resumes(ray_module: Any, tmp_path: Path) -> None:
     asha = ASHA(Space.from_spec(SPACE), max_iter=9, eta=3, n_trials=9, variant="promotion", seed=0)
     grid = fit(asha, tmp_path, "asha-p", max_concurrent_trials=2)
     assert asha.finished
@@ -106,7 +102,7 @@ def test_asha_promotion_pauses_and_resumes(tmp_path: Path) -> None:
         assert t.scores[t.steps] == pytest.approx(curve(t.config, t.steps))
 
 
-def test_asha_stopping(tmp_path: Path) -> None:
+def test_asha_stopping(ray_module: Any, tmp_path: Path) -> None:
     asha = ASHA(Space.from_spec(SPACE), max_iter=9, eta=3, n_trials=8, variant="stopping", seed=1)
     grid = fit(asha, tmp_path, "asha-s", max_concurrent_trials=2)
     assert asha.finished
@@ -115,14 +111,14 @@ def test_asha_stopping(tmp_path: Path) -> None:
     assert TrialStatus.STOPPED in statuses and TrialStatus.COMPLETED in statuses
 
 
-def test_random_search_continues_between_reports(tmp_path: Path) -> None:
+def test_random_search_continues_between_reports(ray_module: Any, tmp_path: Path) -> None:
     rs = RandomSearch(Space.from_spec(SPACE), n_trials=2, max_iter=4, report_every=2, seed=0)
     grid = fit(rs, tmp_path, "random", max_concurrent_trials=1)
     assert_agree(rs, grid)
     assert all(t.status is TrialStatus.COMPLETED and t.steps == 4 for t in rs.trials.values())
 
 
-def test_same_seed_same_decisions(tmp_path: Path) -> None:
+def test_same_seed_same_decisions(ray_module: Any, tmp_path: Path) -> None:
     runs = []
     for i in range(2):
         asha = ASHA(Space.from_spec(SPACE), max_iter=9, eta=3, n_trials=4, variant="promotion", seed=7)
@@ -151,13 +147,13 @@ def test_bad_settings_name_the_key() -> None:
         tune_config(hb, max_concurrent_trials=0)
 
 
-def test_param_space_distributions_are_refused(tmp_path: Path) -> None:
+def test_param_space_distributions_are_refused(ray_module: Any, tmp_path: Path) -> None:
     hb = Hyperband(Space.from_spec(SPACE), max_iter=3)
     tuner = tune.Tuner(
-        trainable, param_space={"x": tune.uniform(0, 1)},
+        trainable,
+        param_space={"x": tune.uniform(0, 1)},
         tune_config=tune_config(hb, metric="score", mode="max"),
         run_config=tune.RunConfig(storage_path=str(tmp_path.resolve()), verbose=0),
     )
     with pytest.raises(ValueError, match="param_space has search distributions"):
         tuner.fit()
-

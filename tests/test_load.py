@@ -13,7 +13,7 @@ import pytest
 
 import tunebench
 import tunebench.cli
-from tests.test_readme import python_blocks
+from tests.helpers import python_blocks
 from tunebench.compare import runner
 from tunebench.compare.matrix import load_matrix
 from tunebench.loop import Loop
@@ -88,10 +88,14 @@ def test_a_comparison_loads_as_every_cells_rows_with_their_ids(finished: Path) -
 def test_a_run_directory_loads_with_the_same_columns(finished: Path) -> None:
     runs, one = tunebench.load(finished), tunebench.load(finished / CELLS[1])
     for table in ("results", "trials", "cells"):
-        assert getattr(one, table).columns.tolist() == [c for c in getattr(runs, table).columns if c in getattr(one, table).columns]
+        assert getattr(one, table).columns.tolist() == [
+            c for c in getattr(runs, table).columns if c in getattr(one, table).columns
+        ]
     assert one.results.columns.tolist() == runs.results.columns.tolist()
     assert len(one.results) == len(cell_rows(finished, CELLS[1], "results")) and len(one.cells) == 1
-    assert set(one.results["contender"]) == {"random"} and set(one.trials["seed"]) == {0} and set(one.trials["workload"]) == {"sgd"}
+    assert (
+        set(one.results["contender"]) == {"random"} and set(one.trials["seed"]) == {0} and set(one.trials["workload"]) == {"sgd"}
+    )
     cell = one.cells.iloc[0]
     assert (cell["status"], cell["kind"], cell["executor"], cell["cell_id"]) == ("done", "scheduler", "local", "seed0")
     assert cell["best_score"] == runs.cells.set_index("cell_id").loc[CELLS[1], "best_score"]
@@ -153,7 +157,9 @@ def test_an_interrupted_compare_keeps_the_tables_of_its_finished_cells(tmp_path:
         run_compare(out)
     runs = tunebench.load(out)
     assert runs.cells["status"].tolist() == ["done", "pending", "pending", "pending"]
-    assert runs.results["cell_id"].unique().tolist() == [CELLS[0]] and len(runs.results) == len(cell_rows(out, CELLS[0], "results"))
+    assert runs.results["cell_id"].unique().tolist() == [CELLS[0]] and len(runs.results) == len(
+        cell_rows(out, CELLS[0], "results")
+    )
     assert runs.trials["cell_id"].unique().tolist() == [CELLS[0]] and leftovers(out) == []
     monkeypatch.undo()
     run_compare(out)
@@ -195,8 +201,14 @@ def test_a_rerun_keeps_the_tables_whole(comparison: Path) -> None:
 
 
 def test_failed_cells_are_listed_with_their_error_and_add_no_rows(tmp_path: Path) -> None:
-    broken = {**MATRIX, "seeds": [0], "workloads": [*MATRIX["workloads"],
-              {"label": "missing", "name": "sgd", "dataset": "file", "path": str(tmp_path / "none.csv")}]}
+    broken = {
+        **MATRIX,
+        "seeds": [0],
+        "workloads": [
+            *MATRIX["workloads"],
+            {"label": "missing", "name": "sgd", "dataset": "file", "path": str(tmp_path / "none.csv")},
+        ],
+    }
     runs = tunebench.load(run_compare(tmp_path / "c", broken))
     failed = runs.cells[runs.cells["workload"] == "missing"]
     assert failed["status"].tolist() == ["failed", "failed"] and all("none.csv" in e for e in failed["error"])
@@ -209,8 +221,12 @@ def test_a_path_that_is_neither_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("x")
     (tmp_path / "running").mkdir()
     (tmp_path / "running" / "journal.jsonl").write_text("")
-    cases = {"nowhere": "does not exist", "empty": "has no matrix.json and no summary.json", "file.txt": "is not a directory",
-             "running": "has not finished"}
+    cases = {
+        "nowhere": "does not exist",
+        "empty": "has no matrix.json and no summary.json",
+        "file.txt": "is not a directory",
+        "running": "has not finished",
+    }
     for name, message in cases.items():
         with pytest.raises(NotResultsError, match=message) as caught:
             tunebench.load(tmp_path / name)
@@ -219,8 +235,9 @@ def test_a_path_that_is_neither_is_one_clear_error(tmp_path: Path) -> None:
     assert issubclass(NotResultsError, StoreError)
 
 
-def test_the_readme_example_runs(finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_example_runs(
+    finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     shutil.copytree(finished, tmp_path / "runs" / "bench-sgd")
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks()["Results in one call"], "README.md", "exec"), {"__name__": "__main__"})

@@ -12,28 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import write_idx, write_idx_set
 from tunebench.workloads import mnist
 from tunebench.workloads.mnist import MnistError, MnistNotFound
-
-
-def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
-    """A minimal IDX writer: 0x0000, type 0x08 (ubyte), ndim, big-endian dims, then the bytes."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    raw = header + array.tobytes()
-    path.write_bytes(gzip.compress(raw) if compress else raw)
-    return path
-
-
-def write_idx_set(root: Path, n_train: int = 7, n_test: int = 4, seed: int = 0) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(seed)
-    arrays = (
-        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_train, dtype=np.uint8),
-        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_test, dtype=np.uint8),
-    )
-    for key, arr in zip(("train_images", "train_labels", "test_images", "test_labels"), arrays):
-        write_idx(root / mnist.IDX_FILES[key], arr)
-    return arrays
 
 
 def fake_hub_pickle(path: Path, sizes: tuple[int, int, int] = (6, 4, 5), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -14,13 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedulers.pbt import PBT
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.config import ConfigError, load_experiment
 from tunebench.executors.local import LocalExecutor
 from tunebench.run import run
 from tunebench.space import Space
 from tunebench.trial import Decision, Job, Result, TrialStatus
+
+from schedulers.pbt import PBT
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "eta0": {"loguniform": [1e-3, 1.0]}, "learning_rate": "constant"})
 SGD_SPACE = {"alpha": {"loguniform": [1.0e-5, 1.0e-1]}, "eta0": {"loguniform": [1.0e-3, 1.0]}, "learning_rate": "constant"}
@@ -74,8 +75,12 @@ def drive(pbt: PBT, capacity: int, order_seed: int) -> list[Job]:
 
 @given(st.integers(2, 9), st.integers(1, 3), st.booleans(), st.sampled_from(["truncation", "tournament"]), st.integers(0, 10**6))
 @settings(max_examples=60, deadline=None)
-def test_clones_only_copy_written_checkpoints_that_do_not_move(n: int, capacity: int, synch: bool, exploit: str, seed: int) -> None:
-    pbt = PBT(SPACE, seed=seed, n_trials=n, max_iter=10, perturbation_interval=3, synch=synch, exploit=exploit, quantile_fraction=0.5)
+def test_clones_only_copy_written_checkpoints_that_do_not_move(
+    n: int, capacity: int, synch: bool, exploit: str, seed: int
+) -> None:
+    pbt = PBT(
+        SPACE, seed=seed, n_trials=n, max_iter=10, perturbation_interval=3, synch=synch, exploit=exploit, quantile_fraction=0.5
+    )
     jobs = drive(pbt, capacity, seed)
     assert sum(j.n_steps for j in jobs) <= n * 10
     assert len(pbt.members) == n
@@ -103,7 +108,14 @@ def test_synchronous_barrier_waits_for_everyone_then_truncates() -> None:
     assert [j.trial_id for j in jobs[1:]] == [0, 3, 1]
     assert pbt.members == [0, 1, clone.trial_id, 3]
     event = pbt.lineage.events[-1]
-    assert (event.step, event.trial, event.replaced, event.donor, event.donor_score, event.recipient_score) == (3, clone.trial_id, 2, 1, 0.9, 0.1)
+    assert (event.step, event.trial, event.replaced, event.donor, event.donor_score, event.recipient_score) == (
+        3,
+        clone.trial_id,
+        2,
+        1,
+        0.9,
+        0.1,
+    )
     assert event.old_config == pbt.trials[1].config and event.new_config == pbt.trials[clone.trial_id].config
     for job in jobs:
         assert pbt.on_result(Result(job.trial_id, 6, 0.5, 3)) == Decision.COMPLETE
@@ -111,7 +123,9 @@ def test_synchronous_barrier_waits_for_everyone_then_truncates() -> None:
 
 
 def test_burn_in_delays_the_first_exploit_and_min_mode_flips_the_ranking() -> None:
-    pbt = PBT(SPACE, seed=0, mode="min", n_trials=2, max_iter=9, perturbation_interval=3, burn_in=6, synch=True, quantile_fraction=0.5)
+    pbt = PBT(
+        SPACE, seed=0, mode="min", n_trials=2, max_iter=9, perturbation_interval=3, burn_in=6, synch=True, quantile_fraction=0.5
+    )
     for step in (3, 6, 9):
         jobs = [pbt.suggest() for _ in range(2)]
         assert (jobs[0].clone_from is not None) == (step == 9)

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from schedulers.pbt import PBT
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.config import load_experiment
 from tunebench.executors.ledger import Ledger
 from tunebench.executors.local import LocalExecutor
 from tunebench.loop import Budget, Loop
 from tunebench.run import run as run_experiment
 from tunebench.sinks import Trace
-from tunebench.store import read_journal
 from tunebench.space import Space
+from tunebench.store import read_journal
 from tunebench.synthetic import ScoreFnExecutor
 from tunebench.trial import Job, Result
+
+from schedulers.pbt import PBT
 
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-5, 1e-1]}, "eta0": {"loguniform": [1e-3, 1.0]}})
 

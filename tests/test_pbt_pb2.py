@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from schedulers.pbt import PBT
-from schedulers.pbt.pb2 import pb2_parameters
 from tunebench.space import Space
 from tunebench.synthetic import play
 from tunebench.trial import Job
+
+from schedulers.pbt import PBT
+from schedulers.pbt.pb2 import pb2_parameters
 
 SPACE = Space.from_spec(
     {"alpha": {"loguniform": [1e-5, 1e-1]}, "eta0": {"loguniform": [1e-3, 1.0]}, "l1_ratio": {"uniform": [0, 1]}}
@@ -28,8 +29,17 @@ def test_pb2_models_only_parameters_with_a_chain() -> None:
 
 
 def test_a_frozen_parameter_never_changes_over_many_pb2_exploits() -> None:
-    pbt = PBT(SPACE, seed=3, strategy="pb2", synch=True, n_trials=6, max_iter=40, perturbation_interval=2,
-              quantile_fraction=0.5, explore={"alpha": []})
+    pbt = PBT(
+        SPACE,
+        seed=3,
+        strategy="pb2",
+        synch=True,
+        n_trials=6,
+        max_iter=24,
+        perturbation_interval=2,
+        quantile_fraction=0.5,
+        explore={"alpha": []},
+    )
     play(pbt, bumpy, concurrency=6)
     clones = [e for e in pbt.lineage.events if e.donor is not None]
     by_pb2 = [e for e in clones if "pb2" in str(e.explored)]

@@ -54,7 +54,9 @@ def noisy_init_worker(*args: Any) -> None:
     optuna_peer.init_worker(*args)
 
 
-def test_ray_tune_banner_and_temporary_paths_reach_the_log_not_the_terminal(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_ray_tune_banner_and_temporary_paths_reach_the_log_not_the_terminal(
+    ray_session: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     said, log = run_peer_cell(tmp_path, {"label": "ray-tune-asha", "name": "ray-tune-asha", "n_trials": 2})
     only_compare_lines(capfd, said)
     assert ": done in " in said[-1]
@@ -63,12 +65,15 @@ def test_ray_tune_banner_and_temporary_paths_reach_the_log_not_the_terminal(tmp_
     assert not any("/tmp/ray" in line or "tensorboard" in line for line in said)
 
 
-def test_optuna_logging_and_worker_processes_reach_the_log(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_optuna_logging_and_worker_processes_reach_the_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import optuna
 
     before, set_verbosity = optuna.logging.get_verbosity(), optuna.logging.set_verbosity
-    monkeypatch.setattr(optuna.logging, "set_verbosity", lambda level: set_verbosity(optuna.logging.INFO))  # Optuna at its chattiest
+    monkeypatch.setattr(
+        optuna.logging, "set_verbosity", lambda level: set_verbosity(optuna.logging.INFO)
+    )  # Optuna at its chattiest
     monkeypatch.setattr(optuna_peer, "init_worker", noisy_init_worker)
     try:
         said, log = run_peer_cell(tmp_path, {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random"})
@@ -81,8 +86,9 @@ def test_optuna_logging_and_worker_processes_reach_the_log(tmp_path: Path, capfd
     assert "A new study created in memory" in text
 
 
-def test_a_failing_peer_says_what_failed_in_one_line_and_points_at_its_log(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_peer_says_what_failed_in_one_line_and_points_at_its_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken_pruner(self: Any, task: Any) -> Any:
         print("library chatter before the crash")
         logging.getLogger("optuna").warning("a library warning")
@@ -116,7 +122,9 @@ def test_everything_is_put_back_after_the_block(tmp_path: Path) -> None:
     assert "from a library" in text and "raw fd 1" in text and "ValueError: boom" in text
 
 
-def test_compare_progress_drawn_while_a_cell_runs_stays_on_the_terminal(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_compare_progress_drawn_while_a_cell_runs_stays_on_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     shown = terminal(sys.stderr)
     with captured(tmp_path / PEER_LOG):
         print("peer chatter", file=sys.stderr)

@@ -9,30 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.helpers import our_scores, wait_gone
+from tests.helpers import sgd_peer_task as make_task
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.peers.dask_ml import DaskMLHyperband, DaskMLSuccessiveHalving, hyperband_brackets
 from tunebench.space import Space
 from tunebench.store import read_run
 from tunebench.workloads.autoencoder import AutoencoderWorkload
 from tunebench.workloads.base import Dataset
-from tunebench.workloads.sgd import SGDWorkload
-
-from tests.conftest import cluster_processes, wait_gone
-
-
-def make_task(**kw: Any) -> PeerTask:
-    wl = SGDWorkload(dataset="circles", n_samples=600)
-    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
-
-
-def our_scores(task: PeerTask, config: dict[str, Any], steps: list[int]) -> list[float]:
-    """Our Trainable's validation scores for ``config`` at ``steps``, seeded as the peer's estimator is."""
-    trainable = task.workload.build(config, task.data, task.seed)
-    out = []
-    for step in steps:
-        trainable.train(step - trainable.steps)
-        out.append(trainable.score())
-    return out
 
 
 def check_run(out: Path, task: PeerTask) -> tuple[dict[str, Any], Any, Any]:
@@ -49,7 +33,7 @@ def check_run(out: Path, task: PeerTask) -> tuple[dict[str, Any], Any, Any]:
     return summary, results, trials
 
 
-def test_hyperband_runs_every_bracket_and_scores_on_our_validation_rows(tmp_path: Path) -> None:
+def test_hyperband_runs_every_bracket_and_scores_on_our_validation_rows(tmp_path: Path, started_here: Any) -> None:
     task = make_task()
     DaskMLHyperband().run(task, tmp_path / "run")
     summary, results, trials = check_run(tmp_path / "run", task)
@@ -60,7 +44,7 @@ def test_hyperband_runs_every_bracket_and_scores_on_our_validation_rows(tmp_path
         config = {k.removeprefix("config."): float(v) for k, v in config.items()}
         assert list(rows["score"]) == our_scores(task, config, list(rows["step"]))
     assert summary["test_score"] is not None and 0.5 < summary["test_score"] <= 1
-    assert not wait_gone(cluster_processes(), timeout=20)
+    assert not wait_gone(started_here(), timeout=20)
 
 
 def test_step_budget_is_reserved_and_never_overshot(tmp_path: Path) -> None:
@@ -74,8 +58,12 @@ def test_step_budget_is_reserved_and_never_overshot(tmp_path: Path) -> None:
 
 def test_what_dask_ml_cannot_run_is_unsupported_with_the_reason() -> None:
     task = make_task()
-    conditional = Space.from_spec({"loss": {"choice": ["log_loss", "hinge"]},
-                                   "alpha": {"depends_on": "loss", "cases": {"log_loss": {"uniform": [0.1, 1]}, "hinge": {"uniform": [1, 2]}}}})
+    conditional = Space.from_spec(
+        {
+            "loss": {"choice": ["log_loss", "hinge"]},
+            "alpha": {"depends_on": "loss", "cases": {"log_loss": {"uniform": [0.1, 1]}, "hinge": {"uniform": [1, 2]}}},
+        }
+    )
     with pytest.raises(PeerUnsupported, match="space.alpha: .*depends_on"):
         DaskMLHyperband().check(PeerTask(**{**task.__dict__, "space": conditional}))
     rng = np.random.default_rng(0)
@@ -83,7 +71,9 @@ def test_what_dask_ml_cannot_run_is_unsupported_with_the_reason() -> None:
     images = Dataset(pixels[0], pixels[0], pixels[1], pixels[1], pixels[2], pixels[2], chunk_size=4)
     ae = AutoencoderWorkload(hidden=8, bottleneck=4)
     with pytest.raises(PeerUnsupported, match="trains a AutoencoderTrainable, not a scikit-learn estimator"):
-        DaskMLSuccessiveHalving().check(PeerTask(workload=ae, data=images, space=ae.default_space(), seed=0, n_workers=2, max_iter=9))
+        DaskMLSuccessiveHalving().check(
+            PeerTask(workload=ae, data=images, space=ae.default_space(), seed=0, n_workers=2, max_iter=9)
+        )
     with pytest.raises(ValueError, match="eta must be an integer >= 2"):
         DaskMLHyperband(eta=1)
     assert DaskMLSuccessiveHalving().n_models(task) == 9 and DaskMLSuccessiveHalving().planned_calls(task) == 21

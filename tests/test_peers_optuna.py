@@ -2,54 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import calls, wait_gone
+from tests.helpers import counting_peer_task as make_task
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.peers.optuna import OptunaHyperband, OptunaSuccessiveHalving, chunk_stop
 from tunebench.space import Mixture, Space, Uniform
 from tunebench.store import read_run
-from tunebench.workloads.sgd import SGDTrainable, SGDWorkload
-
-from tests.conftest import cluster_processes, wait_gone
-
-
-class CountingTrainable(SGDTrainable):
-    """Appends one byte to ``path`` per ``partial_fit``, in whatever process trains it."""
-
-    path = ""
-
-    def train(self, n_steps: int) -> None:
-        super().train(n_steps)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-        os.write(fd, b"." * n_steps)
-        os.close(fd)
-
-
-class CountingWorkload(SGDWorkload):
-    """The SGD workload counting its ``partial_fit`` calls into a file."""
-
-    def __init__(self, count_path: str, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.count_path = count_path
-
-    def build(self, config, data, seed):  # type: ignore[no-untyped-def, override]
-        t = CountingTrainable(config, data, seed)
-        t.path = self.count_path
-        return t
-
-
-def make_task(tmp_path: Path, **kw: Any) -> PeerTask:
-    wl = CountingWorkload(str(tmp_path / "calls"), dataset="circles", n_samples=600)
-    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
-
-
-def calls(tmp_path: Path) -> int:
-    p = tmp_path / "calls"
-    return p.stat().st_size if p.exists() else 0
 
 
 def check_run(out: Path, summary: dict[str, Any], task: PeerTask, tmp_path: Path) -> None:
@@ -78,7 +41,7 @@ def test_chunks_end_at_every_rung() -> None:
 
 
 @pytest.mark.parametrize("cls,sampler", [(OptunaHyperband, "tpe"), (OptunaSuccessiveHalving, "random")])
-def test_optuna_peer_writes_our_run(tmp_path: Path, cls: type, sampler: str) -> None:
+def test_optuna_peer_writes_our_run(tmp_path: Path, cls: type, sampler: str, started_here: Any) -> None:
     task = make_task(tmp_path, n_trials=8)
     out = tmp_path / "run"
     summary = cls(sampler=sampler).run(task, out)
@@ -86,7 +49,7 @@ def test_optuna_peer_writes_our_run(tmp_path: Path, cls: type, sampler: str) -> 
     _, results, trials, _ = read_run(out)
     assert len(trials) == 8 and results["worker"].nunique() == 2
     assert (trials["status"] == "stopped").any()  # the pruner cut someone
-    assert not wait_gone(cluster_processes(), timeout=10)
+    assert not wait_gone(started_here(), timeout=10)
 
 
 def test_step_budget_is_never_overshot(tmp_path: Path) -> None:

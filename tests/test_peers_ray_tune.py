@@ -7,32 +7,14 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import calls, ship_test_classes_by_value, wait_gone
+from tests.helpers import counting_peer_task as make_task
 from tunebench.compare.peer import PeerTask
 from tunebench.compare.peers.ray_tune import RayTuneASHA, RayTuneHyperBand, RayTunePBT
 from tunebench.store import read_run
 
-from tests.conftest import cluster_processes, wait_gone
-from tests.test_peers_optuna import CountingWorkload, calls
-
-
-def make_task(tmp_path: Path, **kw: Any) -> PeerTask:
-    wl = CountingWorkload(str(tmp_path / "calls"), dataset="circles", n_samples=600)
-    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
-
-
-@pytest.fixture(scope="module")
-def shared_ray() -> Any:
-    """One Ray for the tests after the first (which checks that a peer shuts down the Ray it started)."""
-    import ray
-
-    import tests.test_peers_optuna as counting
-
-    from tunebench.executors.cluster import start_ray
-
-    session = start_ray(None, 2)
-    ray.cloudpickle.register_pickle_by_value(counting)
-    yield session
-    session.close()
+ray = pytest.importorskip("ray")
+ship_test_classes_by_value()  # the counting workload goes to Ray's workers by value
 
 
 def check_run(out: Path, task: PeerTask, tmp_path: Path) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
@@ -57,28 +39,11 @@ def extra_retrain(summary: dict[str, Any], trials: Any) -> int:
     return int(trials.set_index("trial_id").loc[summary["best_trial"], "steps"])
 
 
-def test_asha_writes_our_run_and_shuts_its_ray_down(tmp_path: Path) -> None:
-    import ray
-
-    task = make_task(tmp_path, n_trials=8)
-    RayTuneASHA().run(task, tmp_path / "run")
-    _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
-    assert len(trials) == 8 and (trials["status"] == "stopped").any()
-    for tid, rows in results.groupby("trial_id"):
-        assert list(rows["step"]) == list(range(1, len(rows) + 1))
-        assert list(rows["decision"])[-1] == ("complete" if rows["step"].max() == 9 else "stop")
-    assert not ray.is_initialized()
-    assert not wait_gone(cluster_processes())
-    assert not list((tmp_path / "run").glob("ray-tune-*"))  # Tune's storage is gone
-
-
-def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, shared_ray: Any) -> None:
-    import ray
-
+def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, ray_session: Any) -> None:
     task = make_task(tmp_path, n_trials=9)
     summary = RayTuneHyperBand().run(task, tmp_path / "run")
     _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
-    for tid, rows in results.groupby("trial_id"):  # a resumed trial continues where it paused
+    for _tid, rows in results.groupby("trial_id"):  # a resumed trial continues where it paused
         assert list(rows["step"]) == list(range(1, len(rows) + 1))
     # Ray's brackets for max_t=9, eta=3 take 3, 5 and 9 trials: 3 x 9 steps; 5 x 3 then the best 2 to 9;
     # the one trial left for the last bracket runs to 9. Paused trials must not hold back the brackets' filling.
@@ -87,7 +52,7 @@ def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, shared_ra
     assert ray.is_initialized()  # the shared session is not the peer's to close
 
 
-def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, shared_ray: Any) -> None:
+def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, ray_session: Any) -> None:
     task = make_task(tmp_path, n_trials=4)
     summary = RayTunePBT(perturbation_interval=2, quantile_fraction=0.5).run(task, tmp_path / "run")
     _, results, trials, extra = check_run(tmp_path / "run", task, tmp_path)
@@ -100,8 +65,22 @@ def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, shared_ray: Any
         assert row.step == row.donor_step + 1
 
 
-def test_step_budget_is_never_overshot(tmp_path: Path, shared_ray: Any) -> None:
+def test_step_budget_is_never_overshot(tmp_path: Path, ray_session: Any) -> None:
     task = make_task(tmp_path, n_trials=8, total_steps=15)
     summary = RayTuneASHA().run(task, tmp_path / "run")
     assert summary["partial_fit_calls"] <= 15
     assert summary["partial_fit_calls"] == calls(tmp_path) - extra_retrain(summary, read_run(tmp_path / "run")[2])
+
+
+def test_asha_writes_our_run_and_shuts_its_ray_down(no_ray: None, started_here: Any, tmp_path: Path) -> None:
+    """Last in this module: with no Ray running, the peer starts its own and shuts it down."""
+    task = make_task(tmp_path, n_trials=8)
+    RayTuneASHA().run(task, tmp_path / "run")
+    _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
+    assert len(trials) == 8 and (trials["status"] == "stopped").any()
+    for _tid, rows in results.groupby("trial_id"):
+        assert list(rows["step"]) == list(range(1, len(rows) + 1))
+        assert list(rows["decision"])[-1] == ("complete" if rows["step"].max() == 9 else "stop")
+    assert not ray.is_initialized()
+    assert not wait_gone(started_here())
+    assert not list((tmp_path / "run").glob("ray-tune-*"))  # Tune's storage is gone

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from tunebench.compare.peer import PeerTask, PeerUnsupported
+from tests.helpers import our_scores, wait_gone
+from tests.helpers import sgd_peer_task as make_task
+from tunebench.compare.peer import PeerUnsupported
 from tunebench.compare.peers.dask_ml import DaskMLSuccessiveHalving
 from tunebench.compare.peers.sklearn import SklearnHalvingRandomSearch, SklearnRandomSearch
 from tunebench.store import read_run
-
-from tests.conftest import cluster_processes, wait_gone
-from tests.test_peers_dask_ml import make_task, our_scores
 
 
 def configs(trials: Any) -> dict[int, dict[str, float]]:
@@ -33,7 +32,7 @@ def check_run(out: Path) -> tuple[dict[str, Any], Any, Any]:
     return summary, results, trials
 
 
-def test_random_search_trains_every_config_to_max_iter_on_our_rows(tmp_path: Path) -> None:
+def test_random_search_trains_every_config_to_max_iter_on_our_rows(tmp_path: Path, started_here: Any) -> None:
     task = make_task(n_trials=4)
     SklearnRandomSearch().run(task, tmp_path / "run")
     summary, results, trials = check_run(tmp_path / "run")
@@ -41,10 +40,10 @@ def test_random_search_trains_every_config_to_max_iter_on_our_rows(tmp_path: Pat
     assert (results["step"] == 9).all() and (results["n_steps"] == 9).all()
     for tid, config in configs(trials).items():
         assert results.set_index("trial_id").loc[tid, "score"] == our_scores(task, config, [9])[0]
-    assert not wait_gone(cluster_processes(), timeout=20)
+    assert not wait_gone(started_here(), timeout=20)
 
 
-def test_halving_refits_from_scratch_and_sees_what_dask_ml_sees(tmp_path: Path) -> None:
+def test_halving_refits_from_scratch_and_sees_what_dask_ml_sees(tmp_path: Path, started_here: Any) -> None:
     task = make_task()
     SklearnHalvingRandomSearch().run(task, tmp_path / "sk")
     summary, results, trials = check_run(tmp_path / "sk")
@@ -55,7 +54,7 @@ def test_halving_refits_from_scratch_and_sees_what_dask_ml_sees(tmp_path: Path) 
     assert configs(their_trials) == configs(trials)  # ParameterSampler with the same seed
     ours = results.set_index(["trial_id", "step"])["score"].sort_index()
     assert ours.to_dict() == theirs.set_index(["trial_id", "step"])["score"].sort_index().to_dict()
-    assert not wait_gone(cluster_processes(), timeout=20)
+    assert not wait_gone(started_here(), timeout=20)
 
 
 def test_budgets_become_n_iter_or_are_refused() -> None:

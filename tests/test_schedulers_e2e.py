@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 from tunebench.config import load_experiment
 from tunebench.run import run
 

@@ -12,22 +12,27 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import tiny_config
 from tunebench.config import ConfigError, load_experiment
 from tunebench.registry import load
 from tunebench.searcher import Searcher
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
 from tunebench.trial import Decision, Job
-from tests.conftest import tiny_config
 
 from schedulers.searchers.bohb import BOHBSearcher
 from schedulers.searchers.random_search import RandomSearcher
 from schedulers.searchers.tpe import TPESearcher
 
-SPACE = Space.from_spec({
-    "x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-5, 1]},
-    "c": {"choice": ["a", "b", "c"]}, "loss": "log_loss",
-})
+SPACE = Space.from_spec(
+    {
+        "x": {"uniform": [0, 1]},
+        "y": {"uniform": [0, 1]},
+        "lr": {"loguniform": [1e-5, 1]},
+        "c": {"choice": ["a", "b", "c"]},
+        "loss": "log_loss",
+    }
+)
 SCHEDULERS: dict[str, dict[str, Any]] = {
     "random": {"n_trials": 8, "max_iter": 9, "report_every": 3},
     "successive_halving": {"n_trials": 9, "max_iter": 9},
@@ -92,7 +97,9 @@ def test_model_searchers_are_deterministic_per_seed(searcher: str, pending: str)
 def test_constant_liar_changes_concurrent_proposals(searcher: str, kw: dict[str, Any]) -> None:
     def jobs(pending: str, concurrency: int) -> list[tuple[Any, ...]]:
         s = load("searcher", searcher)(SPACE, seed=0, pending=pending, **kw)
-        return jobs_of(play(load("scheduler", "asha")(SPACE, seed=0, searcher=s, max_iter=9, n_trials=30), objective, concurrency))
+        return jobs_of(
+            play(load("scheduler", "asha")(SPACE, seed=0, searcher=s, max_iter=9, n_trials=30), objective, concurrency)
+        )
 
     assert jobs("none", 4) != jobs("constant_liar", 4)
     assert jobs("none", 1) == jobs("constant_liar", 1)  # one worker: nothing is pending when a trial is proposed
@@ -129,9 +136,12 @@ def concurrent_spread(searcher: str, seed: int, **kw: Any) -> float:
 
 
 def test_by_default_tpes_concurrent_proposals_spread_out() -> None:
-    default = statistics.median(concurrent_spread("tpe", seed) for seed in SEEDS)
-    ignoring = statistics.median(concurrent_spread("tpe", seed, pending="none") for seed in SEEDS)
-    assert default > 1.5 * ignoring
+    def spread(**kw: Any) -> float:
+        return statistics.median(concurrent_spread("tpe", seed, **kw) for seed in SEEDS)
+
+    lying, ignoring = spread(multivariate=False), spread(multivariate=False, pending="none")
+    assert lying > 1.5 * ignoring  # one Parzen estimator per parameter collapses onto the good points without lies
+    assert spread() > max(lying, spread(pending="none"))  # the default, multivariate with lies, spreads most
 
 
 def test_by_default_bohb_proposes_with_the_pending_trials_on_the_bad_side() -> None:
@@ -157,13 +167,26 @@ def test_bohb_lies_join_the_bad_set_only() -> None:
     for t in range(20):
         s.observe(t, s.suggest(t), 1, peak(s.configs[t]))
     stored_good, stored_bad = s.models[1]
-    for t in range(20, 84):
+    for t in range(20, 36):
         s.suggest(t)
     chosen = s.model_for_proposal()
     assert chosen is not None
     budget, (good, bad) = chosen
     assert budget == 1 and good.n == stored_good.n == 3 and np.array_equal(good.data, stored_good.data)
-    assert bad.n == stored_bad.n + 64
+    assert bad.n == stored_bad.n + 16
+
+
+@pytest.mark.parametrize("searcher", ["tpe", "bohb"])
+def test_no_lies_while_the_pending_trials_outnumber_the_observations(searcher: str) -> None:
+    s = load("searcher", searcher)(PLANE, seed=0)
+    for t in range(20):
+        s.observe(t, s.suggest(t), 1, peak(s.configs[t]))
+    for t in range(20, 40):
+        s.suggest(t)
+    assert len(s.pending_trials()) == 20 and len(s.lies(1)) == 20 and len(s.liars(20)) == 20
+    s.suggest(40)
+    assert s.lies(1) == [] and s.liars(20) == [] and s.liars(21) == s.pending_trials()
+    assert load("searcher", searcher)(PLANE, seed=0, pending="none").liars(5) == []
 
 
 def fails_first(job: Job) -> float:
@@ -303,7 +326,12 @@ def test_searcher_config_errors_name_the_key(searcher: dict[str, Any], message: 
 
 
 def test_spaces_a_model_cannot_hold_are_refused_naming_the_parameter() -> None:
-    space = Space.from_spec({"opt": {"choice": ["a", "b"]}, "lr": {"depends_on": "opt", "cases": {"a": {"uniform": [0, 1]}, "b": {"uniform": [1, 2]}}}})
+    space = Space.from_spec(
+        {
+            "opt": {"choice": ["a", "b"]},
+            "lr": {"depends_on": "opt", "cases": {"a": {"uniform": [0, 1]}, "b": {"uniform": [1, 2]}}},
+        }
+    )
     with pytest.raises(ValueError, match=r"space.lr: a conditional domain"):
         BOHBSearcher(space)
     with pytest.raises(ValueError, match=r"searcher tpe: space.lr"):
@@ -326,7 +354,9 @@ def test_a_scheduler_that_takes_no_searcher_refuses_a_model_one_by_name(monkeypa
             super().__init__(space, seed=seed, mode=mode, n_trials=n_trials, max_iter=max_iter)
 
     real = registry.load
-    monkeypatch.setattr(registry, "load", lambda kind, name: Plain if (kind, name) == ("scheduler", "plain") else real(kind, name))
+    monkeypatch.setattr(
+        registry, "load", lambda kind, name: Plain if (kind, name) == ("scheduler", "plain") else real(kind, name)
+    )
     raw = tiny_config({"name": "plain"})
     assert load_experiment(raw=raw).build().scheduler.searcher is None  # the default, random, is its own sampling
     with pytest.raises(ConfigError, match="scheduler 'plain' takes no searcher; leave out searcher 'tpe'"):

@@ -26,9 +26,12 @@ def curves(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def sim(curves: Path, tmp_path: Path, *sets: str, name: str = "out") -> object:
-    raw = {"seed": 0, "workload": {"name": "sgd", "dataset": "circles", "n_samples": 600},
-           "scheduler": {"name": "hyperband", "max_iter": 9},
-           "executor": {"name": "simulated", "curves": str(curves), "n_workers": 4}}
+    raw = {
+        "seed": 0,
+        "workload": {"name": "sgd", "dataset": "circles", "n_samples": 600},
+        "scheduler": {"name": "hyperband", "max_iter": 9},
+        "executor": {"name": "simulated", "curves": str(curves), "n_workers": 4},
+    }
     return run(load_experiment(raw=raw, overrides=list(sets)), tmp_path / name, progress=False)
 
 
@@ -67,12 +70,23 @@ def test_hyperband_same_decisions_on_local_and_simulated(tmp_path: Path) -> None
     hb = ["scheduler.max_iter=9", "scheduler.eta=3", *TINY]
     local = run(load_experiment("configs/sgd-hyperband.yaml", hb), tmp_path / "local", progress=False)
     n = local.summary["metadata"]["n_models"]
-    replay = run(load_experiment("configs/sgd-random.yaml", [f"scheduler.n_trials={n}", "scheduler.max_iter=9", *TINY]),
-                 tmp_path / "random", progress=False)
+    replay = run(
+        load_experiment("configs/sgd-random.yaml", [f"scheduler.n_trials={n}", "scheduler.max_iter=9", *TINY]),
+        tmp_path / "random",
+        progress=False,
+    )
     configs = lambda t: dict(zip(t["trial_id"], t["config"]))  # noqa: E731
     assert configs(replay.trials) == configs(local.trials)  # same seed: the same configs in trial-id order
-    exp = load_experiment("configs/sgd-hyperband.yaml", [*hb, "executor.name=simulated", f"executor.curves={tmp_path / 'random'}",
-                                                         "executor.n_workers=3"])
+    exp = load_experiment(
+        "configs/sgd-hyperband.yaml",
+        [
+            *hb,
+            "executor.name=simulated",
+            f"executor.curves={tmp_path / 'random'}",
+            "executor.n_workers=3",
+            "executor.configs=nearest",
+        ],
+    )  # the configs as drawn
     simulated = run(exp, tmp_path / "sim", progress=False)
     steps = lambda r: dict(zip(r.trials["trial_id"], r.trials["steps"]))  # noqa: E731
     assert steps(simulated) == steps(local)
@@ -103,7 +117,9 @@ def test_bad_curves_value_is_one_clear_error(curves: Path) -> None:
     with pytest.raises(ConfigError, match="needs executor.curves"):
         load_experiment("configs/sgd-hyperband.yaml", ["executor.name=simulated"])
     with pytest.raises(ConfigError, match="priority must be one of fifo, score"):
-        load_experiment("configs/sgd-hyperband.yaml", ["executor.name=simulated", f"executor.curves={curves}", "executor.priority=x"])
+        load_experiment(
+            "configs/sgd-hyperband.yaml", ["executor.name=simulated", f"executor.curves={curves}", "executor.priority=x"]
+        )
 
 
 def test_steps_past_the_recording_are_refused(curves: Path, tmp_path: Path) -> None:
@@ -126,7 +142,9 @@ def test_checkpoints_are_checked(curves: Path) -> None:
     ex.release(0)
     with pytest.raises(ExecutorError, match="released"):
         ex.submit(Job(0, {"alpha": 1e-3, "l1_ratio": 0.5}, 1, 3, 5))
-    assert ex.test_score(1) == pytest.approx(float(ex.curves.test_score[ex.curves.lookup({"alpha": 1e-2, "l1_ratio": 0.1})[0], 5]))
+    assert ex.test_score(1) == pytest.approx(
+        float(ex.curves.test_score[ex.curves.lookup({"alpha": 1e-2, "l1_ratio": 0.1})[0], 5])
+    )
 
 
 def test_score_priority_queue_serves_the_best_first(curves: Path) -> None:

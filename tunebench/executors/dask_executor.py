@@ -320,12 +320,13 @@ class DaskExecutor(ClusterExecutor):
         return dict(self._client.run(os.getpid))
 
     def stats(self) -> dict[str, Any]:
-        restarts = 0
+        restarts = lost = 0
         workers: list[str] = []
         if self._client is not None:
             try:
                 workers = self._workers()
                 restarts = len(set(workers) - self._first_workers)
+                lost = len(self._first_workers - set(workers))
             except Exception:
                 pass
         return {
@@ -336,5 +337,6 @@ class DaskExecutor(ClusterExecutor):
             "threads": self._threads,
             "workers_now": len(workers),
             "worker_restarts": restarts,
+            "workers_lost": lost,
             "worker_processes_used": len(self._processes),
         }
