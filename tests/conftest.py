@@ -6,9 +6,12 @@ Helpers (functions and classes) live in :mod:`tests.helpers`.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import logging
 import os
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,6 +95,21 @@ class SharedRay:
             self.session.close()
             self.session = None
 
+    def cpus_back(self, timeout_s: float = 20.0) -> bool:
+        """Whether every CPU of the shared Ray is free again within ``timeout_s`` (an actor or
+        trial that outlives its test keeps one, and the next test's actors would wait for it)."""
+        import ray
+
+        if self.session is None or not ray.is_initialized():
+            return True
+        deadline = time.monotonic() + timeout_s
+        while ray.available_resources().get("CPU", 0.0) < ray.cluster_resources().get("CPU", 0.0):
+            if time.monotonic() > deadline:
+                return False
+            gc.collect()  # an actor lives while a handle to it does, and Tune's sit in reference cycles
+            time.sleep(0.2)
+        return True
+
 
 @pytest.fixture(scope="session")
 def shared_ray() -> Iterator[SharedRay]:
@@ -101,9 +119,15 @@ def shared_ray() -> Iterator[SharedRay]:
 
 
 @pytest.fixture
-def ray_session(shared_ray: SharedRay) -> Any:
-    """The session's local Ray (2 CPUs); executors join it, not own it."""
-    return shared_ray.get()
+def ray_session(request: pytest.FixtureRequest, shared_ray: SharedRay) -> Iterator[Any]:
+    """The session's local Ray (2 CPUs); executors join it, not own it. After the test every CPU
+    should be free again; if one is still claimed after a while (an actor or trial outlived the
+    test: Ray Tune's can, on a loaded machine), the Ray is shut down, so the next test starts
+    from a fresh one instead of waiting for that CPU, and a warning names the test."""
+    yield shared_ray.get()
+    if not shared_ray.cpus_back():
+        shared_ray.close()
+        warnings.warn(f"{request.node.nodeid} left Ray CPUs claimed; the shared Ray was restarted", stacklevel=1)
 
 
 @pytest.fixture

@@ -307,16 +307,15 @@ def assert_matches_local(out: object, local: object, name: str) -> None:
     assert len(common) >= 8 and all(theirs[k] == ours[k] for k in common)
 
 
-def test_runs_on_dask_match_local(idx_dir: Path, tmp_path: Path, local_runs: dict, dask_address: str) -> None:
-    for name, sched in SCHEDULERS.items():
-        out = run(
-            experiment(idx_dir, sched, {"name": "dask", "n_workers": 2, "address": dask_address}), tmp_path / name, progress=False
-        )
-        assert_matches_local(out, local_runs[name], name)
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_runs_on_dask_match_local(idx_dir: Path, tmp_path: Path, local_runs: dict, dask_address: str, name: str) -> None:
+    executor = {"name": "dask", "n_workers": 2, "address": dask_address}
+    out = run(experiment(idx_dir, SCHEDULERS[name], executor), tmp_path / name, progress=False)
+    assert_matches_local(out, local_runs[name], name)
 
 
-def test_runs_on_ray_match_local(idx_dir: Path, tmp_path: Path, local_runs: dict, ray_session: object) -> None:
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_runs_on_ray_match_local(idx_dir: Path, tmp_path: Path, local_runs: dict, ray_session: object, name: str) -> None:
     pytest.importorskip("ray")
-    for name, sched in SCHEDULERS.items():
-        out = run(experiment(idx_dir, sched, {"name": "ray", "n_workers": 2}), tmp_path / name, progress=False)
-        assert_matches_local(out, local_runs[name], name)
+    out = run(experiment(idx_dir, SCHEDULERS[name], {"name": "ray", "n_workers": 2}), tmp_path / name, progress=False)
+    assert_matches_local(out, local_runs[name], name)
