@@ -92,8 +92,8 @@ def tune_trainable(
         if budget is not None:
             import ray
 
-            while not ray.get(budget.take.remote()):
-                time.sleep(1.0)  # the budget is spent: wait for the StepsSpent stopper to end the run
+            if not ray.get(budget.take.remote()):
+                return  # the budget is spent: this trial ends, and the StepsSpent stopper ends the run
         t0 = time.perf_counter()
         trainable.train(1)
         t1 = time.perf_counter()
