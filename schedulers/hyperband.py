@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tunebench.checks import check
+from tunebench.checks import Int, check
 from tunebench.searcher import Searcher
+from tunebench.trial import Job
 
 from schedulers.rungs import ETA, MAX_ITER, ceil_div, planned_steps
 from schedulers.successive_halving import BracketScheduler
@@ -87,14 +88,20 @@ class Hyperband(BracketScheduler):
     """
 
     name = "hyperband"
-    params = {"max_iter": MAX_ITER, "eta": ETA}
+    params = {
+        "max_iter": MAX_ITER,
+        "eta": ETA,
+        "rounds": Int(1, optional=True, note="Hyperband iterations, one after another; null: until a budget ends the run"),
+    }
     algorithm = "hyperband"
     shared = {"eta": "eta"}
 
     @classmethod
     def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
         settings = super().effective_settings(config, max_iter, total_steps)
-        return {**settings, "n_trials": hyperband_plan(max_iter, settings["eta"])["n_models"]}
+        rounds = config.get("rounds", 1)
+        one = hyperband_plan(max_iter, settings["eta"])["n_models"]
+        return {**settings, "n_trials": None if rounds is None else one * rounds}
 
     def __init__(
         self,
@@ -108,13 +115,49 @@ class Hyperband(BracketScheduler):
         patience: int | None = None,
         tol: float = 0.001,
         bracket_order: str = "aggressive_first",
+        rounds: int | None = 1,
     ) -> None:
         super().__init__(space, seed=seed, mode=mode, searcher=searcher, patience=patience, tol=tol, bracket_order=bracket_order)
         self.max_iter: int = check(self, "max_iter", max_iter)
         self.eta: int = check(self, "eta", eta)
+        self.rounds: int | None = check(self, "rounds", rounds)
+        self.rounds_open = 0
+        self.open_round()
+
+    def open_round(self) -> None:
+        """Add one Hyperband iteration's brackets, most aggressive first."""
         for s, rungs in hyperband_brackets(self.max_iter, self.eta):
             self.add_bracket(s, rungs)
+        self.rounds_open += 1
+
+    @property
+    def more_rounds(self) -> bool:
+        return self.rounds is None or self.rounds_open < self.rounds
+
+    def suggest(self) -> Job | None:
+        job = super().suggest()
+        if job is None and self.more_rounds:
+            self.open_round()
+            job = super().suggest()
+        return job
+
+    @property
+    def finished(self) -> bool:
+        return super().finished and not self.more_rounds
+
+    @property
+    def bounded(self) -> bool:
+        return self.rounds is not None
 
     def metadata(self) -> dict[str, Any]:
-        """The plan (trials and steps, per bracket) and ``bracket_order``: the order in force."""
-        return {**super().metadata(), "bracket_order": self.order}
+        """The plan (trials and steps: one round's brackets, times ``rounds``; ``None`` when
+        unbounded), ``rounds`` and ``bracket_order``: the order in force."""
+        plans = [b.plan() for b in self.brackets[: len(self.brackets) // self.rounds_open]]
+        k = self.rounds
+        return {
+            "n_models": None if k is None else k * sum(p["n_models"] for p in plans),
+            "partial_fit_calls": None if k is None else k * sum(p["partial_fit_calls"] for p in plans),
+            "brackets": plans,
+            "rounds": k,
+            "bracket_order": self.order,
+        }

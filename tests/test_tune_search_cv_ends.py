@@ -83,7 +83,7 @@ def test_a_search_that_never_ends_is_refused_before_anything_runs(tmp_path: Path
     with pytest.raises(ConfigError) as ours:
         search.fit(X, y)
     assert str(cli.value) == (
-        "scheduler 'asha' has no end of its own: set scheduler.n_trials, budget.total_steps or budget.wall_time_s"
+        "scheduler 'asha' has no end of its own: set scheduler.n_trials, budget.total_steps, budget.wall_time_s or budget.evaluations"
     )
     assert str(ours.value) == "scheduler 'asha' has no end of its own: set scheduler_params['n_trials']"
     assert not run_dir.exists()

@@ -8,7 +8,7 @@ Shape::
     scheduler: {name: hyperband, max_iter: 81, eta: 3}
     searcher:  {name: tpe, pending: constant_liar}   # optional; random by default
     executor:  {name: dask, n_workers: 2}
-    budget:    {total_steps: null, wall_time_s: null, target_score: null}
+    budget:    {total_steps: null, wall_time_s: null, target_score: null, evaluations: null}
     failures:  {max_failures: 0, timeout_s: null}     # optional; retries per trial, seconds per Job
     space:     {alpha: {loguniform: [1.0e-6, 1.0e-1]}}   # optional; else the workload's default
 
@@ -42,6 +42,7 @@ BUDGET_CHECKS: dict[str, Check] = {
     "total_steps": Int(low=1, optional=True),
     "wall_time_s": Float(low=0, low_open=True, optional=True),
     "target_score": Float(optional=True),
+    "evaluations": Int(low=1, optional=True),
 }
 FAILURE_CHECKS: dict[str, Check] = {
     "max_failures": Int(low=0, note="retries of a failed Job per trial"),
@@ -331,7 +332,9 @@ def _instantiate(exp: Experiment) -> None:
     uses these very instances."""
     built = exp.build()
     if not built.scheduler.bounded and not exp.budget.any:
-        raise never_ends(exp.scheduler_name, ("scheduler.n_trials", "budget.total_steps", "budget.wall_time_s"))
+        raise never_ends(
+            exp.scheduler_name, ("scheduler.n_trials", "budget.total_steps", "budget.wall_time_s", "budget.evaluations")
+        )
     exp._validated = built
 
 
@@ -358,7 +361,8 @@ def check_fit(workload: Any, scheduler: Any, executor: Any) -> None:
 
 
 def check_names(workload: Any, space: Space) -> None:
-    """A ConfigError naming each space parameter the workload cannot take, before anything runs."""
+    """A ConfigError naming each space parameter the workload cannot take, or the first value of
+    the space it refuses (when its ``hyperparameters()`` map names to checks), before anything runs."""
     allowed = workload.hyperparameters()
     unknown = [n for n in space.domains if allowed is not None and n not in allowed]
     if unknown:

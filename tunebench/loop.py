@@ -13,10 +13,12 @@ out run to their end (the run ends when they are in). ``total_steps`` is never e
 that would take the run past it is not submitted. ``wall_time_s`` is checked against the clock
 before every submission (however long the scheduler took to suggest the Job) and after every
 result, so every Job goes out before it, and the run ends later than it by at most what the
-Jobs out then still take: on a virtual clock with no queue, at most the longest of them. A
-result reaching ``target_score`` stops new Jobs the same way. The best trial is the one with the
-best last score (a non-finite score ranks worst; ties to the lower id; a failed trial is never
-the best); its checkpoint is kept, a stopped trial's is released.
+Jobs out then still take: on a virtual clock with no queue, at most the longest of them.
+``evaluations`` counts the Jobs submitted (a failed Job sent again is the same evaluation) and is
+never exceeded: once that many have gone out, no more do. A result reaching ``target_score``
+stops new Jobs the same way. The best trial is the one with the best last score (a non-finite
+score ranks worst; ties to the lower id; a failed trial is never the best); its checkpoint is
+kept, a stopped trial's is released.
 
 A Job that comes back with an ``error`` (its trial raised or ran past ``Failures.timeout_s``;
 a NaN score is not an error) is sent again, from the checkpoint it started from, while its
@@ -62,10 +64,11 @@ class Budget:
     total_steps: int | None = None
     wall_time_s: float | None = None
     target_score: float | None = None
+    evaluations: int | None = None
 
     @property
     def any(self) -> bool:
-        return self.total_steps is not None or self.wall_time_s is not None
+        return self.total_steps is not None or self.wall_time_s is not None or self.evaluations is not None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class Loop:
         self.failed: dict[int, str] = {}
         self.mode: str = scheduler.mode
         self.steps_done = self.steps_out = 0
+        self.evaluations = 0  # Jobs submitted, each once however often it is sent again
         self.announced: set[int] = set()
         self.released: set[int] = set()
         self.best: int | None = None
@@ -156,10 +160,13 @@ class Loop:
     def fill(self) -> None:
         """Submit Jobs until the executor is full, the scheduler has nothing to start, or a
         budget says stop."""
-        limit = self.budget.total_steps
+        limit, most = self.budget.total_steps, self.budget.evaluations
         while self.stop_reason is None and self.executor.pending < self.executor.capacity:
             if limit is not None and self.steps_done + self.steps_out >= limit:
                 self.stop_reason = "total_steps"
+                break
+            if most is not None and self.evaluations >= most:
+                self.stop_reason = "evaluations"
                 break
             if self.past_deadline():
                 break
@@ -190,6 +197,7 @@ class Loop:
         self.out[job.trial_id] = job
         self.executor.submit(job)
         self.steps_out += job.n_steps
+        self.evaluations += 1
 
     def absorb(self, result: Result) -> None:
         """Hand one result to the scheduler and the sinks; track the best; check budgets."""

@@ -147,6 +147,12 @@ class Prior:
     attempts: dict[int, int] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
 
+    @property
+    def evaluations(self) -> int:
+        """The Jobs the run had sent, each once however often it was sent again: those that
+        reported, those whose trial failed for good, and those still out."""
+        return len(self.jobs) + len(self.failed) + len(self.outstanding)
+
 
 class Session:
     """One run (or the rest of a resumed one) from its first journal line to its summary."""
@@ -227,6 +233,7 @@ class Session:
                 real_time_s=time.monotonic() - real0,
                 stop_reason=loop.stop_reason or ("scheduler_finished" if status == "completed" else None),
                 test_score=test_score,
+                evaluations=loop.evaluations,
             )
             self.journal.close()
             out = self.write(b.executor.stats())
@@ -242,6 +249,7 @@ class Session:
         loop.best = max(scored, key=loop.key).trial_id if scored else None
         for job in prior.outstanding:
             loop.submit(job)
+        loop.evaluations = prior.evaluations
 
     def test_score(self, outcome: Outcome) -> float | None:
         """The best trial's test score; if its checkpoint was released, it is retrained along
@@ -276,6 +284,7 @@ class Session:
             "status": end.get("status", "interrupted"),
             "error": end.get("error"),
             "stop_reason": end.get("stop_reason"),
+            "evaluations": end.get("evaluations"),
             "scheduler": exp.scheduler_name,
             "executor": exp.executor_name,
             "workload": exp.workload_name,

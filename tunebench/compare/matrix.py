@@ -6,7 +6,7 @@ Shape (``configs/bench-*.yaml``)::
     seeds: [0, 1, 2, 3, 4]
     workers: 2                      # every contender gets this many workers; a list is an axis
     max_iter: 81                    # the most partial_fit calls any trial may get, for everyone
-    budget: {total_steps: null, wall_time_s: null}   # the same for every cell
+    budget: {total_steps: null, wall_time_s: null, evaluations: null}   # the same for every cell
     target_score: 0.92              # optional: time and calls to reach it
     space: {...}                    # optional; else each workload's default space
     shared: {eta: 3, pbt: {perturbation_interval: 9}}   # algorithm settings, once for everyone
@@ -19,6 +19,9 @@ Shape (``configs/bench-*.yaml``)::
     peers:                          # other systems: a peer section plus a label
       - {label: dask-ml, name: dask-ml-hyperband}
       - {label: tune-asha, name: ray-tune-asha, differs: {variant: "Ray Tune's ASHA only stops"}}
+    published:                      # optional: numbers others published, printed beside ours (tunebench.compare.published)
+      - {workload: sgd, system: HpBandSter 0.7.4, contender: bohb, source: {repository: automl/HpBandSter, file: results.md},
+         statistic: mean ± std over 10 seeds, incumbent: any, at: [60, 120], mean: [0.9, 0.92], std: [0.01, 0.01], n: 10}
 
 ``max_iter`` goes into every scheduler and peer that takes it, and into a workload that maps
 steps to a fidelity (a synthetic one: its top fidelity at ``max_iter``; a contender or workload
@@ -48,8 +51,10 @@ from pathlib import Path
 from typing import Any
 
 from tunebench import registry
+from tunebench.checks import ParamError
 from tunebench.compare.fairness import ENTRY_KEY, check_fair, hand_out, settings_of, shared_block
-from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
+from tunebench.compare.published import published_entries
+from tunebench.config import BUDGET_CHECKS, ConfigError, apply_overrides, load_experiment, load_yaml
 from tunebench.names import did_you_mean, each
 from tunebench.store.comparison import Cell, Matrix
 
@@ -67,8 +72,9 @@ TOP_KEYS = (
     "schedulers",
     "searchers",
     "peers",
+    "published",
 )
-BUDGET_KEYS = ("total_steps", "wall_time_s")
+BUDGET_KEYS = ("total_steps", "wall_time_s", "evaluations")
 
 
 def safe(text: str) -> str:
@@ -117,6 +123,7 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     block = shared_block(data.get("shared"))
     schedulers = [hand_out(s, "scheduler", block, f"schedulers[{s['label']}]") for s in schedulers]
     peers = [hand_out(p, "peer", block, f"peers[{p['label']}]") for p in peers]
+    check_evaluations(budget, peers)
     contenders = [
         (c, k)
         for s, given in zip(schedulers, data.get("schedulers") or [])
@@ -151,7 +158,42 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
         for kind, e, searcher, k in entries
     ]
     check_fair(matrix.contenders)
+    matrix.published = published_entries(
+        data.get("published"), [w["label"] for w in workloads], [c.label for c in matrix.contenders]
+    )
     return matrix
+
+
+def counts_evaluations(name: str) -> bool:
+    """Whether the peer registered as ``name`` keeps to ``budget.evaluations`` (one it cannot load does not)."""
+    try:
+        return bool(getattr(registry.load("peer", name), "counts_evaluations", False))
+    except registry.RegistryError:
+        return False
+
+
+def check_evaluations(budget: Mapping[str, Any], peers: Sequence[Mapping[str, Any]]) -> None:
+    """``budget.evaluations``: an integer >= 1, and refused (one error, naming them and the peers that
+    accept it) when a peer's evaluations are not ours (:attr:`~tunebench.compare.peer.Peer.counts_evaluations`)."""
+    n = budget.get("evaluations")
+    if n is None:
+        return
+    try:
+        BUDGET_CHECKS["evaluations"].check("budget.evaluations", n)
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+    refused = [
+        f"{p['label']} ({p['name']})" if p["label"] != p["name"] else str(p["name"])
+        for p in peers
+        if not counts_evaluations(str(p["name"]))
+    ]
+    if refused:
+        accept = [name for name in registry.names("peer") if counts_evaluations(name)]
+        raise ConfigError(
+            f"budget.evaluations={n}: peer(s) {', '.join(refused)} have no evaluation that is one of ours (a config asked for "
+            f"at one budget), so cannot keep to it; peers that accept budget.evaluations: {', '.join(accept) or '(none)'}; "
+            "drop those peers or budget.evaluations"
+        )
 
 
 def searcher_section(entry: Any, where: str) -> dict[str, Any]:
@@ -274,11 +316,17 @@ def peer_cell(data: dict[str, Any], w: dict[str, Any], p: dict[str, Any], seed: 
     try:
         section = plain(p)
         registry.load("peer", str(section["name"]))
+        workload = with_max_iter("workload", plain(w), data["max_iter"], w["label"])
     except registry.RegistryError as exc:
         raise ConfigError(str(exc)) from None
     label = at_workers(p["label"], k, axis)
     cell_id = f"{safe(w['label'])}/{safe(label)}@{safe(str(section['name']))}/seed{seed}"
-    return Cell(cell_id, "peer", label, w["label"], str(section["name"]), seed, section, plain(w), None, k)
+    return Cell(cell_id, "peer", label, w["label"], str(section["name"]), seed, section, workload, None, k)
+
+
+def probe(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The one-trial scheduler a peer cell's workload is built with (peers bring their own)."""
+    return {"name": "random", "n_trials": 1, "max_iter": data["max_iter"]}
 
 
 def experiment_raw(cell: Cell, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -321,7 +369,7 @@ def validate(cell: Cell, data: Mapping[str, Any]) -> None:
         raise ConfigError(f"{where}: peer {cell.section['name']!r}: {exc}") from None
     try:
         load_experiment(
-            raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": {"name": "random", "n_trials": 1}}
+            raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": probe(data)}
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None

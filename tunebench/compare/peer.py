@@ -36,8 +36,9 @@ class PeerUnsupported(Exception):
 class PeerTask:
     """Everything a contender gets: the same for ours and for every peer in a comparison cell.
 
-    ``max_iter`` is the most steps (``partial_fit`` calls) any one trial may get; ``total_steps``
-    and ``wall_time_s`` are the cell's budget (``None``: no limit); ``n_trials`` is the number of
+    ``max_iter`` is the most steps (``partial_fit`` calls) any one trial may get; ``total_steps``,
+    ``wall_time_s`` and ``evaluations`` are the cell's budget (``None``: no limit; ``evaluations``
+    reaches only a peer that :attr:`~Peer.counts_evaluations`); ``n_trials`` is the number of
     configurations a peer that takes one should try (``None``: the peer's own rule, or as many
     as the budget allows).
     """
@@ -52,6 +53,7 @@ class PeerTask:
     wall_time_s: float | None = None
     target_score: float | None = None
     n_trials: int | None = None
+    evaluations: int | None = None
 
     @property
     def metric(self) -> str:
@@ -69,6 +71,8 @@ class Peer(AlgorithmSettings, abc.ABC):
     params: ClassVar[dict[str, Check]] = {}
     family: ClassVar[str] = ""  # the library: dask-ml, ray-tune, optuna, sklearn, hyperopt, dehb, hpbandster, smac
     scheduler_label: ClassVar[str] = ""  # what it runs, e.g. "HyperbandSearchCV"
+    # keeps to budget.evaluations: each of its evaluations is one config asked for at one budget, as our Jobs are
+    counts_evaluations: ClassVar[bool] = False
 
     def check(self, task: PeerTask) -> None:
         """Raise :class:`PeerUnsupported` (saying why) if this peer cannot run ``task``."""

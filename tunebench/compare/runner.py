@@ -29,7 +29,7 @@ from typing import Any
 from tunebench import registry
 from tunebench.compare.capture import PEER_LOG, captured, terminal
 from tunebench.compare.clusters import SharedClusters
-from tunebench.compare.matrix import experiment_raw
+from tunebench.compare.matrix import experiment_raw, probe
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.progress import CellProgress, Lines, progress_for
 from tunebench.store import ComparisonTables, atomic_write_json
@@ -80,7 +80,7 @@ def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
         raw={
             "seed": cell.seed,
             "workload": cell.workload_section,
-            "scheduler": {"name": "random", "n_trials": 1},
+            "scheduler": probe(data),
             **({"space": data["space"]} if data.get("space") is not None else {}),
         }
     )
@@ -95,6 +95,7 @@ def peer_task(cell: Cell, data: dict[str, Any]) -> PeerTask:
         max_iter=int(data["max_iter"]),
         total_steps=budget.get("total_steps"),
         wall_time_s=budget.get("wall_time_s"),
+        evaluations=budget.get("evaluations"),
         target_score=data.get("target_score"),
         n_trials=cell.section.get("n_trials"),
     )
@@ -195,6 +196,7 @@ class Comparison:
                 "matrix": self.matrix.raw,
                 "contenders": [c.as_json() for c in self.matrix.contenders],
                 "cells": cells,
+                "published": [p.as_json() for p in self.matrix.published],
             },
         )
         self.tables.write(cells)

@@ -39,20 +39,25 @@ class XAxis:
     unit: str = ""
 
 
+XAxes = XAxis | Mapping[str, XAxis]  # one x axis for every workload, or one per workload
+
+
 def panel_figure(
     path: Path,
     panels: Panels,
     *,
     groups: Sequence[Group],
     styles: Mapping[str, Style],
-    x: XAxis,
+    x: XAxes,
     ylabel: str | Mapping[str, str],
     title: str,
     how: str = "",
     ylim: tuple[float, float] | None = None,
+    log_y: bool = False,
 ) -> Path:
     """Write :func:`small_multiples` as a PNG; return its path."""
-    save(small_multiples(panels, groups=groups, styles=styles, x=x, ylabel=ylabel, title=title, how=how, ylim=ylim), path)
+    fig = small_multiples(panels, groups=groups, styles=styles, x=x, ylabel=ylabel, title=title, how=how, ylim=ylim, log_y=log_y)
+    save(fig, path)
     return path
 
 
@@ -75,20 +80,33 @@ class Frame:
     log: bool
     xlim: tuple[float, float] | None
     ylim: tuple[float, float] | None
+    log_y: bool = False
 
 
-def frames(panels: Panels, x: XAxis, ylabel: str | Mapping[str, str], ylim: tuple[float, float] | None) -> dict[str, Frame]:
-    """Per workload: a log x axis when its data span decades, limits from the data (or ``ylim``)."""
+def x_of(x: XAxes, workload: str) -> XAxis:
+    """The workload's x axis (the first one given when it has none of its own)."""
+    if isinstance(x, XAxis):
+        return x
+    return x.get(workload) or next(iter(x.values()), XAxis(""))
+
+
+def frames(
+    panels: Panels, x: XAxes, ylabel: str | Mapping[str, str], ylim: tuple[float, float] | None, log_y: bool = False
+) -> dict[str, Frame]:
+    """Per workload: a log x axis when its data span decades, limits from the data (or ``ylim``);
+    with ``log_y``, a log y axis."""
     out = {}
     for w, bands in panels.items():
         xs = drawn_x(bands.values())
         log = log_scale(xs)
+        axis = x_of(x, w)
         out[w] = Frame(
-            axis_label(x.quantity, x.unit, log),
+            axis_label(axis.quantity, axis.unit, log),
             ylabel if isinstance(ylabel, str) else ylabel.get(w, ""),
             log,
             x_limits(xs, log),
-            ylim or y_limits(bands.values()),
+            ylim or y_limits(bands.values(), log=log_y),
+            log_y,
         )
     return out
 
@@ -98,16 +116,17 @@ def small_multiples(
     *,
     groups: Sequence[Group],
     styles: Mapping[str, Style],
-    x: XAxis,
+    x: XAxes,
     ylabel: str | Mapping[str, str],
     title: str,
     how: str = "",
     ylim: tuple[float, float] | None = None,
+    log_y: bool = False,
 ) -> Figure:
     """Several groups: workloads in rows by groups in columns (wrapped into rows of blocks),
     each group's legend under its column. One group: a panel per workload, wrapped, the legend
     to the right. ``ylabel``: one for all, or per workload; ``ylim``: fixed limits, else from
-    the data (the medians: a band's first, widest steps may leave the axes)."""
+    the data (the medians: a band's first, widest steps may leave the axes); ``log_y``: a log y axis."""
     workloads = list(panels) or [""]
     several = len(groups) > 1
     n_w = len(workloads) if several else 1
@@ -115,7 +134,10 @@ def small_multiples(
     fig = Figure(figsize=figure_size(groups, blocks, n_w), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(blocks[0] * n_w, blocks[1], squeeze=False)
-    frame = frames(panels, x, ylabel, ylim) or {"": Frame(axis_label(x.quantity, x.unit, False), "", False, None, ylim)}
+    first = x_of(x, "")
+    frame = frames(panels, x, ylabel, ylim, log_y) or {
+        "": Frame(axis_label(first.quantity, first.unit, False), "", False, None, ylim)
+    }
     seeds = {b.n for bands in panels.values() for b in bands.values()}
     look = Look(panels, frame, styles, with_n=len(seeds) > 1)
     used = by_family(axes, look, groups, workloads) if several else by_workload(fig, axes, look, groups, workloads)
@@ -190,18 +212,21 @@ def figure_size(groups: Sequence[Group], blocks: tuple[int, int], n_workloads: i
     return round(cols * PANEL_W, 2), round(rows * (n_workloads * PANEL_H + legend) + 0.7, 2)
 
 
-def y_limits(bands: Iterable[Band]) -> tuple[float, float] | None:
-    """The range of every median, padded by 4% each side; ``None`` without data.
+def y_limits(bands: Iterable[Band], log: bool = False) -> tuple[float, float] | None:
+    """The range of every median, padded by 4% each side (on a log axis: of the positive
+    medians, by a fifth of a decade); ``None`` without data.
 
     >>> b = Band(np.arange(3.0), np.array([np.nan, 0.5, 0.9]), np.array([np.nan, 0.1, 0.9]), np.array([np.nan, 0.6, 1.0]), 3)
-    >>> [round(v, 3) for v in y_limits([b])]
-    [0.484, 0.916]
+    >>> [round(v, 3) for v in y_limits([b])], [round(v, 3) for v in y_limits([b], log=True)]
+    ([0.484, 0.916], [0.315, 1.426])
     """
     ys = np.concatenate([b.median for b in bands] or [np.array([])])
-    ys = ys[np.isfinite(ys)]
+    ys = ys[np.isfinite(ys) & (ys > 0)] if log else ys[np.isfinite(ys)]
     if not len(ys):
         return None
     lo, hi = float(ys.min()), float(ys.max())
+    if log:
+        return lo / 10**0.2, hi * 10**0.2
     pad = 0.04 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
     return lo - pad, hi + pad
 
@@ -278,6 +303,8 @@ def _draw(ax: Axes, label: str, b: Band, style: Style, j: int) -> Line2D:
 def _dress(ax: Axes, f: Frame, *, title: str, ylabel: str) -> None:
     if f.log:
         ax.set_xscale("log")
+    if f.log_y:
+        ax.set_yscale("log")
     if f.xlim is not None:
         ax.set_xlim(*f.xlim)
     if f.ylim is not None:

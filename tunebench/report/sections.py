@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView
+from tunebench.report.anytime import REGRET_FLOOR
 from tunebench.report.document import Image, Items, Section, Table, fmt
 from tunebench.report.environment import version_rows
 from tunebench.report.heatmap import why_not as heatmap_why_not
@@ -73,10 +74,35 @@ def _budget(budget: Mapping[str, Any]) -> str:
 
 
 def figures(
-    time_png: str, calls_png: str, regret_png: str, rank_png: str, heatmap_png: str | None = None, n_workloads: int | None = None
+    time_png: str,
+    calls_png: str,
+    regret_png: str,
+    rank_png: str,
+    heatmap_png: str | None = None,
+    n_workloads: int | None = None,
+    *,
+    clock: str = "wall time",
+    evaluations_png: str | None = None,
+    without_evaluations: Sequence[str] = (),
+    optimum_pngs: tuple[str | None, str] | None = None,
+    optima: Mapping[str, float] | None = None,
 ) -> tuple[Section, Section]:
     """The anytime and regret sections; with ``n_workloads`` given, the regret section ends with
-    the heatmap of final regret (several workloads) or why there is none."""
+    the heatmap of final regret (several workloads) or why there is none. ``clock``: what the time
+    axis counts; ``evaluations_png``: the best score against evaluations (``without_evaluations``:
+    the series it leaves out); ``optimum_pngs``: the regret against the known ``optima``, against
+    evaluations (``None`` when no contender records any) and against the clock."""
+    left = f" Left out (their cells record no evaluations): {_names(without_evaluations)}." if without_evaluations else ""
+    evaluations: tuple[str | Image, ...] = (
+        (
+            "Against evaluations, as the papers plot it: an evaluation is one results row of our schedulers (a Job run and "
+            "scored, in order of elapsed_s) or one evaluation a multi-fidelity peer's library asked for (a row of its "
+            f"evaluations.parquet).{left}",
+            Image(evaluations_png, "against evaluations"),
+        )
+        if evaluations_png is not None
+        else ()
+    )
     anytime = Section(
         TITLES["anytime"],
         (
@@ -84,9 +110,11 @@ def figures(
             f"had a score. With more than {ONE_PANEL_MAX} contenders, one panel per algorithm family (ours beside the "
             "peers of that family; one row per workload), our random search drawn in each as the grey dashed reference. "
             "A contender keeps its colour, dash and marker in every figure; time and calls are on a log axis where they "
-            f"span more than {LOG_DECADES:g} decades.",
-            Image(time_png, "against wall time"),
+            f"span more than {LOG_DECADES:g} decades. Time is each cell's clock: virtual time on the simulated executor "
+            "(the Jobs' modelled cost), wall time elsewhere.",
+            Image(time_png, f"against {clock}"),
             Image(calls_png, "against partial_fit calls"),
+            *evaluations,
         ),
     )
     heat: tuple[str | Image, ...] = ()
@@ -108,12 +136,29 @@ def figures(
             "Normalized regret (Syne Tune): (best so far - best) / (worst - best) per workload, best and worst over "
             "every contender and seed, clipped to [0, 1]; 1 until a first score. Average rank: per seed, the "
             "contenders ranked by best score so far (1 is best), averaged over seeds.",
-            Image(regret_png, "normalized regret over wall time (median and interquartile band over seeds)"),
-            Image(rank_png, "average rank over wall time"),
+            Image(regret_png, f"normalized regret over {clock} (median and interquartile band over seeds)"),
+            Image(rank_png, f"average rank over {clock}"),
             *heat,
+            *optimum_blocks(optimum_pngs, optima or {}, clock),
         ),
     )
     return anytime, regret
+
+
+def optimum_blocks(pngs: tuple[str | None, str] | None, optima: Mapping[str, float], clock: str) -> tuple[str | Image, ...]:
+    """The regret against each workload's known optimum, against evaluations and against the clock."""
+    if pngs is None or not optima:
+        return ()
+    by_evaluations = () if pngs[0] is None else (Image(pngs[0], "regret against the optimum over evaluations (log scale)"),)
+    known = ", ".join(f"{w} {fmt(v)}" for w, v in optima.items())
+    return (
+        f"Regret against the known optimum ({known}): |best validation score so far - optimum| (best - optimum when "
+        "lower is better, optimum - best when higher is better; a noisy score past the optimum counts by its distance), "
+        f"on a log axis, clipped at {REGRET_FLOOR:g}; line: median over seeds, band: 25th to 75th percentile. Drawn only for the "
+        "workloads with a known optimum; against evaluations only the contenders whose cells record evaluations.",
+        *by_evaluations,
+        Image(pngs[1], f"regret against the optimum over {clock} (log scale)"),
+    )
 
 
 def _est(e: Estimate | None) -> str:

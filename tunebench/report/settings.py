@@ -5,7 +5,8 @@ each actually used.
 ``compare`` records each contender's family, effective shared settings, the names its own
 library gives them and any ``differs`` reason in ``matrix.json``
 (:mod:`tunebench.compare.fairness`); the calls, seconds and trials used come from the finished
-cells' summaries (medians over seeds).
+cells' summaries (medians over seeds), and the evaluations made too when the matrix's budget is
+in evaluations (``budget.evaluations``).
 """
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ def cell_text(c: Contender, name: str, marked: set[tuple[str, str]]) -> str:
     return value_text(c.settings[name]) + where + (MARK if (c.label, name) in marked else "")
 
 
-def used(runs: Sequence[CellRun], label: str) -> tuple[str, str, str]:
-    """Median calls, wall seconds and trials over a contender's finished cells."""
+USED = ("partial_fit_calls", "wall_time_s", "n_trials")
+
+
+def used(runs: Sequence[CellRun], label: str, keys: Sequence[str] = USED) -> tuple[str, ...]:
+    """Median calls, wall seconds and trials (or other summary ``keys``) over a contender's finished cells."""
     mine = [r for r in runs if r.cell.label == label]
-    return tuple(fmt(median_or_none([r.get(k) for r in mine])) for k in ("partial_fit_calls", "wall_time_s", "n_trials"))  # type: ignore[return-value]
+    return tuple(fmt(median_or_none([r.get(k) for r in mine])) for k in keys)
 
 
 def settings_table(matrix: Matrix, runs: Sequence[CellRun]) -> Section:
@@ -81,13 +85,24 @@ def settings_table(matrix: Matrix, runs: Sequence[CellRun]) -> Section:
     if not names:
         return Section(TITLE, ("The comparison recorded no algorithm settings (a matrix from before shared settings).",))
     marked = different(contenders)
+    most = matrix.budget.get("evaluations")
+    keys = (*USED, "evaluations") if most is not None else USED
     rows = tuple(
-        (c.label, c.algorithm or "-", *(cell_text(c, n, marked) for n in names), *used(runs, c.label)) for c in contenders
+        (c.label, c.algorithm or "-", *(cell_text(c, n, marked) for n in names), *used(runs, c.label, keys)) for c in contenders
     )
-    headers = ("contender", "family", *names, "calls", "wall time (s)", "trials")
+    headers = (
+        "contender",
+        "family",
+        *names,
+        "calls",
+        "wall time (s)",
+        "trials",
+        *([f"evaluations (of {most})"] if most is not None else []),
+    )
     caption = (
         f"Each value as its own system received it (its name there in brackets; derived: follows from the others; fixed: "
-        f"the system cannot change it); {MARK.strip()}: differs within its family. Calls, wall time and trials: "
+        f"the system cannot change it); {MARK.strip()}: differs within its family. Calls, wall time and trials"
+        f"{', and evaluations made within budget.evaluations,' if most is not None else ''}: "
         f"medians over the finished seeds. {len(families - {''})} families."
     )
     reasons = [f"{c.label}: {name} differs because {why}" for c in contenders for name, why in c.differs.items()]

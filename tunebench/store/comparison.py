@@ -19,7 +19,9 @@ directory per cell, rewritten as each cell finishes::
          "error": null,                    # why a failed cell failed
          "reason": null,                   # why an unsupported cell could not run
          "seconds": 12.5, "best_score": 0.93}
-      ]
+      ],
+      "published": [...]                   # numbers others published, beside which the report prints ours
+                                           # (:mod:`tunebench.store.published`); [] when the matrix gives none
     }
 
 A peer's cell names its own engine as ``executor``; a ``done`` cell's directory is an ordinary
@@ -37,6 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from tunebench.store.published import Published, parse_published
 
 MATRIX = "matrix.json"
 STATUSES = ("done", "failed", "unsupported", "pending")
@@ -130,6 +134,7 @@ class Matrix:
     contenders: list[Contender] = field(default_factory=list)
     root: Path | None = None
     machine: Mapping[str, Any] | None = None
+    published: list[Published] = field(default_factory=list)
 
     @property
     def budget(self) -> dict[str, Any]:
@@ -242,7 +247,9 @@ def parse_matrix(raw: Mapping[str, Any], root: Path) -> Matrix:
     contenders = [parse_contender(c, f"{where}: contenders[{i}]") for i, c in enumerate(raw.get("contenders") or [])]
     kinds = {c.label: c.kind for c in contenders}
     cells = [parse_cell(c, f"{where}: cells[{i}]", kinds) for i, c in enumerate(_need(raw, "cells", where))]
-    return Matrix(str(raw.get("name") or spec.get("name") or root.name), spec, cells, contenders, root, raw.get("machine"))
+    published = [parse_published(p, f"{where}: published[{i}]") for i, p in enumerate(raw.get("published") or [])]
+    name = str(raw.get("name") or spec.get("name") or root.name)
+    return Matrix(name, spec, cells, contenders, root, raw.get("machine"), published)
 
 
 def read_matrix(root: str | Path) -> Matrix:

@@ -67,7 +67,7 @@ def task_config(task: PeerTask) -> dict[str, Any]:
         "n_workers": task.n_workers,
         "max_iter": task.max_iter,
         "n_trials": task.n_trials,
-        "budget": {"total_steps": task.total_steps, "wall_time_s": task.wall_time_s},
+        "budget": {"total_steps": task.total_steps, "wall_time_s": task.wall_time_s, "evaluations": task.evaluations},
         "target_score": task.target_score,
     }
 

@@ -4,7 +4,8 @@
 workers train (:mod:`~tunebench.compare.peers.multifidelity`); DEHB is told each evaluation's
 loss as its ``fitness`` and the seconds it trained as its ``cost``. The run lasts ``fevals``
 evaluations, by default one Hyperband iteration of DEHB's brackets (``s_max + 1`` of them, in
-the sizes :func:`~tunebench.compare.peers.multifidelity.floor_brackets` gives).
+the sizes :func:`~tunebench.compare.peers.multifidelity.floor_brackets` gives); a budget of
+evaluations is ``fevals`` when the peer sets none, and caps it when it does.
 
 DEHB is its own algorithm family (:mod:`tunebench.algorithm`): its brackets are Hyperband's, but
 a rung's configs are the best of that fidelity's whole subpopulation in its first iteration
@@ -85,7 +86,9 @@ class DEHBPeer(MultiFidelityPeer):
     params = {
         "eta": Int(2),
         "min_iter": Int(1, note="DEHB's min_fidelity: steps at the first rung"),
-        "fevals": Int(1, optional=True, note="evaluations; null: one Hyperband iteration of DEHB's brackets"),
+        "fevals": Int(
+            1, optional=True, note="evaluations, at most budget.evaluations; null: that budget, else one Hyperband iteration"
+        ),
         "mutation_factor": Float(0, 2, low_open=True),
         "crossover_prob": Float(0, 1),
     }
@@ -112,8 +115,13 @@ class DEHBPeer(MultiFidelityPeer):
     def min_budget(self, task: PeerTask) -> float:
         return float(self.min_iter)
 
+    def fevals_for(self, task: PeerTask) -> int | None:
+        """``fevals`` at most the evaluation budget, the budget when ``fevals`` is unset (``None``: neither)."""
+        given = [n for n in (self.fevals, task.evaluations) if n is not None]
+        return min(given) if given else None
+
     def library_config(self, task: PeerTask) -> dict[str, Any]:
-        fevals, n_trials = dehb_plan(self.min_iter, task.max_iter, self.eta, self.fevals)
+        fevals, n_trials = dehb_plan(self.min_iter, task.max_iter, self.eta, self.fevals_for(task))
         return {
             **super().library_config(task),
             "fevals": fevals,
@@ -128,7 +136,7 @@ class DEHBPeer(MultiFidelityPeer):
 
         from tunebench.compare.peers.configspace import to_configspace
 
-        fevals = dehb_plan(self.min_iter, task.max_iter, self.eta, self.fevals)[0]
+        fevals = dehb_plan(self.min_iter, task.max_iter, self.eta, self.fevals_for(task))[0]
         try:
             dehb = DEHB(
                 cs=to_configspace(task.space, seed=task.seed),

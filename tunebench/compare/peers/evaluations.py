@@ -16,9 +16,12 @@ still paused when the search ends was not promoted, and is marked ``stopped``.
 
 The step budget is reserved evaluation by evaluation and never overshot: the first evaluation
 it cannot pay for, or one asked for after the wall-time budget has passed, is not run, and
-:attr:`Evaluations.spent` tells the driver to ask for no more. :meth:`Evaluations.run` is
-thread-safe and blocks: a driver calls it from ``n_workers`` threads, each waiting on one of
-``n_workers`` worker processes; two evaluations of one trial run one after the other.
+:attr:`Evaluations.spent` tells the driver to ask for no more. An evaluation budget
+(``task.evaluations``) counts every evaluation asked for that is not cut, a reused or failed one
+too (the library asked for it): ``spent`` turns true when the last one is asked for, and any
+asked for after it is cut. :meth:`Evaluations.run` is thread-safe and blocks: a driver calls it
+from ``n_workers`` threads, each waiting on one of ``n_workers`` worker processes; two
+evaluations of one trial run one after the other.
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ class Evaluations:
         self.busy: set[int] = set()
         self.failed: set[int] = set()
         self.left = task.total_steps
+        self.most = task.evaluations
+        self.made = 0
         self.spent = False
         self.n = {"trained": 0, "reused": 0, "failed": 0, "cut": 0}
 
@@ -126,6 +131,8 @@ class Evaluations:
             while tid in self.busy:
                 self.cond.wait()
             early = self.settle(ev, tid)
+            if early is None or early.status != "cut":
+                self.count()
             if early is not None:
                 return early
             if tid is None:
@@ -146,6 +153,9 @@ class Evaluations:
         """The outcome of an evaluation that trains nothing (failed trial, reached budget, spent
         budget), journaled; ``None`` when it must train."""
         start = 0 if tid is None else self.reached(tid)
+        if self.most is not None and self.made >= self.most:
+            self.spent = True
+            return self.record(Outcome(ev, "cut", tid), start, None)
         if tid is not None and tid in self.failed:
             return self.record(Outcome(ev, "failed", tid, error="the trial failed before"), start, None)
         if tid is not None and ev.steps <= start:
@@ -154,6 +164,12 @@ class Evaluations:
             self.spent = True
             return self.record(Outcome(ev, "cut", tid), start, None)
         return None
+
+    def count(self) -> None:
+        """One more evaluation made; ``spent`` once the evaluation budget is."""
+        self.made += 1
+        if self.most is not None and self.made >= self.most:
+            self.spent = True
 
     def train(self, ev: Evaluation, tid: int, state: bytes | None) -> Outcome:
         """Train the trial up to ``ev.steps`` on a worker process, then journal it."""

@@ -18,7 +18,9 @@ default serpent cannot send; every call stays inside this process), then as it w
 address by network-interface name, which the loopback address makes unnecessary. HpBandSter
 draws from numpy's global random state: it is seeded with the cell seed for the run and put back
 after. A job the step or wall-time budget cannot pay for raises in ``compute``: HpBandSter counts
-it crashed, and the jobs left in its plan end the same way without training.
+it crashed, and the jobs left in its plan end the same way without training. A budget of
+evaluations is a count of HpBandSter's jobs: ``n_iterations`` defaults to the fewest brackets
+whose jobs reach it, and its master submits no job past it, lets the jobs out finish and ends.
 """
 
 from __future__ import annotations
@@ -57,6 +59,62 @@ def bohb_trials(max_iter: int, eta: int, n_iterations: int | None) -> tuple[int,
     brackets = floor_brackets(nudged(hyperband_min_budget(max_iter, eta)), max_iter, eta)
     n = len(brackets) if n_iterations is None else n_iterations
     return n, sum(brackets[i % len(brackets)][0] for i in range(n))
+
+
+def plan_jobs(max_iter: int, eta: int, n_iterations: int) -> int:
+    """The jobs (evaluations) of HpBandSter's first ``n_iterations`` brackets.
+
+    >>> plan_jobs(9, 3, 3), plan_jobs(9, 3, 4)
+    (20, 33)
+    """
+    brackets = floor_brackets(nudged(hyperband_min_budget(max_iter, eta)), max_iter, eta)
+    return sum(sum(brackets[i % len(brackets)]) for i in range(n_iterations))
+
+
+def iterations_for(max_iter: int, eta: int, evaluations: int) -> int:
+    """The fewest brackets whose jobs number at least ``evaluations``.
+
+    >>> iterations_for(9, 3, 20), iterations_for(9, 3, 30), iterations_for(9, 3, 1)
+    (3, 4, 1)
+    """
+    n = 1
+    while plan_jobs(max_iter, eta, n) < evaluations:
+        n += 1
+    return n
+
+
+def master_class() -> type:
+    """HpBandSter's ``BOHB`` submitting at most ``most`` jobs (``None``: its plan's): past it, the jobs
+    out finish and every bracket ends, so the run ends without asking its workers for more."""
+    from hpbandster.optimizers import BOHB
+
+    class CountedBOHB(BOHB):  # type: ignore[misc]
+        def __init__(self, most: int | None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.most, self.submitted = most, 0
+
+        @property
+        def spent(self) -> bool:
+            return self.most is not None and self.submitted >= self.most
+
+        def _submit_job(self, config_id: Any, config: Any, budget: float) -> None:
+            super()._submit_job(config_id, config, budget)
+            self.submitted += 1
+
+        def _queue_wait(self) -> None:
+            super()._queue_wait()
+            if self.spent:
+                while self.num_running_jobs > 0:
+                    self.thread_cond.wait()
+                for iteration in self.iterations:
+                    iteration.is_finished = True
+
+        def get_next_iteration(self, iteration: int, iteration_kwargs: Any) -> Any:
+            out = super().get_next_iteration(iteration, iteration_kwargs)
+            out.is_finished = self.spent
+            return out
+
+    return CountedBOHB
 
 
 def worker_class() -> type:
@@ -117,7 +175,9 @@ class HpBandSterBOHB(MultiFidelityPeer):
     workdir = "hpbandster"
     params = {
         "eta": Int(2),
-        "n_iterations": Int(1, optional=True, note="HpBandSter's brackets; null: one Hyperband iteration, s_max + 1"),
+        "n_iterations": Int(
+            1, optional=True, note="HpBandSter's brackets; null: those budget.evaluations needs, else one Hyperband iteration"
+        ),
         "min_points_in_model": Int(1, optional=True, note="null: HpBandSter's, dimensions + 1"),
         "top_n_percent": Int(1, 99),
         "num_samples": Int(1),
@@ -148,13 +208,24 @@ class HpBandSterBOHB(MultiFidelityPeer):
     def min_budget(self, task: PeerTask) -> float:
         return hyperband_min_budget(task.max_iter, self.eta)
 
+    def n_iterations_for(self, task: PeerTask) -> int | None:
+        """``n_iterations``; unset, the brackets a budget of evaluations needs (``None``: one Hyperband iteration)."""
+        if self.n_iterations is None and task.evaluations is not None:
+            return iterations_for(task.max_iter, self.eta, task.evaluations)
+        return self.n_iterations
+
     def library_config(self, task: PeerTask) -> dict[str, Any]:
-        n_iterations, n_trials = bohb_trials(task.max_iter, self.eta, self.n_iterations)
-        return {**super().library_config(task), "n_iterations": n_iterations, "planned_trials": n_trials, "nameserver": LOOPBACK}
+        n_iterations, n_trials = bohb_trials(task.max_iter, self.eta, self.n_iterations_for(task))
+        return {
+            **super().library_config(task),
+            "n_iterations": n_iterations,
+            "planned_trials": n_trials,
+            "max_jobs": task.evaluations,
+            "nameserver": LOOPBACK,
+        }
 
     def search(self, task: PeerTask, evaluations: Evaluations, workdir: Path) -> dict[str, Any]:
         from hpbandster.core.nameserver import NameServer
-        from hpbandster.optimizers import BOHB
 
         from tunebench.compare.peers.configspace import to_configspace
 
@@ -180,7 +251,8 @@ class HpBandSterBOHB(MultiFidelityPeer):
                         )
                     )
                     workers[-1].run(background=True)
-                bohb = BOHB(
+                bohb = master_class()(
+                    task.evaluations,
                     configspace=to_configspace(task.space, seed=task.seed),
                     run_id=run_id,
                     nameserver=host,
@@ -197,7 +269,8 @@ class HpBandSterBOHB(MultiFidelityPeer):
                 )
                 try:
                     result = bohb.run(
-                        n_iterations=bohb_trials(task.max_iter, self.eta, self.n_iterations)[0], min_n_workers=task.n_workers
+                        n_iterations=bohb_trials(task.max_iter, self.eta, self.n_iterations_for(task))[0],
+                        min_n_workers=task.n_workers,
                     )
                 finally:
                     bohb.shutdown(shutdown_workers=True)
@@ -208,7 +281,11 @@ class HpBandSterBOHB(MultiFidelityPeer):
                 ns.shutdown()
                 np.random.set_state(rng)
         runs = result.get_all_runs()
-        return {"hpbandster_runs": len(runs), "hpbandster_crashed": sum(r.loss is None for r in runs)}
+        return {
+            "hpbandster_runs": len(runs),
+            "hpbandster_crashed": sum(r.loss is None for r in runs),
+            "hpbandster_jobs": bohb.submitted,
+        }
 
     def notes(self) -> str:
         return (

@@ -9,11 +9,13 @@ wall time it was observed at come back in the evaluation's result, and become on
 ``fmin`` returned.
 
 The number of evaluations (``max_evals``) is the peer's ``n_trials`` (or the cell's), capped by
-the step budget: ``total_steps // max_iter`` whole evaluations, so it is never overshot. A
-wall-time budget is ``fmin``'s ``timeout`` and, inside an evaluation, a deadline checked before
-each step. Every model is seeded by the cell seed (``random_state=seed``, as a Hyperopt user
-writes it); the test score is the best trial's (our rule) config retrained from scratch, which
-gives the same model.
+the step budget: ``total_steps // max_iter`` whole evaluations, so it is never overshot. Each
+``fmin`` trial is one evaluation as ours are (one config asked for at one budget, ``max_iter``),
+and ``fmin`` starts no more than ``max_evals``: a budget of evaluations caps it too, and is
+``max_evals`` when nothing else sets it. A wall-time budget is ``fmin``'s ``timeout`` and, inside
+an evaluation, a deadline checked before each step. Every model is seeded by the cell seed
+(``random_state=seed``, as a Hyperopt user writes it); the test score is the best trial's (our
+rule) config retrained from scratch, which gives the same model.
 
 - ``hyperopt-tpe``: ``Trials()``, in this process, one evaluation at a time, reproducible:
   ``rstate=numpy.random.default_rng(seed)`` gives the same configs for the same seed.
@@ -45,13 +47,18 @@ UNBOUNDED_EVALS = 1_000_000  # a wall-time budget alone: fmin's timeout ends the
 SPARK_NOTE = "SparkTrials polls about once a second and is not reproducible once TPE leaves its random start-up"
 
 
-def max_evals(n_trials: int | None, total_steps: int | None, max_iter: int, wall_time_s: float | None) -> int:
-    """How many configs ``fmin`` evaluates: ``n_trials``, capped by the whole evaluations the step budget pays for.
+def max_evals(
+    n_trials: int | None, total_steps: int | None, max_iter: int, wall_time_s: float | None, evaluations: int | None = None
+) -> int:
+    """How many configs ``fmin`` evaluates: ``n_trials``, capped by the whole evaluations the step budget
+    pays for and by the evaluation budget.
 
     >>> max_evals(None, 100, 9, None), max_evals(5, 100, 9, None), max_evals(None, None, 9, None)
     (11, 5, 20)
+    >>> max_evals(None, None, 9, None, 30), max_evals(40, 900, 9, None, 30)
+    (30, 30)
     """
-    caps = [n for n in (n_trials, None if total_steps is None else total_steps // max_iter) if n is not None]
+    caps = [n for n in (n_trials, None if total_steps is None else total_steps // max_iter, evaluations) if n is not None]
     if caps:
         return min(caps)
     return DEFAULT_EVALS if wall_time_s is None else UNBOUNDED_EVALS
@@ -178,11 +185,14 @@ class HyperoptPeer(Peer):
 
     family: ClassVar[str] = "hyperopt"
     algorithm = "random"  # random search's schedule (every config to max_iter); TPE proposes the configs
+    counts_evaluations = True
     shared = {"n_trials": "n_trials"}
     received = {"n_trials": "max_evals"}
     params: ClassVar[dict[str, Int]] = {
         "n_trials": Int(
-            low=1, optional=True, note=f"evaluations; null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter"
+            low=1,
+            optional=True,
+            note=f"evaluations; null: the cell's, else {DEFAULT_EVALS}; at most total_steps // max_iter and budget.evaluations",
         ),
         "n_startup_jobs": Int(low=0, note="TPE's random start-up: configs drawn before the model is used"),
     }
@@ -192,7 +202,7 @@ class HyperoptPeer(Peer):
         self.n_startup_jobs: int = check(self, "n_startup_jobs", n_startup_jobs)
 
     def max_evals(self, task: PeerTask) -> int:
-        return max_evals(task.n_trials or self.n_trials, task.total_steps, task.max_iter, task.wall_time_s)
+        return max_evals(task.n_trials or self.n_trials, task.total_steps, task.max_iter, task.wall_time_s, task.evaluations)
 
     @classmethod
     def effective_settings(cls, config: Mapping[str, Any], max_iter: int, total_steps: int | None) -> dict[str, Any]:
@@ -256,6 +266,7 @@ class HyperoptPeer(Peer):
             test_score=log.retrained_test_score(),
             notes=self.notes(),
             max_evals=self.max_evals(task),
+            evaluations=len(trials.trials),
             hyperopt_trials=len(trials.trials),
             hyperopt_ok=statuses.count("ok"),
             **extra,

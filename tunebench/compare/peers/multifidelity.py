@@ -16,6 +16,9 @@ Each library runs its own search in this process; the library halves are
   (``log(243, 3)`` is 4.999...: each would drop a bracket at ``max_iter`` 243), so
   ``min_budget`` is handed over a relative 1e-9 below (:func:`nudged`), which makes their count
   the integer one;
+- ``budget.evaluations`` is kept exactly (:attr:`~tunebench.compare.peer.Peer.counts_evaluations`): the
+  library's own count of evaluations is set to it (DEHB's ``fevals``, SMAC's ``n_trials``, HpBandSter's
+  jobs), and :class:`~tunebench.compare.peers.evaluations.Evaluations` counts what it asks for;
 - nothing pauses and resumes across runs: every run starts its library afresh.
 """
 
@@ -91,7 +94,10 @@ class AskTell(Protocol):
 
 def ask_tell(optimizer: AskTell, evaluations: Evaluations, n_workers: int, n_evaluations: int) -> int:
     """Keep ``n_workers`` evaluations running: ask whenever one is free, tell each outcome as it
-    comes; stop after ``n_evaluations`` asks or once the budget is spent. Returns the asks."""
+    comes; stop after ``n_evaluations`` asks (at most the evaluation budget) or once the budget is
+    spent. Returns the asks."""
+    if evaluations.most is not None:
+        n_evaluations = min(n_evaluations, evaluations.most)
     asked = 0
     running: dict[Future[Outcome], Evaluation] = {}
     with ThreadPoolExecutor(n_workers, thread_name_prefix="peer-eval") as threads:
@@ -116,6 +122,7 @@ class MultiFidelityPeer(Peer):
     packages: ClassVar[tuple[str, ...]] = ()  # the distributions whose versions the report shows
     workdir: ClassVar[str] = ""  # where, under the run directory, the library writes its own files
     eta: int
+    counts_evaluations = True
 
     @abc.abstractmethod
     def min_budget(self, task: PeerTask) -> float:

@@ -9,7 +9,8 @@ n_trials=..., min_budget, max_budget=max_iter, seed=seed)``; SMAC asks, our work
 (:mod:`~tunebench.compare.peers.multifidelity`), SMAC is told each evaluation's loss as its
 ``cost`` (``CRASHED`` at the worst cost told so far when there is no finite score: see
 :class:`SMACSearch`). The run lasts ``rounds`` whole plans (one Hyperband round of every
-bracket, or one successive-halving bracket), which is SMAC's ``n_trials`` in evaluations.
+bracket, or one successive-halving bracket), which is SMAC's ``n_trials`` in evaluations; a
+budget of evaluations is SMAC's ``n_trials`` instead, however many plans that takes.
 
 - ``smac-hyperband`` is of the ``hyperband`` family, ``min_budget`` Hyperband's smallest rung;
   SMAC sizes its brackets as Li et al. do (17 trials at ``max_iter`` 9, ``eta`` 3, as ours).
@@ -111,7 +112,10 @@ class SMACPeer(MultiFidelityPeer):
     hyperband: ClassVar[bool] = True
     params = {
         "eta": Int(2),
-        "rounds": Int(1, note="whole plans: Hyperband rounds of every bracket, or successive-halving brackets"),
+        "rounds": Int(
+            1,
+            note="whole plans: Hyperband rounds of every bracket, or successive-halving brackets; budget.evaluations replaces it",
+        ),
         "facade": OneOf(FACADES, note="multi-fidelity: MultiFidelityFacade (random forest); hyperband: HyperbandFacade (random)"),
     }
 
@@ -140,9 +144,20 @@ class SMACPeer(MultiFidelityPeer):
         plan = cls.plan(cls.min_budget_of(config, max_iter), max_iter, config["eta"], config["rounds"])
         return {**settings, "n_trials": plan[1]}
 
+    def n_trials_for(self, task: PeerTask) -> int:
+        """SMAC's ``n_trials``: the evaluation budget, else the evaluations of ``rounds`` plans."""
+        if task.evaluations is not None:
+            return task.evaluations
+        return self.plan(self.min_budget(task), task.max_iter, self.eta, self.rounds)[0]
+
     def library_config(self, task: PeerTask) -> dict[str, Any]:
-        evaluations, n_trials = self.plan(self.min_budget(task), task.max_iter, self.eta, self.rounds)
-        return {**super().library_config(task), "n_trials": evaluations, "planned_trials": n_trials, "facade": self.facade}
+        n_trials = self.plan(self.min_budget(task), task.max_iter, self.eta, self.rounds)[1]
+        return {
+            **super().library_config(task),
+            "n_trials": self.n_trials_for(task),
+            "planned_trials": n_trials,
+            "facade": self.facade,
+        }
 
     def make_smac(self, task: PeerTask, workdir: Path, n_trials: int) -> Any:
         from smac import HyperbandFacade, MultiFidelityFacade, Scenario
@@ -165,7 +180,7 @@ class SMACPeer(MultiFidelityPeer):
         return facade(scenario, never_called, intensifier=intensifier, overwrite=True, logging_level=40)
 
     def search(self, task: PeerTask, evaluations: Evaluations, workdir: Path) -> dict[str, Any]:
-        n_trials = self.plan(self.min_budget(task), task.max_iter, self.eta, self.rounds)[0]
+        n_trials = self.n_trials_for(task)
         smac = self.make_smac(task, workdir, n_trials)
         asked = ask_tell(SMACSearch(smac, task.space, task.max_iter, task.mode), evaluations, task.n_workers, n_trials)
         incumbent = smac.intensifier.get_incumbent()
