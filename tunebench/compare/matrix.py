@@ -368,8 +368,6 @@ def validate(cell: Cell, data: Mapping[str, Any]) -> None:
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{where}: peer {cell.section['name']!r}: {exc}") from None
     try:
-        load_experiment(
-            raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": probe(data)}
-        )
+        load_experiment(raw={"seed": cell.seed, "workload": cell.workload_section, "scheduler": probe(data)})
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None

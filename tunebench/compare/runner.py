@@ -6,9 +6,16 @@ the resolved matrix and each cell's status (``done``, ``failed`` or ``unsupporte
 error or reason), rewritten atomically after every cell. A cell whose ``summary.json`` says
 ``completed`` is skipped, so an interrupted comparison continues where it stopped; a run cut
 off mid-way is resumed from its journal; a cell that failed is moved aside and run again; a
-failing cell never stops the others. ``jobs`` runs that many cells at once, each in its own
-process; one after another, our cells on a local Dask cluster share one per setting
-(:mod:`tunebench.compare.clusters`).
+failing cell never stops the others. Where cells run is a placement
+(:mod:`tunebench.compare.placement`): one after another here (our cells on a local Dask cluster
+share one per setting, :mod:`tunebench.compare.clusters`), ``jobs`` at once in local processes,
+or on a Ray or Dask cluster (``cluster``); the tables are the same wherever they ran, and this
+process alone writes ``matrix.json`` and the top-level tables, as outcomes arrive. Each cell's
+row says where it ran (``ran_on``: placement, host, pid, Ray node or Dask worker), the CPUs it
+held (``cpus``), whether it ran alone (``alone``) and whether it resumed a journal
+(``resumed``); the top-level ``placement`` records the last invocation's. Ctrl-C interrupts
+the cells out (each writes its tables so far), leaves ``matrix.json`` consistent and raises
+:class:`StudyInterrupted`; the same command continues the study.
 
 A peer's own console output (its library's banners, logging, warnings, its worker processes'
 output) goes to the cell's ``peer.log`` (:mod:`tunebench.compare.capture`), never to the
@@ -20,9 +27,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +37,14 @@ from tunebench.compare.capture import PEER_LOG, captured, terminal
 from tunebench.compare.clusters import SharedClusters
 from tunebench.compare.matrix import experiment_raw, probe
 from tunebench.compare.peer import PeerTask, PeerUnsupported
-from tunebench.compare.progress import CellProgress, Lines, progress_for
+from tunebench.compare.placement import INTERRUPTED, Placement, placement_for, reserves, virtual
+from tunebench.compare.progress import CellProgress, Lines, Tally, progress_for
 from tunebench.store import ComparisonTables, atomic_write_json
 from tunebench.store.comparison import MATRIX, Cell, Matrix, read_matrix
+
+PLACED = ("ran_on", "cpus", "alone", "resumed")  # what a cell's row says of where and how it ran
+RETRIES = 3  # sends of a cell again after its worker died
+TICK_S = 0.5  # how long the driver waits for an outcome before it looks for room to send more
 
 
 def cell_state(path: Path) -> str:
@@ -117,6 +128,7 @@ def run_cell(cell: Cell, data: dict[str, Any], out: str, clusters: SharedCluster
     outcome says ``done``, ``failed`` or ``unsupported``."""
     path = Path(out) / cell.dir
     t0 = time.monotonic()
+    resumed = {"resumed": cell_state(path) == "partial"}
     try:
         if cell_state(path) == "failed":
             move_aside(path)
@@ -128,11 +140,13 @@ def run_cell(cell: Cell, data: dict[str, Any], out: str, clusters: SharedCluster
             "reason": None,
             "seconds": time.monotonic() - t0,
             "best_score": summary.get("best_score"),
+            **resumed,
         }
     except PeerUnsupported as exc:
-        return {"status": "unsupported", "error": None, "reason": str(exc), "seconds": time.monotonic() - t0}
+        return {"status": "unsupported", "error": None, "reason": str(exc), "seconds": time.monotonic() - t0, **resumed}
     except Exception as exc:  # a failing cell is reported, the others go on
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "reason": None, "seconds": time.monotonic() - t0}
+        error = f"{type(exc).__name__}: {exc}"
+        return {"status": "failed", "error": error, "reason": None, "seconds": time.monotonic() - t0, **resumed}
 
 
 def one_line(text: str, limit: int = 240) -> str:
@@ -155,7 +169,10 @@ class Comparison:
         self.shown: CellProgress = Lines(say)  # compare() puts a bar here on a terminal
         self.status: dict[str, dict[str, Any]] = {}
         self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
+        self.placement: dict[str, Any] | None = None  # how this invocation places its cells
+        self.sent: dict[str, dict[str, Any]] = {}  # per cell out: the CPUs it holds, whether it runs alone
         if (out / MATRIX).is_file():
+            rows = {str(r.get("cell_id")): r for r in json.loads((out / MATRIX).read_text(encoding="utf-8"))["cells"]}
             for c in read_matrix(out).cells:
                 self.status[c.cell_id] = {
                     "status": c.status,
@@ -163,12 +180,21 @@ class Comparison:
                     "reason": c.reason,
                     "seconds": c.seconds,
                     "best_score": c.best_score,
+                    **{k: v for k, v in rows.get(c.cell_id, {}).items() if k in PLACED},
                 }
 
     def todo(self) -> list[Cell]:
         return [c for c in self.matrix.cells if cell_state(self.out / c.dir) != "finished"]
 
+    def start(self, cell: Cell, cpus: int | None, alone: bool) -> None:
+        self.sent[cell.cell_id] = {"cpus": cpus, "alone": alone}
+        self.shown.start(cell.cell_id)
+
     def record(self, cell: Cell, outcome: dict[str, Any]) -> None:
+        """A cell's outcome, from wherever it ran; an interrupted cell has none (it stays pending)."""
+        if outcome.get("status") == INTERRUPTED:
+            return
+        outcome = {"error": None, "reason": None, "seconds": None, **outcome, **self.sent.pop(cell.cell_id, {})}
         self.status[cell.cell_id] = outcome
         self.write()
         done = sum(1 for c in self.matrix.cells if cell_state(self.out / c.dir) == "finished")
@@ -176,8 +202,9 @@ class Comparison:
         log = self.out / cell.dir / PEER_LOG
         if outcome["status"] == "failed" and cell.kind == "peer" and log.is_file():
             extra += f"; its output is in {log}"
-        line = f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {outcome['seconds']:.1f} s ({extra})"
-        self.shown.finish(cell.cell_id, line, outcome["status"] == "done")
+        took = "?" if outcome["seconds"] is None else f"{outcome['seconds']:.1f}"
+        line = f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {took} s ({extra})"
+        self.shown.finish(cell.cell_id, line, outcome["status"] == "done", outcome["seconds"])
 
     def write(self) -> None:
         cells = []
@@ -197,45 +224,91 @@ class Comparison:
                 "contenders": [c.as_json() for c in self.matrix.contenders],
                 "cells": cells,
                 "published": [p.as_json() for p in self.matrix.published],
+                **({"placement": self.placement} if self.placement is not None else {}),
             },
         )
         self.tables.write(cells)
 
 
-def compare(matrix: Matrix, out_dir: str | Path, *, jobs: int = 1, say: Callable[[str], None] | None = None) -> Path:
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a study: ``matrix.json`` is consistent and the cells that were
+    out wrote their tables so far; the same ``compare`` command continues it."""
+
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(str(out_dir))
+        self.out_dir = out_dir
+
+
+def compare(
+    matrix: Matrix,
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    cluster: str | None = None,
+    exclusive: bool = False,
+    retries: int = RETRIES,
+    say: Callable[[str], None] | None = None,
+) -> Path:
     """Run every cell not finished yet; write ``matrix.json`` and the top-level tables (rebuilt
     from the finished cells on disk, then updated as each cell finishes); return the directory.
-    Progress goes to ``say`` as lines when it is given, else to stderr: a bar on a terminal,
-    lines elsewhere (:mod:`tunebench.compare.progress`)."""
+
+    Cells run one after another, ``jobs`` at once in local processes, or on the Ray or Dask
+    cluster at ``cluster`` (reached before anything is written: an unreachable address is an
+    :class:`~tunebench.executors.base.ExecutorError`); a cell whose worker dies is sent again
+    up to ``retries`` times. ``exclusive`` runs the cells that measure real time (ours on a real
+    executor, peers) alone, one at a time, after the others. Progress goes to ``say`` as lines
+    when it is given, else to stderr: a bar on a terminal, lines elsewhere
+    (:mod:`tunebench.compare.progress`)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    lines = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    state = Comparison(matrix, out, lines)
-    todo = state.todo()
-    lines(f"{matrix.name}: {len(matrix.cells)} cells, {len(matrix.cells) - len(todo)} finished already, {len(todo)} to run")
-    state.write()
-    if not todo:
-        return out
-    if say is None:
-        state.shown = progress_for(terminal(sys.stderr), lines, len(matrix.cells), len(matrix.cells) - len(todo), matrix.name)
+    placement = placement_for(cluster, jobs, run_cell, matrix.raw, out, retries)
+    placement.open()
     try:
-        run_all(state, todo, jobs)
+        out.mkdir(parents=True, exist_ok=True)
+        lines = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        state = Comparison(matrix, out, lines)
+        state.placement = {**placement.describe(), "exclusive": exclusive}
+        todo = state.todo()
+        total, done = len(matrix.cells), len(matrix.cells) - len(todo)
+        lines(f"{matrix.name}: {total} cells, {done} finished already, {len(todo)} to run")
+        state.write()
+        if not todo:
+            return out
+        shown = Lines(lines, Tally(total, done)) if say else progress_for(terminal(sys.stderr), lines, total, done, matrix.name)
+        state.shown = shown
+        try:
+            run_all(state, todo, placement, exclusive)
+        finally:
+            shown.close()
     finally:
-        state.shown.close()
+        placement.close()
     return out
 
 
-def run_all(state: Comparison, todo: list[Cell], jobs: int) -> None:
-    """The cells one after another, or ``jobs`` at once each in its own process, each recorded
-    as it ends."""
-    data, out = state.matrix.raw, str(state.out)
-    if jobs <= 1:
-        with SharedClusters() as clusters:
-            for cell in todo:
-                state.shown.start(cell.cell_id)
-                state.record(cell, run_cell(cell, data, out, clusters))
-        return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_cell, cell, data, out): cell for cell in todo}
-        for future in as_completed(futures):
-            state.record(futures[future], future.result())
+def measures_time(cell: Cell) -> bool:
+    """Whether a cell's numbers include real time: a peer's, or ours on a real executor."""
+    return cell.kind == "peer" or not virtual(str((cell.executor_section or {}).get("name") or cell.executor))
+
+
+def run_all(state: Comparison, todo: list[Cell], placement: Placement, exclusive: bool) -> None:
+    """Send cells out as the placement has room, each recorded as it ends; with ``exclusive``,
+    those that measure real time go last, one at a time with nothing else out. Ctrl-C stops the
+    cells out and raises :class:`StudyInterrupted`."""
+    shared = deque(c for c in todo if not (exclusive and measures_time(c)))
+    alone = deque(c for c in todo if exclusive and measures_time(c))
+    try:
+        while shared or alone or placement.pending:
+            while shared and placement.fits(reserves(shared[0])):
+                send(state, placement, shared.popleft(), placement.one_at_a_time)
+            if not shared and alone and not placement.pending:
+                send(state, placement, alone.popleft(), True)
+            for cell, outcome in placement.wait(TICK_S):
+                state.record(cell, outcome)
+    except KeyboardInterrupt:
+        for cell, outcome in placement.stop():
+            state.record(cell, outcome)
+        state.write()
+        raise StudyInterrupted(state.out) from None
+
+
+def send(state: Comparison, placement: Placement, cell: Cell, alone: bool) -> None:
+    state.start(cell, placement.submit(cell, reserves(cell)), alone)
