@@ -327,6 +327,32 @@ def missing_table(missing: Sequence[Missing]) -> Section:
     return Section(TITLES["missing"], (Table(("cell", "contender", "executor", "workload", "seed", "status", "reason"), rows),))
 
 
+def placed(placement: Mapping[str, Any] | None) -> str:
+    """Where the last ``compare`` ran the cells, and whether timed cells had the machine alone.
+
+    >>> placed({"where": "local", "jobs": 2, "exclusive": False})
+    'Cells ran 2 at a time in local processes; timed cells may have shared the machine with others, so their wall times include that contention.'
+    >>> placed({"where": "ray", "address": "10.0.0.5:6379", "exclusive": True})
+    'Cells ran on the Ray cluster at 10.0.0.5:6379; timed cells (ours on a real executor, peers) ran alone, one at a time (--exclusive).'
+    """
+    if not placement:
+        return "Cells ran one after another in one process."
+    where = str(placement.get("where"))
+    text = {
+        "serial": "one after another in one process",
+        "local": f"{placement.get('jobs')} at a time in local processes",
+        "ray": f"on the Ray cluster at {placement.get('address')}",
+        "dask": f"on the Dask scheduler at {placement.get('address')}",
+    }.get(where, where)
+    if where == "serial":
+        alone = "so every cell had the machine to itself."
+    elif placement.get("exclusive"):
+        alone = "timed cells (ours on a real executor, peers) ran alone, one at a time (--exclusive)."
+    else:
+        alone = "timed cells may have shared the machine with others, so their wall times include that contention."
+    return f"Cells ran {text}; {alone}" if where != "serial" else f"Cells ran {text}, {alone}"
+
+
 def environment(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str], here: Mapping[str, Any]) -> Section:
     """Versions (recorded and installed), the machine, each workload's space, budgets and seeds."""
     versions = Table(
@@ -352,6 +378,7 @@ def environment(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str], h
             versions,
             f"Machine ({where}):",
             box,
+            placed(matrix.placement),
             Table(("workload", "space"), tuple(spaces)),
             Table(("contender", "budget", "max_iter", "workers", "seeds"), tuple(budgets)),
         ),

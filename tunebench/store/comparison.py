@@ -135,6 +135,7 @@ class Matrix:
     root: Path | None = None
     machine: Mapping[str, Any] | None = None
     published: list[Published] = field(default_factory=list)
+    placement: Mapping[str, Any] | None = None  # how the last ``compare`` placed its cells
 
     @property
     def budget(self) -> dict[str, Any]:
@@ -249,7 +250,8 @@ def parse_matrix(raw: Mapping[str, Any], root: Path) -> Matrix:
     cells = [parse_cell(c, f"{where}: cells[{i}]", kinds) for i, c in enumerate(_need(raw, "cells", where))]
     published = [parse_published(p, f"{where}: published[{i}]") for i, p in enumerate(raw.get("published") or [])]
     name = str(raw.get("name") or spec.get("name") or root.name)
-    return Matrix(name, spec, cells, contenders, root, raw.get("machine"), published)
+    placement = raw.get("placement") if isinstance(raw.get("placement"), Mapping) else None
+    return Matrix(name, spec, cells, contenders, root, raw.get("machine"), published, placement)
 
 
 def read_matrix(root: str | Path) -> Matrix:
