@@ -52,6 +52,7 @@ def test_a_workers_axis_gets_the_speedup_view_and_its_figure(scaled: tuple[Path,
     view = md.split("## Against workers")[1].split("\n## ")[0]
     assert "| hyperband | 1 | 2 |" in view and "| hyperband | 4 | 2 |" in view and "| pbt | 4 | 2 |" in view
     assert "reference" in view and "speedup" in view and "from 1 to 4 workers" in view
+    assert "| vs first |" in view and ("tied (p " in view or "better (p " in view or "worse (p " in view)
     assert (out / "against_workers.png").stat().st_size > 0 and "](against_workers.png)" in view
 
 

@@ -6,7 +6,9 @@ One table per axis and workload, a line per row and value: the final validation 
 interquartile mean over seeds with its bootstrap interval, its paired gain over the axis' first
 value (the interquartile mean of the per-seed differences, positive is better), the time to
 target (without a target: the whole run's wall time) as a median over seeds and the speedup
-over the first value (the median of per-seed ratios), calls and utilisation. Along workers the
+over the first value (the median of per-seed ratios), calls and utilisation, and whether the final
+score differs from the first value's by a paired test over seeds (Wilcoxon signed-rank, exact
+permutation for few seeds, Holm-corrected over the table's comparisons). Along workers the
 section adds a figure and, per row, where one more step of workers stops cutting the time by
 at least :data:`SATURATION_GAIN`.
 """
@@ -21,6 +23,7 @@ from tunebench.report.analysis import WorkloadView
 from tunebench.report.axes import Axis
 from tunebench.report.document import Block, Image, Items, Section, Table, fmt
 from tunebench.report.runs import CellRun
+from tunebench.report.significance import ALPHA, holm, paired_test
 from tunebench.report.stats import Estimate, iqm, iqm_interval, median_or_none, reach
 from tunebench.scores import finite, rank_key
 
@@ -45,6 +48,7 @@ class Step:
     utilization: float | None
     times: tuple[float, ...] = ()  # each seed's time, where it has one
     first: bool = False  # the row's first value: what the gain and the speedup are against
+    p: float | None = None  # the paired test of its final scores against the first value's, uncorrected
 
 
 def time_of(run: CellRun, target: float | None, mode: str) -> float | None:
@@ -91,7 +95,8 @@ def steps_of(view: WorkloadView, axis: Axis, target: float | None) -> list[Step]
         for value, series in present.items():
             runs = view.of(series)
             times = {r.seed: time_of(r, target, view.mode) for r in runs}
-            delta = gains(best0, {r.seed: r.get("best_score") for r in runs}, view.mode)
+            bests = {r.seed: r.get("best_score") for r in runs}
+            delta = gains(best0, bests, view.mode)
             out.append(
                 Step(
                     row.name,
@@ -107,6 +112,7 @@ def steps_of(view: WorkloadView, axis: Axis, target: float | None) -> list[Step]
                     median_or_none([r.get("utilization") for r in runs]),
                     tuple(float(t) for t in times.values() if t is not None),
                     series == first,
+                    None if series == first else paired_test(bests, best0, view.mode).p,
                 )
             )
     return out
@@ -126,6 +132,28 @@ def saturation(values: Sequence[int], times: Sequence[float | None], gain: float
     return None
 
 
+def verdicts(steps: Sequence[Step], alpha: float = ALPHA) -> list[str]:
+    """Per step: ``reference`` for a row's first value, else better, worse or tied against it with
+    the Holm-corrected p over every comparison of the table (the sign from the paired gain).
+
+    >>> s = [Step("r", v, v, 8, None, g, None, 0, None, None, None, first=f, p=p) for v, g, f, p in
+    ...      [("a", None, True, None), ("b", 0.2, False, 0.004), ("c", -0.1, False, 0.3)]]
+    >>> verdicts(s)
+    ['reference', 'better (p 0.008)', 'tied (p 0.3)']
+    """
+    tested = {i: s.p for i, s in enumerate(steps) if not s.first and s.p is not None}
+    adjusted = dict(zip(tested, holm(list(tested.values()))))
+    out = []
+    for i, s in enumerate(steps):
+        if s.first or i not in adjusted:
+            out.append("reference" if s.first else "-")
+            continue
+        p = adjusted[i]
+        word = "tied" if p >= alpha or not s.gain else "better" if s.gain > 0 else "worse"
+        out.append(f"{word} (p {p:.2g})")
+    return out
+
+
 def value_text(value: Any) -> str:
     return "none" if value is None else str(value)
 
@@ -134,7 +162,7 @@ def table(steps: Sequence[Step], axis: Axis, target: float | None, metric: str) 
     first = value_text(axis.values[0])
     when = "time to target (s)" if target is not None else "wall time (s)"
     rows = []
-    for s in steps:
+    for s, verdict in zip(steps, verdicts(steps)):
         reached = f" ({s.reached}/{s.n_seeds})" if target is not None and s.reached < s.n_seeds else ""
         time = ("never" if target is not None and s.reached == 0 else fmt(s.time)) + reached
         best = (
@@ -150,6 +178,7 @@ def table(steps: Sequence[Step], axis: Axis, target: float | None, metric: str) 
                 str(s.n_seeds),
                 best,
                 gain,
+                verdict,
                 time,
                 "-" if s.speedup is None else f"{s.speedup:.2f}x",
                 fmt(s.calls),
@@ -159,11 +188,15 @@ def table(steps: Sequence[Step], axis: Axis, target: float | None, metric: str) 
     caption = (
         f"{metric}: interquartile mean over seeds [95% bootstrap interval]; gain: interquartile mean of the per-seed "
         f"difference from the row's first {axis.name} value ({first} where the row has it), positive is better; "
+        f"vs first: a paired test of the final scores over seeds (Wilcoxon signed-rank, exact permutation up to "
+        f"its limit), Holm-corrected over this table's comparisons, alpha {ALPHA}; "
         f"{when}: median over seeds{' (k/n: seeds that reached the target)' if target is not None else ''}; speedup: "
         f"median over seeds of the first value's time over this one's; calls and utilisation: medians."
     )
     return Table(
-        ("row", axis.name, "seeds", f"best {metric}", "gain", when, "speedup", "calls", "utilisation"), tuple(rows), caption
+        ("row", axis.name, "seeds", f"best {metric}", "gain", "vs first", when, "speedup", "calls", "utilisation"),
+        tuple(rows),
+        caption,
     )
 
 
