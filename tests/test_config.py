@@ -31,7 +31,7 @@ def test_defaults_are_filled_and_overrides_apply(write_config) -> None:
     ("config", "overrides", "message"),
     [
         (tiny_config({"name": "nope"}), [], r"unknown scheduler 'nope'; registered: .*hyperband"),
-        ({**tiny_config({"name": "random"}), "workload": {"name": "mlp"}}, [], r"unknown workload 'mlp'; registered: .*sgd"),
+        ({**tiny_config({"name": "random"}), "workload": {"name": "zzz"}}, [], r"unknown workload 'zzz'; registered: .*sgd"),
         (tiny_config({"name": "hyperband", "eta": 1}), [], r"scheduler 'hyperband': .*eta.*1"),
         (tiny_config({"name": "hyperband", "max_iter": 0}), [], r"max_iter.*0"),
         (tiny_config({"name": "random"}), ["scheduler.foo=1"], r"unknown key scheduler.foo \(from --set\).*allowed: "),
@@ -42,7 +42,7 @@ def test_defaults_are_filled_and_overrides_apply(write_config) -> None:
         ({**tiny_config({"name": "random"}), "seed": "x"}, [], r"seed must be an integer"),
         ({**tiny_config({"name": "random"}), "extra": 1}, [], r"unknown top-level key\(s\) extra"),
         (
-            {**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "iris"}},
+            {**tiny_config({"name": "random"}), "workload": {"name": "sgd", "dataset": "cifar10"}},
             [],
             r"dataset must be one of circles",
         ),

@@ -33,6 +33,7 @@ from tunebench.checks import Check, Float, Int, ParamError
 from tunebench.loop import Budget, Failures
 from tunebench.names import did_you_mean, each
 from tunebench.space import Space, SpaceError
+from tunebench.workloads.base import check_space
 from tunebench.workloads.smac import SMACTask
 from tunebench.workloads.synthetic import SyntheticWorkload
 
@@ -370,6 +371,11 @@ def check_names(workload: Any, space: Space) -> None:
             f"space: workload {workload.name!r} has no hyperparameter(s) {each(unknown, allowed, quote=True)}; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
+    if isinstance(allowed, Mapping):
+        try:
+            check_space(allowed, space)
+        except ValueError as exc:
+            raise ConfigError(f"space: workload {workload.name!r}: {exc}") from None
 
 
 def never_ends(scheduler: str, ends: Sequence[str]) -> ConfigError:

@@ -135,11 +135,19 @@ def feed(scheduler: Any, events: Iterable[dict[str, Any]]) -> tuple[Prior, dict[
     return Prior(jobs, list(out.values()), steps, announced, elapsed, attempts, failed), scores
 
 
-def resume(run_dir: str | Path, *, progress: bool = True, executor: Mapping[str, Any] | None = None) -> RunResult:
+def resume(
+    run_dir: str | Path,
+    *,
+    progress: bool = True,
+    executor: Mapping[str, Any] | None = None,
+    scheduler_cls: type | None = None,
+) -> RunResult:
     """Continue the run in ``run_dir`` to its end; return its outputs as :func:`tunebench.run.run` does.
 
     ``executor`` (an executor section) replaces the one the run started on, e.g. a cluster at
-    another address; decisions do not depend on it."""
+    another address; decisions do not depend on it. ``scheduler_cls``, a subclass of the
+    journaled scheduler built with the same arguments, continues in its place (``tunebench
+    record``'s, whose Jobs ask for the test score too)."""
     rundir = RunDir(run_dir)
     if not rundir.journal_path.is_file():
         raise StoreError(f"{str(rundir.dir)!r} is not a run directory: no journal.jsonl to resume from")
@@ -151,6 +159,8 @@ def resume(run_dir: str | Path, *, progress: bool = True, executor: Mapping[str,
         raise ResumeError(f"{str(rundir.dir)!r}: the journal has no start line; the run never began")
     exp = load_experiment(raw={**start["config"], **({"executor": dict(executor)} if executor is not None else {})})
     built = exp.build()
+    if scheduler_cls is not None:
+        built.scheduler = scheduler_cls(built.space, seed=exp.seed, mode=built.workload.mode, **exp.scheduler_params)
     built.scheduler.set_budget(exp.budget.total_steps)
     built.scheduler.set_candidates(built.executor.candidates())
     snapshots = keeper(built.scheduler) if built.executor.keeps else None

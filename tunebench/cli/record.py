@@ -5,12 +5,18 @@ experiment's executor, scoring validation and test at every step, and writes the
 curves as a recording (:mod:`tunebench.workloads.curves`) that the ``simulated`` executor
 replays. It is an ordinary random-search run (``report_every: 1``, each Job asking for the test
 score too), so its run directory stays behind as well; the recording is derived from its journal.
+
+The same command again with the same ``--run-dir`` continues a recording whose run stopped
+(Ctrl-C, a crash, ``kill -9``) from its journal (:func:`tunebench.resume.resume`: nothing that
+reported is redone), and only writes the recording again from a run that finished; the
+executor may differ, the experiment (seed, workload, scheduler, space) may not.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +63,7 @@ def record(
     from tunebench.checks import check_int
     from tunebench.config import ConfigError, apply_overrides, load_experiment, load_yaml
     from tunebench.run import run
+    from tunebench.store import JOURNAL
     from tunebench.workloads.curves import curves_from_run, write_curves
 
     if not str(out).endswith(".parquet"):
@@ -70,18 +77,49 @@ def record(
     raw["budget"] = {}
     exp = load_experiment(raw=raw)
     exp.source = str(config)
-    built = exp.build()
-    scheduler = recording_scheduler()(built.space, seed=exp.seed, mode=built.workload.mode, **exp.scheduler_params)
-    result = run(exp, run_dir, progress=progress, workload=built.workload, scheduler=scheduler, executor=built.executor)
-    curves = curves_from_run(result.out_dir)
+    if run_dir is not None and (Path(run_dir) / JOURNAL).is_file():
+        out_dir = continue_recording(Path(run_dir), exp, progress)
+    else:
+        built = exp.build()
+        scheduler = recording_scheduler()(built.space, seed=exp.seed, mode=built.workload.mode, **exp.scheduler_params)
+        out_dir = run(
+            exp, run_dir, progress=progress, workload=built.workload, scheduler=scheduler, executor=built.executor
+        ).out_dir
+    curves = curves_from_run(out_dir)
     meta = {
         **curves.meta,
         "description": description
         or f"{n_configs} configs of {Path(config).name} to step {steps}, seed {exp.seed}, on {exp.executor_name}",
-        "run": str(result.out_dir),
+        "run": str(out_dir),
         "workload_config": exp.resolved()["workload"],
     }
     return write_curves(curves.frame, meta, out)
+
+
+RECORDED = ("seed", "workload", "scheduler", "space")
+
+
+def continue_recording(run_dir: Path, exp: Any, progress: bool) -> Path:
+    """The run directory of a recording of ``exp`` already begun in ``run_dir``, finished first
+    if it stopped; a ConfigError if it records another experiment."""
+    from tunebench.config import ConfigError
+    from tunebench.resume import resume
+    from tunebench.store import JOURNAL, read_journal
+
+    start = next((e for e in read_journal(run_dir / JOURNAL) if e["kind"] == "start"), None)
+    there = json.loads(json.dumps((start or {}).get("config") or {}, default=str))
+    here = json.loads(json.dumps(exp.resolved(), default=str))
+    differ = [key for key in RECORDED if there.get(key) != here.get(key)]
+    if differ:
+        key = differ[0]
+        raise ConfigError(
+            f"--run-dir {str(run_dir)!r} holds a recording of another experiment ({key}: {there.get(key)!r} there, "
+            f"{here.get(key)!r} here); give the command that began it, or a new --run-dir"
+        )
+    summary = run_dir / "summary.json"
+    if summary.is_file() and json.loads(summary.read_text()).get("status") == "completed":
+        return run_dir
+    return resume(run_dir, progress=progress, executor=here["executor"], scheduler_cls=recording_scheduler()).out_dir
 
 
 def main(args: argparse.Namespace) -> int:

@@ -9,14 +9,14 @@ executors place on workers once.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from tunebench.checks import Check
-from tunebench.space import Space
+from tunebench.space import Choice, Conditional, Constant, Domain, IntUniform, Mixture, Space, Uniform
 from tunebench.trial import Config, Trainable
 
 
@@ -83,10 +83,38 @@ class Workload(abc.ABC):
     def build(self, config: Config, data: Dataset, seed: int) -> Trainable:
         """A fresh Trainable for ``config``, seeded by ``seed``."""
 
-    def hyperparameters(self) -> Collection[str] | None:
-        """The names a config may set (checked against the space before anything runs); None: any."""
+    def hyperparameters(self) -> Collection[str] | Mapping[str, Check] | None:
+        """The names a config may set (checked against the space before anything runs); None: any.
+        A mapping to a :class:`~tunebench.checks.Check` bounds the values too (:func:`check_space`)."""
         return None
 
     def describe(self) -> dict[str, Any]:
         """Options to record in ``summary.json``."""
         return {"name": self.name, "metric": self.metric, "mode": self.mode}
+
+
+def domain_values(domain: Domain) -> list[Any]:
+    """The values of a domain a check must allow: a range's ends, every choice, a constant.
+
+    >>> domain_values(IntUniform(0, 3)), domain_values(Choice(("a", "b")))
+    ([0, 3], ['a', 'b'])
+    """
+    if isinstance(domain, (Uniform, IntUniform)):
+        return [domain.low, domain.high]
+    if isinstance(domain, Choice):
+        return list(domain.values)
+    if isinstance(domain, Constant):
+        return [domain.value]
+    if isinstance(domain, Mixture):
+        return [v for _, d in domain.components for v in domain_values(d)]
+    if isinstance(domain, Conditional):
+        return [v for _, d in domain.cases for v in domain_values(d)]
+    return []
+
+
+def check_space(allowed: Mapping[str, Check], space: Space) -> None:
+    """Raise the :class:`~tunebench.checks.ParamError` of the first value of ``space`` that its
+    hyperparameter's check refuses, so a bad bound fails at config load, not in a trial."""
+    for name, domain in space.domains.items():
+        for value in domain_values(domain) if name in allowed else []:
+            allowed[name].check(name, value)

@@ -303,14 +303,19 @@ def run_space(start: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(space) if space else None
 
 
-def shipped() -> list[tuple[str, str]]:
-    """``(name, description)`` of each recording shipped with tunebench, for ``tunebench list``."""
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """A recording file's metadata, read from its Parquet schema alone (the rows stay on disk)."""
     import pyarrow.parquet as pq
 
+    raw = (pq.read_schema(path).metadata or {}).get(b"PANDAS_ATTRS", b"{}")
+    return dict(json.loads(raw).get(META_KEY, {}))
+
+
+def shipped() -> list[tuple[str, str]]:
+    """``(name, description)`` of each recording shipped with tunebench, for ``tunebench list``."""
     out = []
     for p in sorted(RECORDINGS.glob("*.parquet")):
-        raw = (pq.read_schema(p).metadata or {}).get(b"PANDAS_ATTRS", b"{}")
-        meta = json.loads(raw).get(META_KEY, {})
+        meta = read_meta(p)
         desc = f"{meta.get('workload', '?')}: {meta.get('n_configs', '?')} configs x {meta.get('max_iter', '?')} steps"
         if meta.get("description"):
             desc += f"; {meta['description']}"
@@ -326,6 +331,7 @@ __all__ = [
     "curves_from_run",
     "frame_from_rows",
     "read_curves",
+    "read_meta",
     "shipped",
     "write_curves",
 ]

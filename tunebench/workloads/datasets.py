@@ -1,7 +1,9 @@
-"""Tabular datasets for the SGD workload: circles, digits, MNIST, or a user's CSV/Parquet file.
+"""Tabular datasets for the workloads: circles, scikit-learn's bundled sets, a fixed synthetic
+set, MNIST, or a user's CSV/Parquet file.
 
 Each loader returns ``(X, y)``; :func:`split` makes the train / validation / test split
-(stratified, seeded) that the workloads use.
+(stratified, seeded) that the workloads use. The bundled sets (:data:`TABULAR`) ship with
+scikit-learn or are generated, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -12,7 +14,19 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-DATASETS = ("circles", "digits", "mnist", "file")
+TABULAR = ("digits", "breast_cancer", "wine", "iris", "synthetic")
+DATASETS = ("circles", *TABULAR, "mnist", "file")
+SYNTHETIC = {
+    "n_samples": 2000,
+    "n_features": 20,
+    "n_informative": 10,
+    "n_redundant": 5,
+    "n_classes": 5,
+    "n_clusters_per_class": 2,
+    "class_sep": 0.8,
+    "flip_y": 0.05,
+    "random_state": 0,
+}
 
 
 def make_circles(n_samples: int, seed: int, n_classes: int = 4, n_noise: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -35,12 +49,25 @@ def make_circles(n_samples: int, seed: int, n_classes: int = 4, n_noise: int = 4
     return np.hstack([informative, noise]).astype(np.float64), y.astype(np.int64)
 
 
-def load_digits_xy() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled 8x8 digits (1,797 images)."""
-    from sklearn.datasets import load_digits
+def load_tabular(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """One of :data:`TABULAR`: a set bundled with scikit-learn (digits: 1,797 rows, 64 features, 10
+    classes; breast_cancer: 569, 30, 2; wine: 178, 13, 3; iris: 150, 4, 3), or ``synthetic``:
+    ``make_classification(**SYNTHETIC)``, 2,000 rows of 5 classes in 2 clusters each with 5%
+    flipped labels, the same rows whatever the run's seed: not linearly separable by design.
 
-    bunch = load_digits()
-    return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    >>> X, y = load_tabular("synthetic")
+    >>> X.shape, len(set(y.tolist()))
+    ((2000, 20), 5)
+    """
+    from sklearn import datasets as bundled
+
+    if name == "synthetic":
+        X, y = bundled.make_classification(**SYNTHETIC)
+    elif name in TABULAR:
+        X, y = getattr(bundled, f"load_{name}")(return_X_y=True)
+    else:
+        raise ValueError(f"dataset must be one of {', '.join(TABULAR)}, got {name!r}")
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
 
 def load_mnist_xy(data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:

@@ -86,7 +86,7 @@ class SGDTrainable:
 
 
 class SGDWorkload(Workload):
-    """Linear classifier by SGD on circles, digits, MNIST or a CSV/Parquet file with a ``target`` column."""
+    """Linear classifier by SGD on circles, a bundled set (digits, breast_cancer, wine, iris, synthetic), MNIST or a CSV/Parquet file."""
 
     name = "sgd"
     metric = "accuracy"
@@ -131,8 +131,8 @@ class SGDWorkload(Workload):
     def raw(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if self.dataset == "circles":
             return datasets.make_circles(self.n_samples, seed)
-        if self.dataset == "digits":
-            return datasets.load_digits_xy()
+        if self.dataset in datasets.TABULAR:
+            return datasets.load_tabular(self.dataset)
         if self.dataset == "mnist":
             return datasets.load_mnist_xy(self.data_dir)
         return datasets.load_file(self.path or "", self.target)
