@@ -11,6 +11,7 @@ Shape (``configs/bench-*.yaml``)::
     space: {...}                    # optional; else each workload's default space
     shared: {eta: 3, pbt: {perturbation_interval: 9}}   # algorithm settings, once for everyone
     workloads: [{label: sgd, name: sgd, dataset: circles, n_samples: 10000}]
+    # or suite: all (or [sgd-digits, mlp-wine]): recorded tasks, replayed on the simulated executor
     executors: [{name: dask}]       # ours only; peers bring their own engine
     schedulers:                     # ours: a scheduler section plus a label
       - {label: hyperband, name: hyperband, eta: 3}
@@ -54,6 +55,7 @@ from tunebench import registry
 from tunebench.checks import ParamError
 from tunebench.compare.fairness import ENTRY_KEY, check_fair, hand_out, settings_of, shared_block
 from tunebench.compare.published import published_entries
+from tunebench.compare.suite_axis import executors_for, expand
 from tunebench.config import BUDGET_CHECKS, ConfigError, apply_overrides, load_experiment, load_yaml
 from tunebench.names import did_you_mean, each
 from tunebench.store.comparison import Cell, Matrix
@@ -73,6 +75,7 @@ TOP_KEYS = (
     "searchers",
     "peers",
     "published",
+    "suite",
 )
 BUDGET_KEYS = ("total_steps", "wall_time_s", "evaluations")
 
@@ -93,6 +96,7 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise ConfigError(f"unknown matrix key(s) {each(unknown, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
+    expand(data)
     seeds = data.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
         raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
@@ -135,7 +139,7 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     for seed in seeds:
         for w in workloads:
             for (s, searcher), k in contenders:
-                for e in executors:
+                for e in executors_for(w, executors, data.get("suite")):
                     matrix.cells.append(our_cell(data, w, s, e, seed, k, searcher, axis))
             for p in peers:
                 for k in counts:
