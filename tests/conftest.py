@@ -102,12 +102,14 @@ class SharedRay:
 
         if self.session is None or not ray.is_initialized():
             return True
-        deadline = time.monotonic() + timeout_s
+        deadline, tick = time.monotonic() + timeout_s, 0
         while ray.available_resources().get("CPU", 0.0) < ray.cluster_resources().get("CPU", 0.0):
             if time.monotonic() > deadline:
                 return False
-            gc.collect()  # an actor lives while a handle to it does, and Tune's sit in reference cycles
-            time.sleep(0.2)
+            tick += 1
+            if tick % 5 == 0:  # a killed actor's CPU is back within a tick or two; a collection costs more than a tick
+                gc.collect()  # an actor lives while a handle to it does, and Tune's sit in reference cycles
+            time.sleep(0.05)
         return True
 
 
@@ -170,16 +172,54 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with the rest of its group")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around xdist's own hook, which reads the marks into the node ids it shares out
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """Every test that uses or stops the shared Ray goes to one xdist worker, so they share that
     worker's Ray and two Rays never run on the machine at once; every other test goes with the
     rest of its module, so a module's fixtures (a Spark session, a Dask cluster, reference runs)
     are set up once. Without xdist the marks do nothing. Tests that need no Ray are moved last."""
+    groups = []
     for item in items:
         uses_ray = bool(RAY_FIXTURES & set(getattr(item, "fixturenames", ())))
-        item.add_marker(pytest.mark.xdist_group("ray" if uses_ray else item.nodeid.split("::")[0]))
+        groups.append((item, "ray" if uses_ray else item.nodeid.split("::")[0]))
+        item.add_marker(pytest.mark.xdist_group(groups[-1][1]))
     # The tests that need no Ray running (they start and stop their own) run last, so the shared
     # Ray is started once and stopped once rather than around each of them.
     needs_none = [item for item in items if "no_ray" in getattr(item, "fixturenames", ())]
     if needs_none:
         items[:] = [item for item in items if item not in needs_none] + needs_none
+    result = yield
+    if getattr(config.option, "loadgroup", False):  # on an xdist worker under --dist loadgroup
+        for item, group in groups:
+            group_into_node_id(item, group)
+    return result
+
+
+def group_into_node_id(item: pytest.Item, group: str) -> None:
+    """Append ``@group`` to the item's node id, which is how xdist's loadgroup scheduler learns
+    the group. xdist 3.8 writes ``item._nodeid``, which pytest 9.2 no longer reads (its node ids
+    are structured ``NodeId``\\ s; pytest-dev/pytest-xdist#1386), so every test was shared out
+    on its own: the Ray tests ran on both workers, a module's fixtures were set up on both."""
+    if item.nodeid.endswith(f"@{group}"):  # xdist's own write took effect
+        return
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
+    else:
+        item._nodeid = f"{item.nodeid}@{group}"
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown to pytest without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadgroup scheduler, handing out the Ray group first: it is the longest unit and
+    only one worker can take it, so starting it late would leave that worker running alone."""
+    from xdist.scheduler import LoadGroupScheduling
+
+    class RayFirst(LoadGroupScheduling):
+        def _assign_work_unit(self, node: Any) -> None:
+            if "ray" in self.workqueue:
+                self.workqueue.move_to_end("ray", last=False)
+            super()._assign_work_unit(node)
+
+    return RayFirst(config, log) if config.getvalue("dist") == "loadgroup" else None

@@ -74,7 +74,7 @@ def bad_file(tmp_path: Path) -> Path:
     ("config", "extra", "needle"),
     [
         (tiny_config({"name": "hyperbandx"}), [], "unknown scheduler 'hyperbandx'"),
-        ({**tiny_config({"name": "random"}), "workload": {"name": "mlp"}}, [], "unknown workload 'mlp'"),
+        ({**tiny_config({"name": "random"}), "workload": {"name": "nosuch"}}, [], "unknown workload 'nosuch'"),
         (tiny_config({"name": "hyperband", "eta": 1}), [], "eta must be"),
         (tiny_config({"name": "hyperband", "max_iter": 0}), [], "max_iter must be"),
         (tiny_config({"name": "random"}), ["--set", "scheduler.nope=3"], "unknown key scheduler.nope"),

@@ -81,11 +81,15 @@ def check_cell(cell: Path, planned: int) -> None:
     assert summary["best_score"] == trials["last_score"].max() and 0 <= summary["test_score"] <= 1
 
 
-def test_every_peer_runs_through_compare(tmp_path: Path, started_here: Callable[[], list[Any]]) -> None:
+@pytest.mark.parametrize("labels", [("dehb", "smac-hb"), ("bohb", "smac-sh")], ids="+".join)
+def test_every_peer_runs_through_compare(tmp_path: Path, labels: tuple[str, str], started_here: Callable[[], list[Any]]) -> None:
+    """Two peers of different libraries a study, one after the other in this process (what one
+    leaves behind must not upset the next); every peer is in one of the two studies."""
+    peers = [p for p in PEERS if p["label"] in labels]
     path = tmp_path / "mf.yaml"
-    path.write_text(yaml.safe_dump(MATRIX))
+    path.write_text(yaml.safe_dump({**MATRIX, "peers": peers}))
     assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--no-report"]) == 0
-    for peer in PEERS:
+    for peer in peers:
         cell = tmp_path / "out" / "sgd" / f"{peer['label']}@{peer['name']}" / "seed0"
         check_cell(cell, PLANNED[peer["label"]])
         assert read_run(cell)[1]["worker"].nunique() == 2

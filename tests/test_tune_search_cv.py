@@ -41,9 +41,15 @@ def check_fitted(search: TuneSearchCV, X: np.ndarray, y: np.ndarray) -> None:
     assert np.array_equal(again.predict(X), search.predict(X))
 
 
+def executor_params(executor: str, request: pytest.FixtureRequest) -> dict[str, Any] | None:
+    """Two workers of the session's Dask cluster (tests/conftest.py) for ``dask``; a search that
+    starts and stops a cluster of its own is the same-seed test below."""
+    return {"n_workers": 2, "address": request.getfixturevalue("dask_address")} if executor == "dask" else None
+
+
 @pytest.mark.parametrize("executor", ["local", "dask"])
 @pytest.mark.parametrize("scheduler, params", [("hyperband", {}), ("asha", {"n_trials": 6})])
-def test_sgd_classifier(scheduler: str, params: dict[str, Any], executor: str) -> None:
+def test_sgd_classifier(scheduler: str, params: dict[str, Any], executor: str, request: pytest.FixtureRequest) -> None:
     X, y = classification()
     search = TuneSearchCV(
         SGDClassifier(),
@@ -54,7 +60,7 @@ def test_sgd_classifier(scheduler: str, params: dict[str, Any], executor: str) -
         random_state=0,
         chunk_size=40,
         scheduler_params=params,
-        executor_params={"n_workers": 2} if executor == "dask" else None,
+        executor_params=executor_params(executor, request),
     )
     search.fit(X, y, classes=[0, 1])
     check_fitted(search, X, y)

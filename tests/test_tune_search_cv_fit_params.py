@@ -60,7 +60,8 @@ def trials(search: TuneSearchCV) -> list[tuple[dict[str, Any], int, float]]:
 
 
 @pytest.mark.parametrize("executor", ["local", "dask"])
-def test_every_chunk_gets_its_rows_weights(executor: str) -> None:
+def test_every_chunk_gets_its_rows_weights(executor: str, request: pytest.FixtureRequest) -> None:
+    """On Dask, two workers of the session's cluster (tests/conftest.py)."""
     X, y, w = data()
     train, val = split()
     search = TuneSearchCV(
@@ -71,7 +72,7 @@ def test_every_chunk_gets_its_rows_weights(executor: str) -> None:
         random_state=0,
         refit="best_trial",
         executor=executor,
-        executor_params={"n_workers": 2} if executor == "dask" else None,
+        executor_params={"n_workers": 2, "address": request.getfixturevalue("dask_address")} if executor == "dask" else None,
     ).fit(X, y, sample_weight=w)
     for params, steps, score in trials(search):
         manual = by_chunks(params, X[train], y[train], w[train], CHUNK, steps)
