@@ -102,7 +102,7 @@ def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(dask_addre
 
 
 def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
-    raw = config(HB)
+    raw = config({**HB, "max_iter": 81})  # long enough that the signal lands mid-run on a loaded machine
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(raw))
     proc = subprocess.Popen(
