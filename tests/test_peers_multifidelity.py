@@ -3,6 +3,7 @@ deterministic per seed on one worker, within the step budget, leaving no process
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,14 @@ def test_one_worker_gives_the_same_run_for_the_same_seed(tmp_path: Path, name: s
             )
         )
     assert runs[0] == runs[1]
+
+
+def test_a_peer_leaves_the_process_logging_as_it_found_it(tmp_path: Path) -> None:
+    """SMAC's facade would set the root logger to its level and console handler for the whole process."""
+    root = logging.getLogger()
+    before = root.level, list(root.handlers)
+    SMACSuccessiveHalving().run(task(), tmp_path / "run")
+    assert (root.level, list(root.handlers)) == before
 
 
 @pytest.mark.parametrize("name", ["dehb", "hpbandster-bohb"])

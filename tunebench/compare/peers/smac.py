@@ -26,6 +26,8 @@ runner).
 
 from __future__ import annotations
 
+import logging
+
 import abc
 import math
 from collections.abc import Mapping
@@ -177,7 +179,8 @@ class SMACPeer(MultiFidelityPeer):
         )
         intensifier = (Hyperband if self.hyperband else SuccessiveHalving)(scenario, eta=self.eta, seed=task.seed)
         facade = MultiFidelityFacade if self.facade == "multi-fidelity" else HyperbandFacade
-        return facade(scenario, never_called, intensifier=intensifier, overwrite=True, logging_level=40)
+        logging.getLogger("smac").setLevel(logging.ERROR)  # SMAC's own logging set-up would reconfigure the root logger
+        return facade(scenario, never_called, intensifier=intensifier, overwrite=True, logging_level=False)
 
     def search(self, task: PeerTask, evaluations: Evaluations, workdir: Path) -> dict[str, Any]:
         n_trials = self.n_trials_for(task)
