@@ -26,9 +26,8 @@ runner).
 
 from __future__ import annotations
 
-import logging
-
 import abc
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
