@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,9 @@ def test_step_budget_is_never_overshot(tmp_path: Path, ray_session: Any) -> None
     """On the shared Ray: a trial that finds the budget spent ends at once instead of waiting for
     the run to end, so none keeps a CPU after it (ray_session warns, and restarts the Ray, if one does)."""
     task = make_task(tmp_path, n_trials=8, total_steps=15)
+    ctrl_c = signal.getsignal(signal.SIGINT)
     summary = RayTuneASHA().run(task, tmp_path / "run")
+    assert signal.getsignal(signal.SIGINT) is ctrl_c  # Ray Tune's own handler would swallow a later Ctrl-C
     assert summary["partial_fit_calls"] <= 15
     assert summary["partial_fit_calls"] == calls(tmp_path) - extra_retrain(summary, read_run(tmp_path / "run")[2])
 

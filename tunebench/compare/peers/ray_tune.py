@@ -41,6 +41,7 @@ from tunebench.algorithm import hyperband_n_trials
 from tunebench.checks import Bool, Float, Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
+from tunebench.compare.peers.signals import handlers_kept
 from tunebench.scheduler import trial_seed
 from tunebench.workloads.base import Dataset, Workload
 
@@ -368,7 +369,8 @@ class RayTunePeer(Peer):
             ),
         )
         try:
-            results = tuner.fit()
+            with handlers_kept():
+                results = tuner.fit()
         finally:
             LOGS.pop(id(log), None)
         for tid, decision in sorted(rec.last.items()):
