@@ -274,7 +274,7 @@ def build_report(root: str | Path) -> ReportPaths:
     views = views_of(runs, matrix, order)
     ranked, profiles = ranking_of(views), profiles_of(views, order)
     reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
-    studied = study_views(root, views, order, matrix.target_score)
+    studied = study_views(root, views, order, matrix.target_score, baselines(runs, matrix))
     anytime, against = anytime_of(views, matrix), published_view(matrix, views)
     pngs = (
         *draw(root, views, order, matrix, anytime),

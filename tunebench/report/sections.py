@@ -161,7 +161,8 @@ def optimum_blocks(pngs: tuple[str | None, str] | None, optima: Mapping[str, flo
     )
 
 
-def _est(e: Estimate | None) -> str:
+def estimate_cell(e: Estimate | None) -> str:
+    """An IQM with its interval (or its n) as a table cell; ``-`` for none."""
     if e is None:
         return "-"
     if e.low is None or e.high is None:
@@ -169,7 +170,8 @@ def _est(e: Estimate | None) -> str:
     return f"{fmt(e.iqm)} [{fmt(e.low)}, {fmt(e.high)}]"
 
 
-def _x(v: float | None) -> str:
+def ratio_cell(v: float | None) -> str:
+    """A speedup as a table cell: ``2.50x``, ``-`` for none."""
     return "-" if v is None else f"{v:.2f}x"
 
 
@@ -208,15 +210,15 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
             (
                 r.series + (" ★" if i in won else ""),
                 str(r.n_seeds),
-                _est(r.best),
-                *((_est(r.regret),) if regret else ()),
-                _est(r.test),
+                estimate_cell(r.best),
+                *((estimate_cell(r.regret),) if regret else ()),
+                estimate_cell(r.test),
                 fmt(r.calls),
                 fmt(r.wall_time_s),
                 ("never" if target is not None and r.reached == 0 else fmt(r.time_to_target)) + tail,
                 ("never" if target is not None and r.reached == 0 else fmt(r.calls_to_target)) + tail,
-                _x(r.speedup_time),
-                _x(r.speedup_calls),
+                ratio_cell(r.speedup_time),
+                ratio_cell(r.speedup_calls),
                 fmt(r.utilization, 3),
             )
         )

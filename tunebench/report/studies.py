@@ -1,16 +1,18 @@
 """The report's views of what a matrix studies, each shown only when the matrix calls for it:
 how the results change along every axis it varies (:mod:`tunebench.report.against`, with a
 figure along workers), where a bracketed scheduler's steps went when one of its settings is
-crossed (:mod:`tunebench.report.brackets`), and the lineage of every PBT contender
-(:mod:`tunebench.report.pbt`). A study is a matrix config; these views are its tables."""
+crossed (:mod:`tunebench.report.brackets`), the lineage of every PBT contender
+(:mod:`tunebench.report.pbt`), and, where cells replayed a recording, how often a scheduler
+stopped a trial that would have ended well (:mod:`tunebench.report.wrongly_stopped`). A study is
+a matrix config; these views are its tables."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tunebench.report import brackets, pbt
+from tunebench.report import brackets, pbt, wrongly_stopped
 from tunebench.report.against import WORKERS_PNG, section, steps_of
 from tunebench.report.analysis import WorkloadView
 from tunebench.report.axes import matrix_axes
@@ -26,8 +28,11 @@ class Studied:
     figures: tuple[Path, ...] = ()
 
 
-def study_views(root: Path, views: Sequence[WorkloadView], order: Sequence[str], target: float | None) -> Studied:
-    """Compute and draw every view the comparison in ``root`` calls for."""
+def study_views(
+    root: Path, views: Sequence[WorkloadView], order: Sequence[str], target: float | None, base: Mapping[str, str] | None = None
+) -> Studied:
+    """Compute and draw every view the comparison in ``root`` calls for; ``base``: the random-search
+    baselines of the final tables, whose speedups the wrongly-stopped view repeats."""
     axes = matrix_axes([r for v in views for r in v.runs], order)
     parts: list[Section] = []
     figures: list[Path] = []
@@ -44,4 +49,5 @@ def study_views(root: Path, views: Sequence[WorkloadView], order: Sequence[str],
     bracket = brackets.section(views, axes)
     lineage = pbt.section(views)
     figures += pbt.draw(root, views)
-    return Studied(tuple(parts) + tuple(s for s in (bracket, lineage) if s is not None), tuple(figures))
+    wrong = wrongly_stopped.section(views, target, base)
+    return Studied(tuple(parts) + tuple(s for s in (bracket, lineage, wrong) if s is not None), tuple(figures))
