@@ -11,6 +11,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -187,7 +188,9 @@ def test_jobs_2_gives_the_serial_tables_and_each_row_says_where_it_ran(serial: P
     pool = {r["ran_on"]["pid"] for r in rows(out)}
     assert here == {os.getpid()} and os.getpid() not in pool and {r["ran_on"]["placement"] for r in rows(out)} == {"local"}
     placement = json.loads((out / "matrix.json").read_text())["placement"]
+    ran = {k: placement.pop(k) for k in ("cells_run", "wall_s", "cells_per_s")}
     assert placement == {"where": "local", "retries": 3, "jobs": 2, "exclusive": False}
+    assert ran["cells_run"] == 4 and ran["wall_s"] > 0 and ran["cells_per_s"] == pytest.approx(4 / ran["wall_s"], rel=1e-3)
 
 
 def test_a_dask_scheduler_with_two_workers_gives_the_serial_tables(
@@ -244,7 +247,8 @@ def test_exclusive_runs_the_cells_that_measure_real_time_last_and_one_at_a_time(
     matrix = {**LONG, "seeds": [0, 1], "workloads": [{"label": "mfh3", "name": "mfh3"}]}
     said: list[str] = []
     out = compare(load_matrix(raw=matrix), tmp_path / "c", jobs=2, exclusive=True, say=said.append)
-    events = [(line.split()[1], "start") if line.startswith("running ") else (line.split()[1][:-1], "end") for line in said[1:]]
+    assert re.fullmatch(r"\S+: 4 cells in [\d.]+ s, [\d.e+-]+ cells/s", said[-1]), said[-1]
+    events = [(line.split()[1], "start") if line.startswith("running ") else (line.split()[1][:-1], "end") for line in said[1:-1]]
     real = [cell for cell, what in events if what == "start" and "@local" in cell]
     assert len(real) == 2 and events[-4:] == [(real[0], "start"), (real[0], "end"), (real[1], "start"), (real[1], "end")]
     before = events[: events.index((real[0], "start"))]

@@ -41,7 +41,8 @@ def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_p
         "[1/4] sgd/random@simulated/seed0: done in "
     )
     assert sum(x.startswith("running ") for x in err) == 4 and "\r" not in printed.err
-    assert err[-1].startswith("[4/4] sgd/hyperband@simulated/seed1: done in ") and "(best 0." in err[-1]
+    assert err[-2].startswith("[4/4] sgd/hyperband@simulated/seed1: done in ") and "(best 0." in err[-2]
+    assert err[-1].startswith("tiny-simulated: 4 cells in ") and err[-1].endswith(" cells/s")
     said = printed.out.splitlines()
     verdict = build_report(out).verdict
     assert said == [*verdict, f"report: {out / 'report.html'}", f"figure: {out / 'anytime_time.png'}"]

@@ -275,13 +275,29 @@ def compare(
             return out
         shown = Lines(lines, Tally(total, done)) if say else progress_for(terminal(sys.stderr), lines, total, done, matrix.name)
         state.shown = shown
+        t0 = time.perf_counter()
         try:
             run_all(state, todo, placement, exclusive)
         finally:
             shown.close()
+        state.placement.update(throughput(len(todo), time.perf_counter() - t0))
+        state.write()
+        lines(
+            f"{matrix.name}: {len(todo)} cells in {state.placement['wall_s']:.1f} s, {state.placement['cells_per_s']:.3g} cells/s"
+        )
     finally:
         placement.close()
     return out
+
+
+def throughput(cells: int, seconds: float) -> dict[str, Any]:
+    """What ``matrix.json`` records of an invocation that ran to its end: cells run, wall seconds
+    from the first cell sent to the last one back, and cells per second.
+
+    >>> throughput(12, 4.0)
+    {'cells_run': 12, 'wall_s': 4.0, 'cells_per_s': 3.0}
+    """
+    return {"cells_run": cells, "wall_s": round(seconds, 3), "cells_per_s": round(cells / seconds, 4) if seconds > 0 else None}
 
 
 def measures_time(cell: Cell) -> bool:

@@ -336,6 +336,8 @@ def placed(placement: Mapping[str, Any] | None) -> str:
     'Cells ran 2 at a time in local processes; timed cells may have shared the machine with others, so their wall times include that contention.'
     >>> placed({"where": "ray", "address": "10.0.0.5:6379", "exclusive": True})
     'Cells ran on the Ray cluster at 10.0.0.5:6379; timed cells (ours on a real executor, peers) ran alone, one at a time (--exclusive).'
+    >>> placed({"where": "serial", "cells_run": 40, "wall_s": 20.0, "cells_per_s": 2.0})
+    'Cells ran one after another in one process, so every cell had the machine to itself. The last invocation ran 40 cells in 20 s (2 cells/s).'
     """
     if not placement:
         return "Cells ran one after another in one process."
@@ -352,7 +354,10 @@ def placed(placement: Mapping[str, Any] | None) -> str:
         alone = "timed cells (ours on a real executor, peers) ran alone, one at a time (--exclusive)."
     else:
         alone = "timed cells may have shared the machine with others, so their wall times include that contention."
-    return f"Cells ran {text}; {alone}" if where != "serial" else f"Cells ran {text}, {alone}"
+    said = f"Cells ran {text}; {alone}" if where != "serial" else f"Cells ran {text}, {alone}"
+    if placement.get("cells_per_s"):
+        said += f" The last invocation ran {placement.get('cells_run')} cells in {fmt(placement.get('wall_s'))} s ({fmt(placement['cells_per_s'])} cells/s)."
+    return said
 
 
 def environment(matrix: Matrix, runs: Sequence[CellRun], order: Sequence[str], here: Mapping[str, Any]) -> Section:
