@@ -122,9 +122,11 @@ def test_a_cell_marked_done_that_does_not_read_back_adds_no_rows_and_says_why(co
 
 
 def test_the_tables_grow_as_cells_finish_and_each_cell_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no limit on the writer's share of the time, every finished cell rewrites the tables."""
     reads: list[str] = []
     real = combined.read_run
     monkeypatch.setattr(combined, "read_run", lambda path: reads.append(str(path)) or real(path))
+    monkeypatch.setattr(runner, "WRITER_SHARE", 1.0)
     out = tmp_path / "c"
     seen: list[tuple[list[str], int]] = []
 
@@ -136,6 +138,19 @@ def test_the_tables_grow_as_cells_finish_and_each_cell_is_read_once(tmp_path: Pa
     assert [cells for cells, _ in seen] == [CELLS[: k + 1] for k in range(4)]
     assert [n for _, n in seen] == [sum(len(cell_rows(out, c, "results")) for c in CELLS[: k + 1]) for k in range(4)]
     assert sorted(reads) == sorted(str(out / c) for c in CELLS)
+
+
+def test_a_writer_held_to_a_small_share_rewrites_the_tables_less_often_and_all_of_them_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[int] = []
+    real = ComparisonTables.write
+    monkeypatch.setattr(ComparisonTables, "write", lambda self, rows: writes.append(1) or real(self, rows))
+    monkeypatch.setattr(runner, "WRITER_SHARE", 1e-6)
+    out = run_compare(tmp_path / "c")
+    assert len(writes) == 2  # before the first cell and at the end
+    assert len(pd.read_parquet(out / "results.parquet")) == sum(len(cell_rows(out, c, "results")) for c in CELLS)
+    assert set(pd.read_parquet(out / "cells.parquet")["status"]) == {"done"}
 
 
 def test_an_interrupted_compare_keeps_the_tables_of_its_finished_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

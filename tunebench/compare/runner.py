@@ -10,7 +10,9 @@ failing cell never stops the others. Where cells run is a placement
 (:mod:`tunebench.compare.placement`): one after another here (our cells on a local Dask cluster
 share one per setting, :mod:`tunebench.compare.clusters`), ``jobs`` at once in local processes,
 or on a Ray or Dask cluster (``cluster``); the tables are the same wherever they ran, and this
-process alone writes ``matrix.json`` and the top-level tables, as outcomes arrive. Each cell's
+process alone writes ``matrix.json`` as outcomes arrive and the top-level tables with them, as
+often as keeps their rewriting under :data:`WRITER_SHARE` of the study's time (every cell while
+they are small; all of them at the end, and on Ctrl-C). Each cell's
 row says where it ran (``ran_on``: placement, host, pid, Ray node or Dask worker), the CPUs it
 held (``cpus``), whether it ran alone (``alone``) and whether it resumed a journal
 (``resumed``); the top-level ``placement`` records the last invocation's. Ctrl-C interrupts
@@ -44,6 +46,7 @@ from tunebench.store.comparison import MATRIX, Cell, Matrix, read_matrix
 
 PLACED = ("ran_on", "cpus", "alone", "resumed")  # what a cell's row says of where and how it ran
 RETRIES = 3  # sends of a cell again after its worker died
+WRITER_SHARE = 0.1  # the most of a study's wall time the top-level tables' rewriting may take
 TICK_S = 0.5  # how long the driver waits for an outcome before it looks for room to send more
 
 
@@ -171,6 +174,7 @@ class Comparison:
         self.tables = ComparisonTables(out)  # reads each finished cell once, at the first write after it finished
         self.placement: dict[str, Any] | None = None  # how this invocation places its cells
         self.sent: dict[str, dict[str, Any]] = {}  # per cell out: the CPUs it holds, whether it runs alone
+        self.tables_due = 0.0  # monotonic time from which a finished cell rewrites the top-level tables
         if (out / MATRIX).is_file():
             rows = {str(r.get("cell_id")): r for r in json.loads((out / MATRIX).read_text(encoding="utf-8"))["cells"]}
             for c in read_matrix(out).cells:
@@ -196,7 +200,7 @@ class Comparison:
             return
         outcome = {"error": None, "reason": None, "seconds": None, **outcome, **self.sent.pop(cell.cell_id, {})}
         self.status[cell.cell_id] = outcome
-        self.write()
+        self.write(tables=time.monotonic() >= self.tables_due)
         done = sum(1 for c in self.matrix.cells if cell_state(self.out / c.dir) == "finished")
         extra = one_line(outcome.get("reason") or outcome.get("error") or f"best {outcome.get('best_score')}")
         log = self.out / cell.dir / PEER_LOG
@@ -206,7 +210,9 @@ class Comparison:
         line = f"[{done}/{len(self.matrix.cells)}] {cell.cell_id}: {outcome['status']} in {took} s ({extra})"
         self.shown.finish(cell.cell_id, line, outcome["status"] == "done", outcome["seconds"])
 
-    def write(self) -> None:
+    def write(self, tables: bool = True) -> None:
+        """Rewrite ``matrix.json`` and, with ``tables``, the top-level tables; after each tables
+        write the next is due no sooner than :data:`WRITER_SHARE` of its own time allows."""
         cells = []
         for c in self.matrix.cells:
             row = c.row()
@@ -227,7 +233,10 @@ class Comparison:
                 **({"placement": self.placement} if self.placement is not None else {}),
             },
         )
-        self.tables.write(cells)
+        if tables:
+            t0 = time.monotonic()
+            self.tables.write(cells)
+            self.tables_due = time.monotonic() + (time.monotonic() - t0) * (1 - WRITER_SHARE) / WRITER_SHARE
 
 
 class StudyInterrupted(KeyboardInterrupt):
