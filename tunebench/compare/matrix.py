@@ -23,6 +23,8 @@ Shape (``configs/bench-*.yaml``)::
     published:                      # optional: numbers others published, printed beside ours (tunebench.compare.published)
       - {workload: sgd, system: HpBandSter 0.7.4, contender: bohb, source: {repository: automl/HpBandSter, file: results.md},
          statistic: mean ± std over 10 seeds, incumbent: any, at: [60, 120], mean: [0.9, 0.92], std: [0.01, 0.01], n: 10}
+    claims:                         # optional: the field's claims, each judged in the report (tunebench.compare.claims)
+      - {better: asha, than: hyperband, measure: anytime, source: "Li et al., MLSys 2020"}
 
 ``max_iter`` goes into every scheduler and peer that takes it, and into a workload that maps
 steps to a fidelity (a synthetic one: its top fidelity at ``max_iter``; a contender or workload
@@ -53,6 +55,7 @@ from typing import Any
 
 from tunebench import registry
 from tunebench.checks import ParamError
+from tunebench.compare.claims import check_claims
 from tunebench.compare.fairness import ENTRY_KEY, check_fair, hand_out, settings_of, shared_block
 from tunebench.compare.published import published_entries
 from tunebench.compare.suite_axis import executors_for, expand
@@ -76,6 +79,7 @@ TOP_KEYS = (
     "peers",
     "published",
     "suite",
+    "claims",
 )
 BUDGET_KEYS = ("total_steps", "wall_time_s", "evaluations")
 
@@ -165,6 +169,7 @@ def load_matrix(path: str | Path | None = None, overrides: Sequence[str] = (), r
     matrix.published = published_entries(
         data.get("published"), [w["label"] for w in workloads], [c.label for c in matrix.contenders]
     )
+    check_claims(data, [e["label"] for _, e, _, _ in entries], counts)
     return matrix
 
 

@@ -28,6 +28,7 @@ from tunebench.report.analysis import (
     workload_view,
 )
 from tunebench.report.anytime import Anytime, anytime_of
+from tunebench.report.claims_view import Claimed, claims_view
 from tunebench.report.document import Document, Section, fmt
 from tunebench.report.environment import machine
 from tunebench.report.figures import REFERENCE_NOTE, XAxis, panel_figure
@@ -216,12 +217,14 @@ def document(
     studied: Sequence[Section] = (),
     anytime: Anytime | None = None,
     against: Against | None = None,
+    claimed: Claimed | None = None,
 ) -> Document:
     """Verdict and final tables first (with the published numbers beside the measured ones,
     ``against``), then the figures and analyses (with the views of what the matrix studies,
     ``studied``), then the details."""
     anytime = anytime_of(views, matrix) if anytime is None else anytime
     against = published_view(matrix, views) if against is None else against
+    claimed = claims_view(matrix, views) if claimed is None else claimed
     base, target = baselines(runs, matrix), matrix.target_score
     judged = judgements(views, target) if judged is None else judged
     finals = [sections.final_table(v, series_rows(v, target, base), target, judged[v.workload]) for v in views]
@@ -246,10 +249,11 @@ def document(
         optima=anytime.optima,
     )
     parts: list[Section] = [
-        sections.verdict((*verdict_lines(views, judged, target), *against.lines)),
+        sections.verdict((*verdict_lines(views, judged, target), *against.lines, *claimed.lines)),
         Section(sections.TITLES["final"], ("One table per workload." + no_base,)),
         *finals,
         *against.sections,
+        *claimed.sections,
         by_time,
         regret,
         sections.across_workloads(ranked, cd_diagram.CD_PNG),
@@ -276,14 +280,16 @@ def build_report(root: str | Path) -> ReportPaths:
     reference = sorted(set(baselines(runs, matrix).values()), key=order.index)
     studied = study_views(root, views, order, matrix.target_score, baselines(runs, matrix))
     anytime, against = anytime_of(views, matrix), published_view(matrix, views)
+    claimed = claims_view(matrix, views)
     pngs = (
         *draw(root, views, order, matrix, anytime),
         *cd_diagram.write(root, ranked, profiles, order, reference),
         *studied.figures,
     )
     judged = judgements(views, matrix.target_score)
-    doc = document(matrix, runs, missing, views, order, ranked, profiles, judged, studied.sections, anytime, against)
+    doc = document(matrix, runs, missing, views, order, ranked, profiles, judged, studied.sections, anytime, against, claimed)
     md, page = root / "report.md", root / "report.html"
     atomic_write_bytes(md, markdown.render(doc).encode("utf-8"))
     atomic_write_bytes(page, html.render(doc, root).encode("utf-8"))
-    return ReportPaths(md, page, pngs, (*verdict_lines(views, judged, matrix.target_score), *against.lines))
+    verdict = (*verdict_lines(views, judged, matrix.target_score), *against.lines, *claimed.lines)
+    return ReportPaths(md, page, pngs, verdict)
