@@ -1,12 +1,12 @@
 """Benchmark the autoencoder workload at its default size: step and scoring time, memory per worker.
 
 * Time of one step (``partial_fit`` on one chunk) and of one validation scoring, on 1 and 2
-  torch threads, for small, middle and large minibatches (median of ``--repeats`` after a
+  torch threads, for small, middle and large minibatches (median of ``--repeat`` after a
   warm-up step).
 * Memory of one worker process (RSS) holding the dataset and 1, then 20 live trials, measured in
   a fresh process: the per-trial increment is the model and optimizer state, not a copy of the
   data.
-* With ``--run-dir``, the summary of a finished run (best validation MSE, wall time) goes in too.
+* With ``--run-dir``, a finished run's summary (as ``tunebench run`` prints it) goes in too.
 
 Writes ``results/bench_autoencoder.json`` and ``.md`` and prints the table::
 
@@ -15,7 +15,6 @@ Writes ``results/bench_autoencoder.json`` and ``.md`` and prints the table::
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import platform
@@ -25,7 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tunebench import bench
+from tunebench.config import parse_override
+from tunebench.report import summary_table
+from tunebench.store import read_run
 
 BATCH_SIZES = (32, 128, 512)
 MB = 1024 * 1024
@@ -113,35 +115,16 @@ def measure_memory(options: dict[str, Any]) -> dict[str, Any]:
         child.join(timeout=60)
 
 
-def run_summary(run_dir: Path) -> dict[str, Any]:
-    s = json.loads((run_dir / "summary.json").read_text())
-    return {
-        "run_dir": str(run_dir),
-        "scheduler": s["scheduler"],
-        "executor": s["executor"],
-        "n_trials": s["n_trials"],
-        "partial_fit_calls": s["partial_fit_calls"],
-        "best_val_mse": -s["best_score"],
-        "test_mse": None if s.get("test_score") is None else -s["test_score"],
-        "wall_time_s": s["wall_time_s"],
-        "best_config": s["best_config"],
-    }
-
-
 def markdown(report: dict[str, Any]) -> str:
-    lines = [
-        "# Autoencoder workload benchmark",
-        "",
-        f"Machine: {report['machine']}; workload options: `{json.dumps(report['options'])}`",
-        "",
-        "| torch threads | batch size | chunk | step (s) | pairs/s | score (s) on validation pairs |",
-        "|---:|---:|---:|---:|---:|---:|",
+    head = ["torch threads", "batch size", "chunk", "step (s)", "pairs/s", "score (s) on validation pairs"]
+    rows = [
+        [r["torch_threads"], r["batch_size"], r["chunk_size"], f"{r['step_s']:.3f}", f"{r['pairs_per_s']:.0f}"]
+        + [f"{r['score_s']:.3f} ({r['validation_pairs']})"]
+        for r in report["timing"]
     ]
-    for r in report["timing"]:
-        lines.append(
-            f"| {r['torch_threads']} | {r['batch_size']} | {r['chunk_size']} | {r['step_s']:.3f} | "
-            f"{r['pairs_per_s']:.0f} | {r['score_s']:.3f} ({r['validation_pairs']}) |"
-        )
+    options = json.dumps(report["options"])
+    lines = ["# Autoencoder workload benchmark", "", f"Machine: {report['machine']}; workload options: `{options}`", ""]
+    lines.append(bench.table(head, rows))
     m = report["memory"]
     lines += [
         "",
@@ -152,38 +135,28 @@ def markdown(report: dict[str, Any]) -> str:
         f"{m['per_trial_mb']:.1f} MB per extra trial (checkpoint {m['checkpoint_mb']:.1f} MB); "
         f"all trials share one dataset: {m['data_shared']}",
     ]
-    if report.get("run"):
-        r = report["run"]
-        lines += [
-            "",
-            f"Run `{r['run_dir']}` ({r['scheduler']} on {r['executor']}): {r['n_trials']} trials, "
-            f"{r['partial_fit_calls']} partial_fit calls, best validation MSE {r['best_val_mse']:.5f}, "
-            f"test MSE {r['test_mse']:.5f}, wall time {r['wall_time_s']:.1f} s",
-        ]
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = bench.parser(__doc__, repeat=5)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="workload option")
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--run-dir", type=Path, help="a finished autoencoder run to summarise too")
-    parser.add_argument("--out", type=Path, default=Path("results"))
-    args = parser.parse_args(argv)
-    options = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
+    args = parser.parse_args()
+    options = {".".join(key): value for key, value in map(parse_override, args.set)}
     report: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {multiprocessing.cpu_count()} cores",
         "options": options,
-        "timing": time_steps(options, args.repeats),
+        "timing": time_steps(options, args.repeat),
         "memory": measure_memory(options),
-        "run": run_summary(args.run_dir) if args.run_dir else None,
+        "run": None,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_autoencoder.json").write_text(json.dumps(report, indent=2))
     text = markdown(report)
-    (args.out / "bench_autoencoder.md").write_text(text)
-    print(text)
-    print(f"wrote {args.out / 'bench_autoencoder.md'} and .json")
+    if args.run_dir:
+        summary, _, trials, _ = read_run(args.run_dir)
+        report["run"] = {"run_dir": args.run_dir, **summary}
+        text += f"\nRun `{args.run_dir}`:\n\n```\n{summary_table(summary, trials)}\n```\n"
+    bench.write(args.out, "bench_autoencoder", report, text)
     return 0
 
 

@@ -11,28 +11,28 @@ and ASHA at ~10,000 trials.
 
     python scripts/bench_scheduler_overhead.py --trials 10000
 
-Writes ``results/scheduler_overhead.md`` and ``results/scheduler_overhead.json`` and prints the
-table.
+Runs are interleaved (every scheduler once per round); the fastest by CPU time counts. Writes
+``results/scheduler_overhead.md`` and ``.json`` and prints the table.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from functools import partial
+from typing import Any
 
+from tunebench import bench
+from tunebench.algorithm import hyperband_n_trials
 from tunebench.scheduler import Scheduler
 from tunebench.space import Space
 from tunebench.synthetic import play, seeded_curve
 
 from schedulers.asha import ASHA
-from schedulers.hyperband import Hyperband, hyperband_plan
+from schedulers.hyperband import Hyperband
 from schedulers.random_search import RandomSearch
 from schedulers.successive_halving import SuccessiveHalving
 
@@ -40,102 +40,40 @@ SPACE = Space.from_spec({"alpha": {"loguniform": [1e-6, 1e-1]}, "l1_ratio": {"un
 TARGET = 20_000.0
 
 
-@dataclass
-class Row:
-    """One scheduler's measurement."""
-
-    scheduler: str
-    params: str
-    concurrency: int
-    trials: int
-    results: int
-    steps: int
-    cpu_s: float
-    wall_s: float
-    results_per_s: float
-    us_per_result: float
-    new_trial_us: float
-    new_trial_share: float
-
-
 def hyperband_max_iter(trials: int, eta: int = 3) -> int:
     """The power of ``eta`` whose Hyperband run creates the number of trials nearest ``trials``."""
     best, R = eta, eta
-    while hyperband_plan(R, eta)["n_models"] < trials:
+    while hyperband_n_trials(R, eta) < trials:
         R *= eta
-        if abs(hyperband_plan(R, eta)["n_models"] - trials) < abs(hyperband_plan(best, eta)["n_models"] - trials):
+        if abs(hyperband_n_trials(R, eta) - trials) < abs(hyperband_n_trials(best, eta) - trials):
             best = R
     return best
 
 
-def cases(trials: int, concurrency: int) -> list[tuple[str, str, int, Callable[[], Scheduler]]]:
-    """(name, params, concurrency, factory) for every scheduler measured."""
+def cases(trials: int) -> dict[tuple[str, str], Callable[[], Scheduler]]:
+    """A factory for every scheduler measured, by (name, params)."""
     R = hyperband_max_iter(trials)
     n_sh = 3 ** max(1, round(math.log(trials, 3)))
-    return [
-        (
-            "random",
-            f"n_trials={trials}, max_iter=81, report_every=9",
-            concurrency,
-            lambda: RandomSearch(SPACE, n_trials=trials, max_iter=81, report_every=9),
-        ),
-        (
-            "successive_halving",
-            f"n_trials={n_sh}, min_iter=1, max_iter={n_sh}, eta=3",
-            concurrency,
-            lambda: SuccessiveHalving(SPACE, n_trials=n_sh, min_iter=1, max_iter=n_sh, eta=3),
-        ),
-        ("hyperband", f"max_iter={R}, eta=3", concurrency, lambda: Hyperband(SPACE, max_iter=R, eta=3)),
-        ("hyperband", f"max_iter={R}, eta=3, patience=27", concurrency, lambda: Hyperband(SPACE, max_iter=R, eta=3, patience=27)),
-        (
-            "asha",
-            f"variant=promotion, n_trials={trials}, max_iter=81, eta=3",
-            concurrency,
-            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="promotion"),
-        ),
-        (
-            "asha",
-            f"variant=stopping, n_trials={trials}, max_iter=81, eta=3",
-            concurrency,
-            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, variant="stopping"),
-        ),
-        (
-            "asha",
-            f"variant=promotion, n_trials={trials}, brackets=3",
-            concurrency,
-            lambda: ASHA(SPACE, n_trials=trials, max_iter=81, eta=3, brackets=3),
-        ),
+    asha = {"n_trials": trials, "max_iter": 81, "eta": 3}
+    settings: list[tuple[type[Scheduler], dict[str, Any]]] = [
+        (RandomSearch, {"n_trials": trials, "max_iter": 81, "report_every": 9}),
+        (SuccessiveHalving, {"n_trials": n_sh, "min_iter": 1, "max_iter": n_sh, "eta": 3}),
+        (Hyperband, {"max_iter": R, "eta": 3}),
+        (Hyperband, {"max_iter": R, "eta": 3, "patience": 27}),
+        (ASHA, {"variant": "promotion", **asha}),
+        (ASHA, {"variant": "stopping", **asha}),
+        (ASHA, {"variant": "promotion", **asha, "brackets": 3}),
     ]
+    return {(cls.name, ", ".join(f"{k}={v}" for k, v in kw.items())): partial(cls, SPACE, **kw) for cls, kw in settings}
 
 
-def measure(name: str, params: str, concurrency: int, factory: Callable[[], Scheduler], repeat: int) -> Row:
-    """Best of ``repeat`` full runs (the least disturbed by the rest of the machine)."""
-    best: tuple[float, float, int, int, int] | None = None
-    for _ in range(repeat):
-        scheduler = factory()
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        trace = play(scheduler, seeded_curve, concurrency)
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        if best is None or cpu < best[0]:
-            best = (cpu, wall, len(scheduler.trials), len(trace.results), trace.steps)
-    assert best is not None
-    cpu, wall, n_trials, n_results, steps = best
-    rate = n_results / cpu
-    new_trial_s = new_trial_cost(factory, n_trials)
-    return Row(
-        name,
-        params,
-        concurrency,
-        n_trials,
-        n_results,
-        steps,
-        round(cpu, 4),
-        round(wall, 4),
-        round(rate),
-        round(1e6 / rate, 2),
-        round(1e6 * new_trial_s, 2),
-        round(min(1.0, n_trials * new_trial_s / cpu), 3),
-    )
+def once(factory: Callable[[], Scheduler], concurrency: int) -> dict[str, Any]:
+    """One full run: CPU and wall seconds, trials, results and steps."""
+    scheduler = factory()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    trace = play(scheduler, seeded_curve, concurrency)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu_s": cpu, "wall_s": wall, "trials": len(scheduler.trials), "results": len(trace.results), "steps": trace.steps}
 
 
 def new_trial_cost(factory: Callable[[], Scheduler], n: int) -> float:
@@ -147,55 +85,52 @@ def new_trial_cost(factory: Callable[[], Scheduler], n: int) -> float:
     return (time.process_time() - t0) / n
 
 
-def markdown(rows: list[Row]) -> str:
-    head = (
-        "| scheduler | params | concurrency | trials | results | steps | cpu s | wall s | results/s | µs/result "
-        "| µs/new_trial | new_trial share |"
-    )
-    lines = [head, "|" + "---|" * 12]
-    for r in rows:
-        lines.append(
-            f"| {r.scheduler} | {r.params} | {r.concurrency} | {r.trials} | {r.results} | {r.steps} | "
-            f"{r.cpu_s:.3f} | {r.wall_s:.3f} | {r.results_per_s:,} | {r.us_per_result} | {r.new_trial_us} | "
-            f"{r.new_trial_share:.0%} |"
-        )
-    return "\n".join(lines)
+def row(name: str, params: str, concurrency: int, best: dict[str, Any], new_trial_s: float) -> dict[str, Any]:
+    """The fastest run of a scheduler, as rates."""
+    rate = best["results"] / best["cpu_s"]
+    return {
+        "scheduler": name,
+        "params": params,
+        "concurrency": concurrency,
+        **best,
+        "results_per_s": round(rate),
+        "us_per_result": round(1e6 / rate, 2),
+        "new_trial_us": round(1e6 * new_trial_s, 2),
+        "new_trial_share": round(min(1.0, best["trials"] * new_trial_s / best["cpu_s"]), 3),
+    }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = bench.parser(__doc__, repeat=3)
     parser.add_argument("--trials", type=int, default=10_000, help="trials per scheduler (default 10000)")
     parser.add_argument("--concurrency", type=int, default=64, help="virtual workers (default 64)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per scheduler; the fastest counts (default 3)")
-    parser.add_argument("--out", type=Path, default=Path("results"), help="output directory (default results/)")
-    args = parser.parse_args(argv)
-    rows = [measure(*case, repeat=args.repeat) for case in cases(args.trials, args.concurrency)]
-    table = markdown(rows)
+    args = parser.parse_args()
+    factories = cases(args.trials)
+    runs = bench.interleaved(
+        {f"{n} ({p})": lambda k, f=f: once(f, args.concurrency) for (n, p), f in factories.items()}, args.repeat
+    )
+    rows = []
+    for ((name, params), factory), rs in zip(factories.items(), runs.values(), strict=True):
+        best = min(rs, key=lambda r: r["cpu_s"])
+        rows.append(row(name, params, args.concurrency, best, new_trial_cost(factory, best["trials"])))
+    head = ["scheduler", "params", "concurrency", "trials", "results", "steps", "cpu s", "wall s", "results/s", "µs/result"]
+    keys = ["scheduler", "params", "concurrency", "trials", "results", "steps", "cpu_s", "wall_s"]
+    body = [
+        [*(r[k] for k in keys), f"{r['results_per_s']:,}", r["us_per_result"], r["new_trial_us"], f"{r['new_trial_share']:.0%}"]
+        for r in rows
+    ]
+    load = os.getloadavg()[0]
     env = f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or platform.system()}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scheduler_overhead.md").write_text(
+    text = (
         f"# Scheduler overhead\n\nSynthetic results, no training; best of {args.repeat} runs by CPU time; {env};\n"
-        f"load average at the end {os.getloadavg()[0]:.1f}. Target: >= {TARGET:,.0f} results/s (per CPU second)\n"
-        f"for hyperband and asha.\n\n{table}\n"
+        f"load average at the end {load:.1f}. Target: >= {TARGET:,.0f} results/s (per CPU second)\n"
+        f"for hyperband and asha.\n\n{bench.table([*head, 'µs/new_trial', 'new_trial share'], body)}\n"
     )
-    (args.out / "scheduler_overhead.json").write_text(
-        json.dumps(
-            {
-                "trials": args.trials,
-                "concurrency": args.concurrency,
-                "repeat": args.repeat,
-                "env": env,
-                "target_results_per_s": TARGET,
-                "load_average": os.getloadavg()[0],
-                "rows": [asdict(r) for r in rows],
-            },
-            indent=2,
-        )
-    )
-    print(table)
-    slow = [r for r in rows if r.scheduler in ("hyperband", "asha") and r.results_per_s < TARGET]
-    for r in slow:
-        print(f"below target: {r.scheduler} ({r.params}): {r.results_per_s:,} results/s")
+    data = {"trials": args.trials, "concurrency": args.concurrency, "repeat": args.repeat, "env": env, "load_average": load}
+    bench.write(args.out, "scheduler_overhead", {**data, "target_results_per_s": TARGET, "rows": rows}, text)
+    for r in rows:
+        if r["scheduler"] in ("hyperband", "asha") and r["results_per_s"] < TARGET:
+            print(f"below target: {r['scheduler']} ({r['params']}): {r['results_per_s']:,} results/s")
     return 0
 
 

@@ -10,22 +10,19 @@ to TPE. Writes ``results/searcher_cost.md`` and ``.json``::
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import statistics
 import time
-from pathlib import Path
 from typing import Any
 
+from tunebench import bench
 from tunebench.registry import load
 from tunebench.space import Space
 from tunebench.synthetic import play
 from tunebench.trial import Job
 
-RESULTS = Path(__file__).resolve().parent.parent / "results"
 SPACE = Space.from_spec({"alpha": {"loguniform": [1e-6, 0.1]}, "l1_ratio": {"uniform": [0.0, 1.0]}})
 CASES = {"hyperband": ({"max_iter": 81}, None), "asha": ({"max_iter": 81, "variant": "promotion"}, 1581)}
+VARIANTS = ("random", "tpe", "bohb")
 
 
 def objective(job: Job) -> float:
@@ -33,7 +30,7 @@ def objective(job: Job) -> float:
     return -((math.log10(c["alpha"]) + 4) ** 2) / 10 - (c["l1_ratio"] - 0.3) ** 2 + 0.001 * job.stop_step
 
 
-def one(case: str, variant: str, seed: int) -> tuple[float, float]:
+def one(case: str, variant: str, seed: int) -> dict[str, float]:
     """Seconds per proposal of one run, and the share of the run inside ``Study.ask``."""
     import optuna
 
@@ -56,46 +53,27 @@ def one(case: str, variant: str, seed: int) -> tuple[float, float]:
         total = time.perf_counter() - t0
     finally:
         optuna.study.Study.ask = real_ask  # type: ignore[method-assign]
-    return total / max(1, len(sch.trials)), asked[0] / total
+    return {"s_per_proposal": total / max(1, len(sch.trials)), "ask_share": asked[0] / total}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=int, default=3)
-    args = p.parse_args()
-    variants = ("random", "tpe", "bohb")
-    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in range(args.repeat):
-        for case in CASES:
-            for v in variants:
-                times.setdefault((case, v), []).append(one(case, v, r))
-    lines = [
-        f"# Searcher cost per proposal (8 workers, medians of {args.repeat} interleaved runs)",
-        "",
-        "| scheduler | searcher | ms per proposal | ratio to tpe | share in Study.ask |",
-        "|---|---|---|---|---|",
-    ]
+    args = bench.parser(__doc__, repeat=3).parse_args()
+    cases = {f"{case}/{v}": lambda k, case=case, v=v: one(case, v, k) for case in CASES for v in VARIANTS}
+    runs = bench.interleaved(cases, args.repeat)
     rows = []
-    for case in CASES:
-        ref = statistics.median(t for t, _ in times[(case, "tpe")])
-        for v in variants:
-            m = statistics.median(t for t, _ in times[(case, v)])
-            share = statistics.median(a for _, a in times[(case, v)])
-            rows.append(
-                {
-                    "scheduler": case,
-                    "searcher": v,
-                    "s_per_proposal": m,
-                    "all": times[(case, v)],
-                    "ratio": m / ref,
-                    "ask_share": share,
-                }
-            )
-            lines.append(f"| {case} | {v} | {1000 * m:.2f} | {m / ref:.2f}x | {share:.0%} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "searcher_cost.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "searcher_cost.json").write_text(json.dumps(rows, indent=2))
-    print("\n".join(lines))
+    for key, rs in runs.items():
+        case, v = key.split("/")
+        m, tpe = bench.medians(rs), bench.medians(runs[f"{case}/tpe"])
+        rows.append({"scheduler": case, "searcher": v, **m, "ratio": m["s_per_proposal"] / tpe["s_per_proposal"], "all": rs})
+    table = bench.table(
+        ["scheduler", "searcher", "ms per proposal", "ratio to tpe", "share in Study.ask"],
+        [
+            [r["scheduler"], r["searcher"], f"{1000 * r['s_per_proposal']:.2f}", f"{r['ratio']:.2f}x", f"{r['ask_share']:.0%}"]
+            for r in rows
+        ],
+    )
+    title = f"# Searcher cost per proposal (8 workers, medians of {args.repeat} interleaved runs)"
+    bench.write(args.out, "searcher_cost", rows, f"{title}\n\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ columns aside) are compared with an uninterrupted run of the same experiment on 
 executor: "lost" must be nothing wherever the fault was survivable. For a trial that fails for
 good, what is lost is that trial's remaining steps, and the run goes on.
 
-    python scripts/fault_table.py [--out results/fault_table.md]
+Writes ``results/fault_table.md`` and ``.json`` and prints the table::
+
+    python scripts/fault_table.py [--out results]
 """
 
 from __future__ import annotations
 
-import argparse
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import pandas as pd
 import psutil
 import yaml
 
+from tunebench import bench
 from tunebench.config import load_experiment
 from tunebench.run import run
 from tunebench.store import read_journal
@@ -40,6 +42,7 @@ EXPERIMENT: dict[str, Any] = {
     "scheduler": {"name": "hyperband", "max_iter": 27, "eta": 3},
     "executor": {"name": "local"},
 }
+KILL_AT = 40  # results in the journal when a process is killed
 FAULTY_STEP = 9  # the in-process faults strike the Job that trains a trial across this step
 
 
@@ -71,36 +74,25 @@ def journal_counts(d: Path) -> dict[str, int]:
         "results": kinds.count("result"),
         "rebuilt": kinds.count("rebuild_result"),
         "resent": sum(int(e.get("outstanding") or 0) for e in resumed),
-        "failures": kinds.count("failure"),
     }
 
 
-def cli_run(config: Path, out: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tunebench.cli", "run", str(config), "--out", str(out), "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_for_results(proc: subprocess.Popen[bytes], out: Path, n: int) -> int:
-    """Block until the run's journal holds ``n`` results; how many it holds then."""
+def run_until(tmp: Path, name: str, raw: dict[str, Any]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``tunebench run`` of ``raw`` in a child process, returned once its journal holds ``KILL_AT`` results."""
+    config, out = tmp / f"{name}.yaml", tmp / name
+    config.write_text(yaml.safe_dump(raw))
+    cmd = [sys.executable, "-m", "tunebench.cli", "run", str(config), "--out", str(out), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     journal = out / "journal.jsonl"
     while proc.poll() is None:
-        if journal.is_file() and sum('"kind": "result"' in line for line in open(journal)) >= n:
-            break
+        if journal.is_file() and sum('"kind": "result"' in line for line in open(journal)) >= KILL_AT:
+            return proc, out
         time.sleep(0.01)
-    if proc.poll() is not None:
-        raise RuntimeError(f"the run ended before the fault: {proc.stderr.read().decode()[-400:] if proc.stderr else ''}")
-    return n
+    raise RuntimeError(f"the run ended before the fault: {proc.stderr.read().decode()[-400:] if proc.stderr else ''}")
 
 
 def driver_killed(tmp: Path, reference: Path, sig: int, name: str, torn: bool = False) -> list[str]:
-    config = tmp / f"{name}.yaml"
-    config.write_text(yaml.safe_dump(EXPERIMENT))
-    out = tmp / name
-    proc = cli_run(config, out)
-    wait_for_results(proc, out, 40)
+    proc, out = run_until(tmp, name, EXPERIMENT)
     proc.send_signal(sig)
     status = proc.wait(timeout=120)
     before = journal_counts(out)["results"]
@@ -123,12 +115,7 @@ def driver_killed(tmp: Path, reference: Path, sig: int, name: str, torn: bool = 
 
 
 def dask_worker_killed(tmp: Path, reference: Path) -> list[str]:
-    raw = {**EXPERIMENT, "executor": {"name": "dask", "n_workers": 2}}
-    config = tmp / "dask.yaml"
-    config.write_text(yaml.safe_dump(raw))
-    out = tmp / "dask"
-    proc = cli_run(config, out)
-    at = wait_for_results(proc, out, 40)
+    proc, out = run_until(tmp, "dask", {**EXPERIMENT, "executor": {"name": "dask", "n_workers": 2}})
     workers = [
         p
         for p in psutil.Process(proc.pid).children(recursive=True)
@@ -150,7 +137,7 @@ def dask_worker_killed(tmp: Path, reference: Path) -> list[str]:
     # that result's decision reads stop/continue or pause (then a status change)
     return [
         "a Dask worker process, SIGKILL",
-        f"after {at} results (of {len(tables(reference)[1])})",
+        f"after {KILL_AT} results (of {len(tables(reference)[1])})",
         redone,
         lost(reference, out, ignore=("decision",)),
     ]
@@ -226,9 +213,7 @@ def trial_fault(tmp: Path, reference: Path, fault: str, always: bool) -> list[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/fault_table.md"))
-    args = parser.parse_args()
+    args = bench.parser(__doc__).parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         reference = tmp / "reference"
@@ -244,19 +229,15 @@ def main() -> None:
             trial_fault(tmp, reference, "sleep", always=True),
         ]
         n = len(tables(reference)[1])
-    spec = yaml.safe_dump(EXPERIMENT, default_flow_style=True).strip()
-    lines = [
-        "# Fault table",
-        "",
-        f"Experiment: `{spec}`; the uninterrupted reference run reports {n} results.",
-        "",
-        "| what was killed / failed | when | what was redone | what was lost |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {' | '.join(cell.replace('|', '/') for cell in row)} |" for row in rows]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    spec = yaml.safe_dump(EXPERIMENT, default_flow_style=True, width=1000).strip()
+    head = ["what was killed / failed", "when", "what was redone", "what was lost"]
+    text = f"# Fault table\n\nExperiment: `{spec}`; the uninterrupted reference run reports {n} results.\n\n{bench.table(head, rows)}\n"
+    bench.write(
+        args.out,
+        "fault_table",
+        {"experiment": EXPERIMENT, "reference_results": n, "rows": [dict(zip(head, r)) for r in rows]},
+        text,
+    )
 
 
 if __name__ == "__main__":

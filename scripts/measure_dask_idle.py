@@ -1,23 +1,21 @@
 """CPU an idle 2-worker Dask LocalCluster (driver and workers) keeps busy, at Dask's defaults and
 with the Dask executor's ``DIAGNOSTICS`` settings: what a matrix cannot show, since no Job runs.
-Writes ``results/dask_idle.json``::
+Writes ``results/dask_idle.json`` and ``.md``::
 
     python scripts/measure_dask_idle.py [--seconds 20]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
 import time
-from pathlib import Path
 
 import dask
 import psutil
 from distributed import Client, LocalCluster
 
+from tunebench import bench
 from tunebench.executors.dask_executor import DIAGNOSTICS
 
 
@@ -46,16 +44,15 @@ def idle_share(config: dict[str, object], seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench.parser(__doc__)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     out = {name: idle_share(config, args.seconds) for name, config in (("dask_defaults", {}), ("diagnostics", DIAGNOSTICS))}
-    Path("results").mkdir(exist_ok=True)
-    Path("results/dask_idle.json").write_text(json.dumps({"seconds": args.seconds, "idle_cpu_pct": out}, indent=2) + "\n")
-    print(
-        f"idle 2-worker LocalCluster: {out['dask_defaults']:.1f}% of a core at Dask's defaults, "
-        f"{out['diagnostics']:.1f}% with the executor's DIAGNOSTICS (results/dask_idle.json)"
+    text = (
+        f"idle 2-worker LocalCluster over {args.seconds:g} s: {out['dask_defaults']:.1f}% of a core at Dask's defaults, "
+        f"{out['diagnostics']:.1f}% with the executor's DIAGNOSTICS\n"
     )
+    bench.write(args.out, "dask_idle", {"seconds": args.seconds, "idle_cpu_pct": out}, text)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,18 @@ public name (what eager imports in ``tunebench/__init__.py`` would cost).
 Each case is a fresh interpreter under ``python -X importtime``; the cumulative microseconds
 of the top-level ``tunebench`` import (lazy) or of everything imported after the interpreter's
 own start-up (eager) are read from its report. Cases are interleaved, ``--repeat`` times
-(default 7), and the medians written to ``results/import_time.json``::
+(default 7), and the medians written to ``results/import_time.json`` and ``.md``::
 
     python scripts/measure_import_time.py [--repeat 7]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import subprocess
 import sys
-from pathlib import Path
+
+from tunebench import bench
 
 CASES = {
     "lazy": "import tunebench",
@@ -44,13 +43,8 @@ def once(code: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
-    times: dict[str, list[int]] = {name: [] for name in CASES}
-    for _ in range(args.repeat):
-        for name, code in CASES.items():
-            times[name].append(once(code))
+    args = bench.parser(__doc__, repeat=7).parse_args()
+    times = bench.interleaved({name: lambda k, code=code: once(code) for name, code in CASES.items()}, args.repeat)
     medians = {name: statistics.median(v) for name, v in times.items()}
     out = {
         "python": sys.version.split()[0],
@@ -59,12 +53,11 @@ def main() -> None:
         "runs_us": times,
         "eager_over_lazy": medians["eager"] / medians["lazy"],
     }
-    Path("results").mkdir(exist_ok=True)
-    Path("results/import_time.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(
+    text = (
         f"import tunebench: lazy {medians['lazy'] / 1000:.1f} ms, every public name {medians['eager'] / 1000:.1f} ms "
-        f"(x{out['eager_over_lazy']:.0f}); results/import_time.json"
+        f"(x{out['eager_over_lazy']:.0f}); medians of {args.repeat} interleaved runs, python {out['python']}\n"
     )
+    bench.write(args.out, "import_time", out, text)
 
 
 if __name__ == "__main__":

@@ -24,20 +24,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
+from tunebench.config import parse_override  # noqa: E402
 from tunebench.scheduler import trial_seed  # noqa: E402
+from tunebench.store import read_run  # noqa: E402
 from tunebench.workloads.autoencoder import AutoencoderWorkload  # noqa: E402
 
 
 def best_of_run(run_dir: Path) -> dict[str, Any]:
     """Workload options, seed, and the best trial's id, config, steps, model seed and parent from a run."""
-    summary = json.loads((run_dir / "summary.json").read_text())
+    summary, _, trials, _ = read_run(run_dir)
     if summary.get("workload") != "autoencoder":
         raise SystemExit(f"{run_dir}: workload is {summary.get('workload')!r}, not 'autoencoder'")
     if summary.get("best_trial") is None:
         raise SystemExit(f"{run_dir}: the run has no best trial")
-    trials = pd.read_parquet(run_dir / "trials.parquet")
     row = trials[trials["trial_id"] == summary["best_trial"]].iloc[0]
     workload = {k: v for k, v in summary["config"]["workload"].items() if k != "name"}
     parent = row.get("parent")
@@ -51,16 +51,6 @@ def best_of_run(run_dir: Path) -> dict[str, Any]:
         "score": summary.get("best_score"),
         "cloned": parent is not None and not pd.isna(parent),
     }
-
-
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes key=value, got {item!r}")
-        out[key] = yaml.safe_load(value)
-    return out
 
 
 def grid(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, title: str, path: Path) -> Path:
@@ -99,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config) if args.config else best["config"]
     seed = args.seed if args.seed is not None else best["seed"]
     steps = args.steps if args.steps is not None else best["steps"]
-    workload = AutoencoderWorkload(**{**best["workload"], **parse_sets(args.set)})
+    sets = {".".join(key): value for key, value in map(parse_override, args.set)}
+    workload = AutoencoderWorkload(**{**best["workload"], **sets})
     data = workload.load(seed)
     model_seed = best.get("trial_seed") if args.config is None else None
     model_seed = model_seed if model_seed is not None else trial_seed(seed, best["trial_id"])
