@@ -93,10 +93,12 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
     >>> holm([0.01, 0.04, 0.03])
     [0.03, 0.06, 0.06]
+    >>> holm([1.6e-19, 0.44])
+    [3.2e-19, 0.44]
     """
     m, out, running = len(pvalues), [0.0] * len(pvalues), 0.0
     for i, j in enumerate(sorted(range(m), key=lambda j: pvalues[j])):
-        out[j] = running = round(max(running, min(1.0, (m - i) * pvalues[j])), 12)
+        out[j] = running = float(f"{max(running, min(1.0, (m - i) * pvalues[j])):.12g}")  # 12 significant digits, not decimals
     return out
 
 
