@@ -6,6 +6,14 @@ curves as a recording (:mod:`tunebench.workloads.curves`) that the ``simulated``
 replays. It is an ordinary random-search run (``report_every: 1``, each Job asking for the test
 score too), so its run directory stays behind as well; the recording is derived from its journal.
 
+``tunebench record MATRIX.yaml --matrix [--run-dir DIR] [--out PATH]`` records a comparison's real
+run instead: it runs the matrix's cells on its real executors (into ``DIR``, default
+``runs/<matrix name>``; finished cells are kept), then trains every config those cells sampled,
+with its trial seed, to the matrix's ``max_iter``, and writes one recording per workload where
+the matrix's simulated executors' ``curves`` say (``{workload}`` stands for the workload's
+label), so ``tunebench compare MATRIX.yaml`` then replays exactly what the real cells saw
+(:mod:`tunebench.compare.sampled`).
+
 The same command again with the same ``--run-dir`` continues a recording whose run stopped
 (Ctrl-C, a crash, ``kill -9``) from its journal (:func:`tunebench.resume.resume`: nothing that
 reported is redone), and only writes the recording again from a run that finished; the
@@ -25,9 +33,16 @@ from tunebench import registry
 
 def register(sub: Any) -> None:
     p = sub.add_parser("record", help="record learning curves for the simulated executor")
-    p.add_argument("config", help="YAML experiment file (its workload, space, executor and seed are used)")
-    p.add_argument("--n-configs", type=int, required=True, help="configs to sample and train to max_iter")
-    p.add_argument("--out", required=True, help="the recording to write (.parquet)")
+    p.add_argument(
+        "config", help="YAML experiment file (its workload, space, executor and seed are used), or with --matrix a matrix"
+    )
+    p.add_argument("--n-configs", type=int, help="configs to sample and train to max_iter (needed without --matrix)")
+    p.add_argument("--out", help="the recording to write (.parquet); with --matrix a path with {workload} (default: the curves)")
+    p.add_argument(
+        "--matrix",
+        action="store_true",
+        help="CONFIG is a comparison matrix: run its real cells, then record every config they sampled, with its trial seed",
+    )
     p.add_argument("--max-iter", type=int, help="steps per config (default: the config's scheduler.max_iter)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. workload.n_samples=600")
     p.add_argument("--run-dir", help="where the recording run writes its run directory (default under runs/)")
@@ -123,8 +138,13 @@ def continue_recording(run_dir: Path, exp: Any, progress: bool) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from tunebench.config import ConfigError
     from tunebench.workloads.curves import read_curves
 
+    if args.matrix:
+        return record_matrix(args)
+    if args.n_configs is None or args.out is None:
+        raise ConfigError("record needs --n-configs and --out (or --matrix, to record what a matrix's real cells sampled)")
     path = record(
         args.config,
         args.n_configs,
@@ -140,4 +160,20 @@ def main(args: argparse.Namespace) -> int:
         f"recorded {curves.n_configs} configs x {curves.max_iter} steps of {curves.workload} to {path} "
         f"(median step {curves.step_s:.4g} s, score {curves.score_s:.4g} s)"
     )
+    return 0
+
+
+def record_matrix(args: argparse.Namespace) -> int:
+    from tunebench.compare.sampled import record_matrix as record_sampled
+    from tunebench.config import ConfigError
+    from tunebench.workloads.curves import read_curves
+
+    if args.n_configs is not None or args.max_iter is not None:
+        raise ConfigError(
+            "--matrix records the configs the matrix's cells sampled, to its max_iter: drop --n-configs and --max-iter"
+        )
+    paths = record_sampled(args.config, args.set or [], recording_scheduler(), args.run_dir, args.out, progress=not args.quiet)
+    for path in paths:
+        curves = read_curves(path)
+        print(f"recorded {curves.n_configs} configs x {curves.max_iter} steps of {curves.workload} to {path}")
     return 0

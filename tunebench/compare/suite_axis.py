@@ -12,11 +12,12 @@ suite matrix has none.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from tunebench.config import ConfigError
 from tunebench.names import did_you_mean
-from tunebench.workloads.curves import CurvesError
+from tunebench.workloads.curves import CurvesError, Pending
 from tunebench.workloads.suite import SUITE, SuiteTask, common_max_iter, suite
 
 KEY = "suite"
@@ -70,10 +71,25 @@ def expand(data: dict[str, Any]) -> None:
 
 
 def executors_for(workload: Mapping[str, Any], executors: list[dict[str, Any]], suite_tasks: Any) -> list[dict[str, Any]]:
-    """The executors a workload's cells run on: a suite task's replay its curves."""
+    """The executors a workload's cells run on: a suite task's replay its curves; ``{workload}``
+    in a ``curves`` path stands for the workload's label (one recording per workload)."""
     if not suite_tasks or workload["label"] not in suite_tasks:
-        return executors
+        return [per_workload(e, str(workload["label"])) for e in executors]
     return [{**e, "curves": workload["label"]} for e in executors]
 
 
-__all__ = ["KEY", "executors_for", "expand", "tasks_of"]
+def per_workload(executor: dict[str, Any], label: str) -> dict[str, Any]:
+    """``executor`` with ``{workload}`` in its ``curves`` path replaced by ``label``; a recording
+    not made yet is :class:`~tunebench.workloads.curves.Pending` (``tunebench record MATRIX --matrix`` makes it).
+
+    >>> per_workload({"name": "simulated", "curves": "no-such-dir/{workload}.parquet"}, "sgd")
+    {'name': 'simulated', 'curves': Pending(path='no-such-dir/sgd.parquet')}
+    """
+    curves = executor.get("curves")
+    if not isinstance(curves, str) or "{workload}" not in curves:
+        return executor
+    path = curves.replace("{workload}", label)
+    return {**executor, "curves": path if Path(path).exists() else Pending(path)}
+
+
+__all__ = ["KEY", "executors_for", "expand", "per_workload", "tasks_of"]

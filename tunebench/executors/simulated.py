@@ -56,7 +56,7 @@ from tunebench.checks import Float, Int, OneOf, check
 from tunebench.clock import VirtualClock
 from tunebench.executors.base import Executor, ExecutorError
 from tunebench.trial import Job, Result
-from tunebench.workloads.curves import Curves, CurvesError, read_curves
+from tunebench.workloads.curves import Curves, CurvesError, Pending, read_curves
 from tunebench.workloads.synthetic import SyntheticWorkload
 
 PRIORITIES = ("fifo", "score")
@@ -97,8 +97,9 @@ class SimulatedExecutor(Executor):
         configs: str = "table",
     ) -> None:
         super().__init__(n_workers)
+        self.to_record: str | None = curves.path if isinstance(curves, Pending) else None
         try:
-            self.curves: Curves | None = None if curves is None else read_curves(curves)
+            self.curves: Curves | None = None if curves is None or self.to_record else read_curves(curves)
         except CurvesError as exc:
             raise ValueError(str(exc)) from None
         self.source = "the workload" if curves is None else curves if isinstance(curves, str) else type(curves).__name__
@@ -135,7 +136,7 @@ class SimulatedExecutor(Executor):
 
     def check(self, workload: Any) -> None:
         """Without a recording, only a synthetic workload can run: its function is the recording."""
-        if self.curves is None and not isinstance(workload, SyntheticWorkload):
+        if self.curves is None and self.to_record is None and not isinstance(workload, SyntheticWorkload):
             raise ValueError(
                 f"needs executor.curves (a recording file, a shipped recording's name or a finished run's directory) to replay "
                 f"workload {getattr(workload, 'name', workload)!r}; only a synthetic workload (mfh3, mfh6, counting-ones, "
@@ -145,6 +146,11 @@ class SimulatedExecutor(Executor):
     def start(self, workload: Any = None, data: Any = None) -> None:
         """Nothing to start or ship; checks that the recording is of ``workload`` (or, without
         one, that ``workload`` is synthetic)."""
+        if self.to_record is not None:
+            raise ExecutorError(
+                f"executor.curves {self.to_record!r}: no such recording yet; a matrix's {{workload}} recording is made by "
+                "tunebench record MATRIX.yaml --matrix"
+            )
         if self.curves is None:
             try:
                 self.check(workload)

@@ -3,7 +3,9 @@ how the results change along every axis it varies (:mod:`tunebench.report.agains
 figure along workers), where a bracketed scheduler's steps went when one of its settings is
 crossed (:mod:`tunebench.report.brackets`), the lineage of every PBT contender
 (:mod:`tunebench.report.pbt`), and, where cells replayed a recording, how often a scheduler
-stopped a trial that would have ended well (:mod:`tunebench.report.wrongly_stopped`). A study is
+stopped a trial that would have ended well (:mod:`tunebench.report.wrongly_stopped`), and, where
+cells ran for real and replayed that run's recording, whether the simulator tells the truth
+(:mod:`tunebench.report.simulator_truth`). A study is
 a matrix config; these views are its tables."""
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tunebench.report import brackets, pbt, wrongly_stopped
+from tunebench.report import brackets, pbt, simulator_truth, wrongly_stopped
 from tunebench.report.against import WORKERS_PNG, section, steps_of
 from tunebench.report.analysis import WorkloadView
 from tunebench.report.axes import matrix_axes
@@ -50,4 +52,5 @@ def study_views(
     lineage = pbt.section(views)
     figures += pbt.draw(root, views)
     wrong = wrongly_stopped.section(views, target, base)
-    return Studied(tuple(parts) + tuple(s for s in (bracket, lineage, wrong) if s is not None), tuple(figures))
+    truth = simulator_truth.section(views)
+    return Studied(tuple(parts) + tuple(s for s in (bracket, lineage, wrong, truth) if s is not None), tuple(figures))

@@ -51,6 +51,17 @@ class CurvesError(ValueError):
     """A recording that cannot be read or replayed; the message says what is wrong."""
 
 
+@dataclass(frozen=True)
+class Pending:
+    """The path of a recording a later step of a study makes (``tunebench record MATRIX --matrix``)
+    and that does not exist yet: a matrix naming it still loads, a run replaying it refuses to start."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return self.path
+
+
 def config_key(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """A hashable form of a config, the same for a config and its Parquet round trip."""
     return tuple(sorted((str(k), to_python(v)) for k, v in config.items()))
@@ -326,6 +337,7 @@ def shipped() -> list[tuple[str, str]]:
 __all__ = [
     "Curves",
     "CurvesError",
+    "Pending",
     "RECORDINGS",
     "config_key",
     "curves_from_run",
