@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
@@ -38,12 +39,14 @@ class Tally:
     running: int = 0
     slots: int = 1
     times: list[float] = field(default_factory=list)
+    began: float | None = None  # time.monotonic() when the first cell of this invocation started
 
     @property
     def left(self) -> int:
         return max(0, self.total - self.done - self.failed - self.running)
 
     def started(self) -> None:
+        self.began = time.monotonic() if self.began is None else self.began
         self.running += 1
         self.slots = max(self.slots, self.running)
 
@@ -53,16 +56,21 @@ class Tally:
         if seconds is not None:
             self.times.append(float(seconds))
 
-    def eta_s(self) -> float | None:
-        """The finished cells' mean time, times the cells not finished, over the cells at once.
+    def eta_s(self, now: float | None = None) -> float | None:
+        """The cells not finished times the time each took: the finished cells' mean time over
+        the cells at once, or, when larger, the wall time per cell finished so far (which counts
+        what happens between cells too).
 
-        >>> t = Tally(total=6, done=2, running=2, slots=2, times=[10.0, 20.0])
-        >>> t.left, t.eta_s()
-        (2, 30.0)
+        >>> t = Tally(total=6, done=2, running=2, slots=2, times=[10.0, 20.0], began=0.0)
+        >>> t.left, t.eta_s(now=10.0), t.eta_s(now=40.0)
+        (2, 30.0, 80.0)
         """
         if not self.times:
             return None
-        return statistics.fmean(self.times) * (self.left + self.running) / max(1, self.slots)
+        per_cell = statistics.fmean(self.times) / max(1, self.slots)
+        if self.began is not None:
+            per_cell = max(per_cell, ((time.monotonic() if now is None else now) - self.began) / len(self.times))
+        return per_cell * (self.left + self.running)
 
     def counts(self) -> str:
         """``2 running, 1 failed, 3 left, ETA 1:05`` (the ETA once a cell has finished)."""
