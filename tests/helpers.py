@@ -124,12 +124,15 @@ def ship_test_classes_by_value() -> None:
 # -- peers ------------------------------------------------------------------------------------
 
 
+PEER_TASK = {"seed": 0, "n_workers": 2, "max_iter": 9}
+
+
 def sgd_peer_task(**kw: Any) -> Any:
-    """A peer's task: 600 circles rows, the default space, seed 0, 2 workers, max_iter 9."""
+    """A peer's task: 600 circles rows, the default space, seed 0, 2 workers, max_iter 9 (``kw`` may change them)."""
     from tunebench.compare.peer import PeerTask
 
     wl = SGDWorkload(dataset="circles", n_samples=600)
-    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
+    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), **{**PEER_TASK, **kw})
 
 
 def counting_peer_task(tmp_path: Path, **kw: Any) -> Any:
@@ -137,7 +140,7 @@ def counting_peer_task(tmp_path: Path, **kw: Any) -> Any:
     from tunebench.compare.peer import PeerTask
 
     wl = CountingWorkload(str(tmp_path / "calls"), dataset="circles", n_samples=600)
-    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=2, max_iter=9, **kw)
+    return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), **{**PEER_TASK, **kw})
 
 
 def our_scores(task: Any, config: dict[str, Any], steps: list[int]) -> list[float]:

@@ -4,6 +4,7 @@ kept, failing cells reported while the others go on."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,18 +104,37 @@ PEERS_MATRIX: dict[str, Any] = {
     "schedulers": [{"label": "hyperband", "name": "hyperband", "eta": 3}, {"label": "random", "name": "random", "n_trials": 3}],
     "peers": [
         {"label": "dask-ml-hyperband", "name": "dask-ml-hyperband"},
-        {"label": "ray-tune-asha", "name": "ray-tune-asha", "n_trials": 4},
+        {"label": "ray-tune-asha", "name": "ray-tune-asha", "n_trials": 2},
         {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random"},  # Hyperband's 5 trials, as ours
         {"label": "sklearn-random", "name": "sklearn-random", "n_trials": 3},
     ],
 }
 
 
-def test_ours_and_a_peer_of_every_family_run_end_to_end_into_a_full_report(ray_session: Any, tmp_path: Path) -> None:
+def test_ours_and_a_peer_of_every_family_run_end_to_end_into_a_full_report(
+    ray_session: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Also: every peer's console output (Ray Tune's banner and temporary paths among it) goes to
+    its cell's log; the terminal sees compare's own lines only (more in tests/test_peer_output.py)."""
+    from tunebench.compare.capture import PEER_LOG
     from tunebench.report import build_report
     from tunebench.report.sections import TITLES
 
-    out = compare(load_matrix(raw=PEERS_MATRIX), tmp_path / "c", say=lambda line: None)  # Ray Tune's cells join the shared Ray
+    said: list[str] = []
+
+    def say(line: str) -> None:  # as the CLI does
+        said.append(line)
+        print(line, file=sys.stderr, flush=True)
+
+    out = compare(load_matrix(raw=PEERS_MATRIX), tmp_path / "c", say=say)  # Ray Tune's cells join the shared Ray
+    captured_out, captured_err = capfd.readouterr()
+    assert captured_out == "" and captured_err.splitlines() == said
+    assert not any("/tmp/ray" in line or "tensorboard" in line for line in said)
+    tune_log = (
+        out / next(c.dir for c in load_matrix(raw=PEERS_MATRIX).cells if c.label == "ray-tune-asha") / PEER_LOG
+    ).read_text()
+    assert "Configuration for experiment" in tune_log and "View detailed results here" in tune_log
+    assert "tensorboard --logdir" in tune_log
     rows = json.loads((out / "matrix.json").read_text())["cells"]
     assert len(rows) == 6 and {r["status"] for r in rows} == {"done"}, [(r["cell_id"], r["error"]) for r in rows if r["error"]]
     families = {json.loads((out / r["dir"] / "summary.json").read_text()).get("family") for r in rows if r["kind"] == "peer"}

@@ -1,5 +1,6 @@
 """A study's cells placed anywhere give the same tables: one after another, ``--jobs 2``, a
-two-node Ray cluster, a Dask scheduler with two worker processes. A killed worker costs its
+two-node Ray cluster, a Dask scheduler with two worker processes. The ray and dask-on-ray
+executors join the same two-node cluster and leave it. A killed worker costs its
 cell a retry (it resumes from its journal); Ctrl-C stops a study that the same command then
 continues; an unreachable ``--cluster`` is refused before any cell runs.
 
@@ -26,13 +27,14 @@ import psutil
 import pytest
 import yaml
 
-from tests.helpers import free_port
+from tests.helpers import executor_experiment, free_port
 from tests.test_external_clusters import BIN, stop, wait_for_port
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.placement import cluster_kind, reserves
 from tunebench.compare.runner import compare
 from tunebench.executors.base import ExecutorError
+from tunebench.run import run
 from tunebench.store.comparison import Cell
 
 MATRIX: dict[str, Any] = {
@@ -46,11 +48,11 @@ MATRIX: dict[str, Any] = {
     "executors": [{"name": "simulated"}],
     "schedulers": [{"label": "hyperband", "name": "hyperband"}, {"label": "asha", "name": "asha", "variant": "promotion"}],
 }
-# One cell in virtual time, one that sleeps through its cost in real time (about 5 s): the one to kill.
+# One cell in virtual time, one that sleeps through its cost in real time (about 3 s, 389 journal lines): the one to kill.
 LONG: dict[str, Any] = {
     **MATRIX,
     "seeds": [0],
-    "workloads": [{"label": "mfh3", "name": "mfh3", "time_scale": 1.0}],
+    "workloads": [{"label": "mfh3", "name": "mfh3", "time_scale": 0.6}],
     "executors": [{"name": "simulated"}, {"name": "local"}],
     "schedulers": [{"label": "hyperband", "name": "hyperband"}],
 }
@@ -221,6 +223,25 @@ def test_a_two_node_ray_cluster_gives_the_serial_tables(
     ran = [r["ran_on"] for r in rows(out)]
     assert {r["placement"] for r in ran} == {"ray"} and all(len(r["node"]) == 56 for r in ran)
     assert all(r["status"] == "done" and r["cpus"] == 1 and not r["resumed"] for r in rows(out))
+
+
+def test_each_executor_joins_a_running_ray_cluster_and_leaves_it(
+    no_ray: None, ray_nodes: tuple[str, list[subprocess.Popen]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Driven from this process (no Ray of its own running): the ray and dask-on-ray executors
+    each join the cluster (one CPU on each node) and leave it connected to nothing."""
+    import ray
+
+    address, _ = ray_nodes
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    facts = {}
+    for name in ("ray", "dask-on-ray"):
+        res = run(executor_experiment({"name": name, "n_workers": 2, "address": address}), tmp_path / name, progress=False)
+        facts[name] = {"status": res.summary["status"], "n_trials": res.summary["n_trials"], **res.summary["executor_stats"]}
+    for name in ("ray", "dask-on-ray"):
+        assert facts[name]["status"] == "completed" and facts[name]["n_trials"] == 17
+        assert facts[name]["address"].endswith(address.split(":")[1]) and facts[name]["started_cluster"] is False
+    assert not ray.is_initialized(), "the executor must disconnect from a cluster it joined"
 
 
 def test_a_killed_dask_worker_costs_its_cell_a_retry_and_every_cell_finishes(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -101,28 +102,37 @@ def test_every_peer_runs_through_compare(tmp_path: Path, labels: tuple[str, str]
     "name, kw",
     [("dehb", {}), ("hpbandster-bohb", {}), ("smac-hyperband", {"facade": "hyperband"}), ("smac-successive-halving", {})],
 )
-def test_one_worker_gives_the_same_run_for_the_same_seed(tmp_path: Path, name: str, kw: dict[str, Any]) -> None:
-    cls = registry.load("peer", name)
-    runs = []
-    for k in range(2):
-        cls(**kw).run(task(), tmp_path / str(k))
-        _, results, trials, extra = read_run(tmp_path / str(k))
-        runs.append(
-            (
-                trials[["trial_id", "config", "steps"]].to_dict("records"),
-                results[["trial_id", "step", "score"]].to_dict("records"),
-                extra["evaluations"][["trial_id", "budget", "score"]].to_dict("records"),
-            )
-        )
-    assert runs[0] == runs[1]
-
-
-def test_a_peer_leaves_the_process_logging_as_it_found_it(tmp_path: Path) -> None:
-    """SMAC's facade would set the root logger to its level and console handler for the whole process."""
+def test_one_worker_gives_the_same_run_for_the_same_seed_through_failing_and_nan_trials(
+    tmp_path: Path, name: str, kw: dict[str, Any]
+) -> None:
+    """Two runs on a workload whose trials raise for a large ``l1_ratio`` and score NaN for a
+    small one: each journals its failed and NaN trials and goes on, both are the same, and the
+    process's logging is left as it was found (SMAC's facade would set the root logger to its
+    level and console handler for the whole process)."""
     root = logging.getLogger()
     before = root.level, list(root.handlers)
-    SMACSuccessiveHalving().run(task(), tmp_path / "run")
+    cls = registry.load("peer", name)
+    flaky = FlakyWorkload(dataset="circles", n_samples=600)
+    runs = []
+    for k in range(2):
+        summary = cls(**kw).run(task(workload=flaky), tmp_path / str(k))
+        _, results, trials, extra = read_run(tmp_path / str(k))
+        failed = trials[trials["status"] == "failed"]
+        assert summary["status"] == "completed" and summary["failures"] == len(failed) > 0
+        assert failed["error"].str.contains("l1_ratio too high").all() and (failed["config.l1_ratio"] > 0.6).all()
+        assert results["score"].isna().any() and summary["best_score"] == trials["last_score"].max()
+        statuses = extra["evaluations"]["status"]
+        assert set(statuses) <= {"trained", "reused", "failed"} and (statuses == "failed").any()
+        runs.append(
+            (
+                trials[["trial_id", "config", "steps", "status"]],
+                results[["trial_id", "step", "score"]],
+                extra["evaluations"][["trial_id", "budget", "score"]],
+            )
+        )
     assert (root.level, list(root.handlers)) == before
+    for first, second in zip(*runs, strict=True):
+        pd.testing.assert_frame_equal(first, second)
 
 
 @pytest.mark.parametrize("name", ["dehb", "hpbandster-bohb"])
@@ -130,24 +140,6 @@ def test_the_step_budget_is_never_overshot(tmp_path: Path, name: str, started_he
     summary = registry.load("peer", name)().run(task(workers=2, total_steps=20), tmp_path / "run")
     assert summary["status"] == "completed" and summary["partial_fit_calls"] <= 20 and summary["evaluations_cut"] >= 1
     assert not wait_gone(started_here())
-
-
-@pytest.mark.parametrize("name", ["dehb", "hpbandster-bohb", "smac-successive-halving"])
-def test_a_failing_or_nan_trial_is_journaled_and_the_search_goes_on(tmp_path: Path, name: str) -> None:
-    flaky = FlakyWorkload(dataset="circles", n_samples=600)
-    summary = registry.load("peer", name)().run(task(workload=flaky), tmp_path / "run")
-    _, results, trials, extra = read_run(tmp_path / "run")
-    failed = trials[trials["status"] == "failed"]
-    assert summary["status"] == "completed" and summary["failures"] == len(failed) > 0
-    assert (
-        failed["error"].str.contains("l1_ratio too high").all()
-        and (trials["config.l1_ratio"][trials["status"] == "failed"] > 0.6).all()
-    )
-    assert results["score"].isna().any() and summary["best_score"] == trials["last_score"].max()
-    assert (
-        set(extra["evaluations"]["status"]) <= {"trained", "reused", "failed"}
-        and (extra["evaluations"]["status"] == "failed").any()
-    )
 
 
 @pytest.mark.parametrize("max_iter, eta", [(9, 3), (27, 3), (81, 3), (243, 3), (16, 2), (100, 4)])

@@ -54,7 +54,7 @@ def test_hyperband_pauses_and_resumes_from_checkpoints(tmp_path: Path, ray_sessi
 
 
 def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, ray_session: Any) -> None:
-    task = make_task(tmp_path, n_trials=4)
+    task = make_task(tmp_path, n_trials=4, max_iter=6)
     summary = RayTunePBT(perturbation_interval=2, quantile_fraction=0.5).run(task, tmp_path / "run")
     _, results, trials, extra = check_run(tmp_path / "run", task, tmp_path)
     assert len(trials) == 4 and "notes" in summary and "random" in summary["notes"]
@@ -73,16 +73,18 @@ def test_step_budget_is_never_overshot(tmp_path: Path, ray_session: Any) -> None
     ctrl_c = signal.getsignal(signal.SIGINT)
     summary = RayTuneASHA().run(task, tmp_path / "run")
     assert signal.getsignal(signal.SIGINT) is ctrl_c  # Ray Tune's own handler would swallow a later Ctrl-C
-    assert summary["partial_fit_calls"] <= 15
-    assert summary["partial_fit_calls"] == calls(tmp_path) - extra_retrain(summary, read_run(tmp_path / "run")[2])
+    trained = calls(tmp_path) - extra_retrain(summary, read_run(tmp_path / "run")[2])
+    assert summary["partial_fit_calls"] <= trained <= 15
+    # the step the other worker has in flight when Tune ends the run is trained, but Tune never delivers its result
+    assert trained - summary["partial_fit_calls"] <= task.n_workers - 1
 
 
 def test_asha_writes_our_run_and_shuts_its_ray_down(no_ray: None, started_here: Any, tmp_path: Path) -> None:
     """Last in this module: with no Ray running, the peer starts its own and shuts it down."""
-    task = make_task(tmp_path, n_trials=8)
+    task = make_task(tmp_path, n_trials=4)
     RayTuneASHA().run(task, tmp_path / "run")
     _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
-    assert len(trials) == 8 and (trials["status"] == "stopped").any()
+    assert len(trials) == 4 and (trials["status"] == "stopped").any()
     for _tid, rows in results.groupby("trial_id"):
         assert list(rows["step"]) == list(range(1, len(rows) + 1))
         assert list(rows["decision"])[-1] == ("complete" if rows["step"].max() == 9 else "stop")

@@ -65,7 +65,7 @@ def test_sparktrials_through_compare_and_the_report_says_why_it_is_not_reproduci
             "workers": 2,
             "max_iter": 3,
             "workloads": [TINY],
-            "peers": [{"label": "tpe-spark", "name": "hyperopt-tpe-spark", "n_trials": 4, "n_startup_jobs": 2}],
+            "peers": [{"label": "tpe-spark", "name": "hyperopt-tpe-spark", "n_trials": 2, "n_startup_jobs": 1}],
         }
     )
     out = compare(matrix, tmp_path / "c", say=lambda line: None)
@@ -73,7 +73,7 @@ def test_sparktrials_through_compare_and_the_report_says_why_it_is_not_reproduci
     assert [c["status"] for c in cells] == ["done"]
     summary, results, trials, _ = read_run(out / cells[0]["dir"])
     assert summary["executor"] == "spark:local[2]" and summary["parallelism"] == 2 and SPARK_NOTE in summary["notes"]
-    assert summary["n_trials"] == len(trials) == 4 and summary["partial_fit_calls"] == len(results) == 12
+    assert summary["n_trials"] == len(trials) == 2 and summary["partial_fit_calls"] == len(results) == 6
     assert (results["n_steps"] == 1).all() and (results["elapsed_s"] >= 0).all()
     assert f"pid:{os.getpid()}" not in set(results["worker"])  # trained in Spark's Python workers
     wl = SGDWorkload(dataset="circles", n_samples=600)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +68,42 @@ def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -
     return proc.returncode
 
 
-@pytest.mark.parametrize("scheduler", [HB, RANDOM], ids=["hyperband", "random"])
-def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, scheduler: dict[str, Any]) -> None:
-    raw = config(scheduler)
-    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
-    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=60)
-    assert not (tmp_path / "cut" / "summary.json").exists()
-    done_before = sum(1 for e in read_journal(tmp_path / "cut") if e["kind"] == "result")
-    out = resume(tmp_path / "cut", progress=False)
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Any, Path]]:
+    """``killed(name)``: the uninterrupted local run of ``HB`` or ``RANDOM`` and a run of the same
+    config SIGKILLed mid-way (never resumed: a test resumes a copy), made the first time a test asks."""
+    made: dict[str, tuple[Any, Path]] = {}
+
+    def get(name: str) -> tuple[Any, Path]:
+        if name not in made:
+            root = tmp_path_factory.mktemp(name)
+            raw = config({"hyperband": HB, "random": RANDOM}[name])
+            full = run(load_experiment(raw=raw), root / "full", progress=False)
+            cut(raw, root / "cut", root, signal.SIGKILL, after_lines=60 if name == "hyperband" else 30)
+            assert not (root / "cut" / "summary.json").exists()
+            made[name] = full, root / "cut"
+        return made[name]
+
+    return get
+
+
+def copy_of(killed_run: Path, to: Path) -> Path:
+    return Path(shutil.copytree(killed_run, to))
+
+
+@pytest.mark.parametrize("name", ["hyperband", "random"])
+def test_sigkill_then_resume_matches_an_uninterrupted_run(
+    tmp_path: Path, killed: Callable[[str], tuple[Any, Path]], name: str
+) -> None:
+    full, killed_run = killed(name)
+    cut_dir = copy_of(killed_run, tmp_path / "cut")
+    done_before = sum(1 for e in read_journal(cut_dir) if e["kind"] == "result")
+    out = resume(cut_dir, progress=False)
     a, b = tables(full.out_dir), tables(out.out_dir)
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
     assert out.summary["best_trial"] == full.summary["best_trial"] and out.summary["test_score"] == full.summary["test_score"]
-    fresh = [e for e in read_journal(tmp_path / "cut") if e["kind"] == "result"]
+    fresh = [e for e in read_journal(cut_dir) if e["kind"] == "result"]
     assert len(fresh) == len(full.results), "a result that was journaled before the kill was trained again"
     assert done_before < len(fresh)
 
@@ -102,7 +127,7 @@ def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(dask_addre
 
 
 def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
-    raw = config({**HB, "max_iter": 81})  # long enough that the signal lands mid-run on a loaded machine
+    raw = config(HB)  # 235 journal lines: the signal lands long before the end, as in the SIGKILL tests
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(raw))
     proc = subprocess.Popen(
@@ -120,27 +145,27 @@ def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
     assert yaml.safe_load((tmp_path / "r" / "summary.json").read_text())["status"] == "completed"
 
 
-def test_a_torn_last_line_is_tolerated(tmp_path: Path) -> None:
-    raw = config(RANDOM)
-    full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
-    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=30)
-    with open(tmp_path / "cut" / "journal.jsonl", "a") as fh:
+def test_a_torn_last_line_is_tolerated(tmp_path: Path, killed: Callable[[str], tuple[Any, Path]]) -> None:
+    full, killed_run = killed("random")
+    cut_dir = copy_of(killed_run, tmp_path / "cut")
+    with open(cut_dir / "journal.jsonl", "a") as fh:
         fh.write('{"kind": "result", "trial_id": 3, "st')
-    out = resume(tmp_path / "cut", progress=False)
+    out = resume(cut_dir, progress=False)
     pd.testing.assert_frame_equal(tables(full.out_dir)[1], tables(out.out_dir)[1])
 
 
-def test_a_finished_run_is_not_resumed_and_a_changed_config_is_caught(tmp_path: Path) -> None:
-    raw = config(RANDOM)
-    run(load_experiment(raw=raw), tmp_path / "done", progress=False)
+def test_a_finished_run_is_not_resumed_and_a_changed_config_is_caught(
+    tmp_path: Path, killed: Callable[[str], tuple[Any, Path]]
+) -> None:
+    full, killed_run = killed("random")
     with pytest.raises(ResumeError, match="finished run"):
-        resume(tmp_path / "done")
-    cut(raw, tmp_path / "cut", tmp_path, signal.SIGKILL, after_lines=30)
-    lines = (tmp_path / "cut" / "journal.jsonl").read_text().splitlines()
+        resume(full.out_dir)
+    cut_dir = copy_of(killed_run, tmp_path / "cut")
+    lines = (cut_dir / "journal.jsonl").read_text().splitlines()
     lines[0] = lines[0].replace('"seed": 0', '"seed": 1', 1)
-    (tmp_path / "cut" / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    (cut_dir / "journal.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(ResumeError, match="was the code or the config changed"):
-        resume(tmp_path / "cut", progress=False)
+        resume(cut_dir, progress=False)
     assert main(["resume", str(tmp_path / "nowhere")]) == 2
 
 
