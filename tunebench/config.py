@@ -320,6 +320,21 @@ def _mapping(name: str, section: Any, checks: Mapping[str, Check], defaults: Map
         raise ConfigError(str(exc)) from None
 
 
+def keyed(raw: Any, where: str, allowed: Sequence[str], shape: str) -> Mapping[str, Any]:
+    """``raw`` as a mapping whose keys are all in ``allowed``; else one error naming ``where`` and
+    what it takes (``shape``: how a right one looks).
+
+    >>> keyed({"a": 1}, "x[0]", ["a", "b"], "keys a, b")
+    {'a': 1}
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a mapping with {shape}, got {raw!r}")
+    unknown = sorted((k for k in raw if k not in allowed), key=str)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {each(unknown, allowed, f'{where}.')}; allowed: {', '.join(allowed)}")
+    return raw
+
+
 def _budget(section: Any) -> Budget:
     return Budget(**_mapping("budget", section, BUDGET_CHECKS, {}))
 

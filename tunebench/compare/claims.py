@@ -32,8 +32,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tunebench.checks import is_int, is_number
-from tunebench.config import ConfigError
-from tunebench.names import did_you_mean, each
+from tunebench.config import ConfigError, keyed
+from tunebench.names import did_you_mean
 from tunebench.report.claims import GROWS_WITH, KINDS, MEASURES, Claim
 
 KEY = "claims"
@@ -63,11 +63,7 @@ def claims_of(given: Any, labels: Sequence[str], counts: Sequence[int]) -> list[
 
 def claim_of(raw: Any, where: str, labels: Sequence[str], counts: Sequence[int]) -> Claim:
     """One entry of ``claims``."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be a mapping with one of {', '.join(KINDS)} and a source, got {raw!r}")
-    unknown = sorted((k for k in raw if k not in ALL_KEYS), key=str)
-    if unknown:
-        raise ConfigError(f"unknown key(s) {each(unknown, ALL_KEYS, f'{where}.')}; allowed: {', '.join(ALL_KEYS)}")
+    raw = keyed(raw, where, ALL_KEYS, f"one of {', '.join(KINDS)} and a source")
     kinds = [k for k in KINDS if k in raw]
     if len(kinds) != 1:
         raise ConfigError(f"{where} needs exactly one of {', '.join(KINDS)} (what it claims), got {', '.join(kinds) or 'none'}")

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tunebench.checks import is_int, is_number
-from tunebench.config import ConfigError
+from tunebench.config import ConfigError, keyed
 from tunebench.names import did_you_mean, each
 from tunebench.store.published import INCUMBENTS, Published, Source
 
@@ -65,11 +65,7 @@ def published_entries(given: Any, workloads: Sequence[str], contenders: Sequence
 
 def entry(raw: Any, where: str, workloads: Sequence[str], contenders: Sequence[str]) -> Published:
     """One entry of ``published``."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be a mapping with keys {', '.join(ENTRY_KEYS)}, got {raw!r}")
-    unknown = sorted((k for k in raw if k not in ENTRY_KEYS), key=str)
-    if unknown:
-        raise ConfigError(f"unknown key(s) {each(unknown, ENTRY_KEYS, f'{where}.')}; allowed: {', '.join(ENTRY_KEYS)}")
+    raw = keyed(raw, where, ENTRY_KEYS, f"keys {', '.join(ENTRY_KEYS)}")
     workload = label(raw, "workload", where, workloads, "a workload label of this matrix")
     contender = (
         None if raw.get("contender") is None else label(raw, "contender", where, contenders, "a contender label of this matrix")
