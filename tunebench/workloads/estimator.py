@@ -40,7 +40,6 @@ deterministic either way.
 from __future__ import annotations
 
 import math
-import pickle
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from tunebench.checks import Int, OneOf, check
 from tunebench.space import Space
 from tunebench.trial import Config
 from tunebench.workloads.base import Dataset, Workload
+from tunebench.workloads.pickled import PickledModel
 
 RESOURCES = ("partial_fit", "n_samples")
 
@@ -187,7 +187,7 @@ class RowsDataset(Dataset):
         }
 
 
-class EstimatorTrainable:
+class EstimatorTrainable(PickledModel):
     """A clone of the workload's estimator with a trial's config, and its step count."""
 
     def __init__(self, workload: EstimatorWorkload, config: Config, data: Dataset, seed: int) -> None:
@@ -229,13 +229,6 @@ class EstimatorTrainable:
     def test_score(self) -> float:
         assert self.data is not None
         return float(self.workload.scorer(self.model, self.data.X_test, self.data.y_test))
-
-    def save(self) -> bytes:
-        return pickle.dumps((self.config, self.steps, self.model))
-
-    def restore(self, state: bytes) -> None:
-        config, self.steps, self.model = pickle.loads(state)
-        self.config = dict(config)
 
     def reset_config(self, config: Config) -> None:
         """New hyperparameters in place: kept weights under ``partial_fit``, used from the next

@@ -8,7 +8,6 @@ not linearly separable in the raw coordinates.
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from typing import Any
 
@@ -23,6 +22,7 @@ from tunebench.space import Space, Uniform
 from tunebench.trial import Config
 from tunebench.workloads import datasets
 from tunebench.workloads.base import Dataset, Workload
+from tunebench.workloads.pickled import PickledModel
 
 FIXED = {"loss": "log_loss", "penalty": "elasticnet"}
 SGD_KEYS = frozenset(
@@ -30,7 +30,7 @@ SGD_KEYS = frozenset(
 )
 
 
-class SGDTrainable:
+class SGDTrainable(PickledModel):
     """An ``SGDClassifier`` and its step count; pickles, so it can move between workers."""
 
     def __init__(self, config: Config, data: Dataset, seed: int) -> None:
@@ -68,13 +68,6 @@ class SGDTrainable:
     def test_score(self) -> float:
         assert self.data is not None
         return float(self.model.score(self.data.X_test, self.data.y_test))
-
-    def save(self) -> bytes:
-        return pickle.dumps((self.config, self.steps, self.model))
-
-    def restore(self, state: bytes) -> None:
-        config, self.steps, self.model = pickle.loads(state)
-        self.config = dict(config)
 
     def reset_config(self, config: Config) -> None:
         """Take new hyperparameters in place, keeping the learned coefficients (PBT's explore)."""

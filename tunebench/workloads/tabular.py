@@ -13,7 +13,6 @@ otherwise oversubscribe the machine.
 from __future__ import annotations
 
 import abc
-import pickle
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -28,6 +27,7 @@ from tunebench.names import each
 from tunebench.trial import Config
 from tunebench.workloads import datasets
 from tunebench.workloads.base import Dataset, Workload
+from tunebench.workloads.pickled import PickledModel
 
 
 def check_config(name: str, config: Config, rules: Mapping[str, Check]) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def check_config(name: str, config: Config, rules: Mapping[str, Check]) -> dict[
     return {key: rules[key].check(key, value) for key, value in config.items()}
 
 
-class TabularTrainable(abc.ABC):
+class TabularTrainable(PickledModel, abc.ABC):
     """One model, its config and its step count; moves between workers by :meth:`save` and :meth:`restore`."""
 
     workload: ClassVar[str] = ""
@@ -87,13 +87,6 @@ class TabularTrainable(abc.ABC):
 
     def test_score(self) -> float:
         return self.accuracy(self.data.X_test, self.data.y_test)
-
-    def save(self) -> bytes:
-        return pickle.dumps((self.config, self.steps, self.model))
-
-    def restore(self, state: bytes) -> None:
-        config, self.steps, self.model = pickle.loads(state)
-        self.config = dict(config)
 
     def reset_config(self, config: Config) -> None:
         """New hyperparameters in place, keeping what the model learned (PBT's explore)."""
