@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tunebench.compare.peers.signals import handlers_kept
+
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 from tests.helpers import (  # noqa: F401  (re-exported: older tests import these from here; new ones use tests.helpers)
@@ -58,6 +60,14 @@ def executor_no_cluster_left() -> Any:
     yield
     alive = wait_gone(cluster_processes())
     assert not alive, f"Ray/Dask processes left after the tests: {[(p.pid, p.name()) for p in alive]}"
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_put_back() -> Iterator[None]:
+    """A test that runs Ray Tune's ``Tuner.fit`` itself leaves Tune's SIGINT handler behind,
+    which would swallow a later test's Ctrl-C: every test ends with the handlers it began with."""
+    with handlers_kept():
+        yield
 
 
 @pytest.fixture
