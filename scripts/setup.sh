@@ -24,5 +24,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     # (ConfigSpace 1.2, loguru, Pyro4, serpent, statsmodels; dask and distributed) the mf-peers extra installs
     pip install --quiet --no-deps -c constraints.txt "dehb==$(sed -n 's/^dehb==//p' constraints.txt)" \
         "hpbandster==$(sed -n 's/^hpbandster==//p' constraints.txt)"
+    # mf-prior-bench, the reference MF-Hartmann the synthetic workloads are tested against, pins numpy<2 for
+    # nothing it needs here; its dependencies (ConfigSpace, pandas, pyarrow, pyyaml, more-itertools) are ours
+    pip install --quiet --no-deps -c constraints.txt "mf-prior-bench==$(sed -n 's/^mf-prior-bench==//p' constraints.txt)"
     echo "$want" > "$stamp"
 fi
