@@ -38,6 +38,8 @@ before the model are drawn among them too.
 
 from __future__ import annotations
 
+import copy
+import functools
 import warnings
 from typing import Any
 
@@ -57,6 +59,33 @@ def optuna_value(score: float, mode: str) -> float:
     if score == score and abs(score) != float("inf"):
         return float(score)
     return float("-inf") if mode == "max" else float("inf")
+
+
+@functools.cache
+def template_class() -> type[Any]:
+    """An Optuna ``FrozenTrial`` that a study's storage copies shallowly. Optuna's in-memory
+    storage deep-copies each trial added, distributions included, which in a wide space is most
+    of a proposal's cost; this copy shares the distributions and values (Optuna never changes
+    them) and gets dicts and lists of its own."""
+    from optuna.trial import FrozenTrial
+
+    class Template(FrozenTrial):
+        def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
+            new = copy.copy(self)
+            for name, value in vars(self).items():
+                if isinstance(value, dict | list):
+                    setattr(new, name, type(value)(value))
+            return new
+
+    return Template
+
+
+def template(trial: Any) -> Any:
+    """``trial`` as a :func:`template_class` instance: the same trial, copied cheaply when added."""
+    cls = template_class()
+    shared = object.__new__(cls)
+    shared.__dict__.update(trial.__dict__)
+    return shared
 
 
 def on_candidates(fixed: dict[str, np.ndarray]) -> type[Any]:
@@ -112,6 +141,7 @@ class TPESearcher(Searcher):
         self.constants = {k: v for k, v in converted.items() if not isinstance(v, BaseDistribution)}
         self.distributions = {k: v for k, v in converted.items() if k not in self.constants}
         self.steps_used: list[int | None] = []  # the model's step at each proposal
+        self._frozen: dict[tuple[int, int], tuple[tuple[tuple[int, float], ...], Any]] = {}
 
     def propose(self, trial_id: int) -> Config:
         step = model_step(self.step_counts(), self.min_points)
@@ -158,7 +188,7 @@ class TPESearcher(Searcher):
 
         for t in trials:
             params = {k: self.configs[t][k] for k in self.distributions}
-            study.add_trial(create_trial(params=params, distributions=self.distributions, state=TrialState.RUNNING))
+            study.add_trial(template(create_trial(params=params, distributions=self.distributions, state=TrialState.RUNNING)))
 
     def complete(self, params: dict[str, Any]) -> Config:
         """Optuna's params plus the constants, in the space's order, as plain Python values."""
@@ -175,24 +205,35 @@ class TPESearcher(Searcher):
         study = optuna.create_study(
             direction="maximize" if self.mode == "max" else "minimize", sampler=self.sampler(sampler_seed)
         )
-        trials = [self.frozen(self.configs[t], by_step, step) for t, by_step in sorted(self.scores.items())]
+        trials = [self.frozen(t, step) for t in sorted(self.scores)]
         for trial in trials:
             if trial is not None:
                 study.add_trial(trial)
         self.add_running(study, self.liars(sum(t is not None for t in trials)))
         return study
 
-    def frozen(self, config: Config, by_step: dict[int, float], step: int) -> Any:
-        """One trial as Optuna holds it when a model is fit at ``step``: complete with its
-        score at ``step``; pruned, with its scores so far, if it stopped or paused below
-        ``step`` (a rung's loser: Optuna ranks it below every complete trial, as it ranks
-        the trials its pruners stopped); ``None`` if it was first observed above ``step``."""
-        from optuna.trial import TrialState, create_trial
+    def frozen(self, trial_id: int, step: int) -> Any:
+        """:func:`frozen_trial` of ``trial_id`` at ``step``, built again only when its scores changed."""
+        by_step = self.scores[trial_id]
+        seen = tuple(by_step.items())
+        cached = self._frozen.get((trial_id, step))
+        if cached is None or cached[0] != seen:
+            cached = (seen, frozen_trial(self.configs[trial_id], by_step, step, self.distributions, self.mode))
+            self._frozen[(trial_id, step)] = cached
+        return cached[1]
 
-        params = {k: config[k] for k in self.distributions}
-        if step in by_step:
-            return create_trial(params=params, distributions=self.distributions, value=optuna_value(by_step[step], self.mode))
-        below = {s: optuna_value(v, self.mode) for s, v in by_step.items() if s < step}
-        if not below:
-            return None
-        return create_trial(params=params, distributions=self.distributions, state=TrialState.PRUNED, intermediate_values=below)
+
+def frozen_trial(config: Config, by_step: dict[int, float], step: int, distributions: dict[str, Any], mode: str) -> Any:
+    """One trial as Optuna holds it when a model is fit at ``step``: complete with its score at
+    ``step``; pruned, with its scores so far, if it stopped or paused below ``step`` (a rung's
+    loser: Optuna ranks it below every complete trial, as it ranks the trials its pruners
+    stopped); ``None`` if it was first observed above ``step``."""
+    from optuna.trial import TrialState, create_trial
+
+    params = {k: config[k] for k in distributions}
+    if step in by_step:
+        return template(create_trial(params=params, distributions=distributions, value=optuna_value(by_step[step], mode)))
+    below = {s: optuna_value(v, mode) for s, v in by_step.items() if s < step}
+    if not below:
+        return None
+    return template(create_trial(params=params, distributions=distributions, state=TrialState.PRUNED, intermediate_values=below))
