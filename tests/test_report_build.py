@@ -6,14 +6,17 @@ references nothing outside."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tunebench.report import build_report, summary_table
-from tunebench.report.build import PNGS
+from tunebench.report.build import PNGS, ReportPaths
 from tunebench.report.sections import TITLES
 from tunebench.store import Journal, RunDir, counts
 from tunebench.store.comparison import read_matrix
@@ -139,10 +142,43 @@ def make_comparison(root: Path) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class Reported:
+    """A report built by ``tunebench report DIR``: what the build returned, the command's exit
+    status and the lines it printed."""
+
+    root: Path
+    paths: ReportPaths
+    status: int
+    printed: list[str]
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def reported(tmp_path_factory) -> Reported:
+    from tunebench.cli.report import register
+    from tunebench.report import build
+
     root = make_comparison(tmp_path_factory.mktemp("comparison"))
-    return root, build_report(root)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["report", str(root)])
+    builds: list[ReportPaths] = []
+    real = build.build_report
+
+    def recorded(where: Path) -> ReportPaths:
+        builds.append(real(where))
+        return builds[-1]
+
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()) as out:
+        mp.setattr(build, "build_report", recorded)
+        status = args.func(args)
+    (paths,) = builds
+    return Reported(root, paths, status, out.getvalue().splitlines())
+
+
+@pytest.fixture(scope="module")
+def built(reported: Reported) -> tuple[Path, ReportPaths]:
+    return reported.root, reported.paths
 
 
 def test_matrix_json_reads_into_cells(built) -> None:
@@ -280,15 +316,9 @@ def test_report_without_finished_cells_still_builds(tmp_path) -> None:
     assert "marked done but unreadable" in paths.markdown.read_text()
 
 
-def test_cli_command_rebuilds_the_report(built, capsys) -> None:
-    from tunebench.cli.report import register
-
-    root, _ = built
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    args = parser.parse_args(["report", str(root)])
-    assert args.func(args) == 0
-    lines = capsys.readouterr().out.splitlines()
+def test_cli_command_rebuilds_the_report(reported: Reported) -> None:
+    root, lines = reported.root, reported.printed
+    assert reported.status == 0
     assert lines[-2:] == [f"report: {root / 'report.html'}", f"figure: {root / 'anytime_time.png'}"]
     assert any("final validation" in line for line in lines[:-2])  # the verdict comes first, as compare's
 

@@ -4,7 +4,9 @@ in grey, legends clear of every curve, and the regret heatmap only across severa
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +54,9 @@ def bench_panels(workloads: tuple[str, ...] = ("sgd",)) -> dict[str, dict[str, B
     return {w: {s: rising(0.05 * (i + 1), 30.0, 0.9 + 0.002 * i) for i, s in enumerate(ORDER)} for w in workloads}
 
 
-def draw(panels: dict[str, dict[str, Band]], order: list[str] = ORDER) -> tuple[Figure, list[Group]]:
+def draw(panels: dict[str, dict[str, Band]], order: list[str] = ORDER, laid_out: bool = True) -> tuple[Figure, list[Group]]:
+    """The figure of ``panels`` and its groups; ``laid_out``: with constrained layout applied,
+    so positions and extents are final (nothing is rasterized)."""
     panes = groups(order, BENCH, ["random"])
     look = report_styles(order, BENCH, ["random"])
     fig = small_multiples(
@@ -63,8 +67,22 @@ def draw(panels: dict[str, dict[str, Band]], order: list[str] = ORDER) -> tuple[
         ylabel="best accuracy so far",
         title="Best validation score against wall time",
     )
-    fig.canvas.draw()
+    if laid_out:
+        fig.draw_without_rendering()
     return fig, panes
+
+
+@pytest.fixture(scope="module")
+def bench_figure() -> Callable[[tuple[str, ...], int], tuple[Figure, list[Group]]]:
+    """``bench_figure(workloads, n)``: the laid-out figure of the first ``n`` contenders on
+    ``workloads``, drawn once for the module."""
+
+    @functools.cache
+    def figure(workloads: tuple[str, ...], n: int) -> tuple[Figure, list[Group]]:
+        order = ORDER[:n]
+        return draw({w: {s: b for s, b in bench_panels()["sgd"].items() if s in order} for w in workloads}, order)
+
+    return figure
 
 
 def visible_axes(fig: Figure) -> list:
@@ -81,7 +99,7 @@ def test_log_axis_when_the_positive_range_spans_decades() -> None:
     assert not log_scale([2.0, 9.0, 60.0]), "1.48 decades is drawn linear"
     assert not log_scale([0.0, 0.0, float("nan")]) and not log_scale([5.0])
     assert axis_label("wall time", "s", True) == "wall time (s, log scale)"
-    fig, _ = draw({"fast": bench_panels()["sgd"], "slow": {s: rising(10.0, 60.0, 0.9) for s in ORDER}})
+    fig, _ = draw({"fast": bench_panels()["sgd"], "slow": {s: rising(10.0, 60.0, 0.9) for s in ORDER}}, laid_out=False)
     scales = {ax.get_xscale() for ax in visible_axes(fig)[::2]} | {ax.get_xscale() for ax in visible_axes(fig)[1::2]}
     assert scales == {"log", "linear"}, "each workload's row decides from its own data"
     for ax in visible_axes(fig):
@@ -89,7 +107,7 @@ def test_log_axis_when_the_positive_range_spans_decades() -> None:
 
 
 def test_families_become_panels_with_random_search_in_each() -> None:
-    fig, panes = draw(bench_panels())
+    fig, panes = draw(bench_panels(), laid_out=False)
     assert [g.name for g in panes] == ["random", "successive_halving", "hyperband", "asha", "pbt"]
     axes = visible_axes(fig)
     assert len(axes) == 5
@@ -102,12 +120,14 @@ def test_families_become_panels_with_random_search_in_each() -> None:
     assert labels_in(hyperband) == ["random", "hyperband", "dask-ml-hyperband", "ray-tune-hyperband", "optuna-hyperband-tpe"]
 
 
-def test_few_contenders_share_one_panel_and_workloads_become_rows() -> None:
+def test_few_contenders_share_one_panel_and_workloads_become_rows(bench_figure) -> None:
     few = ["random", "hyperband", "asha-promotion", "dask-ml-hyperband"]
-    fig, panes = draw({w: {s: b for s, b in bench_panels()["sgd"].items() if s in few} for w in ("sgd", "ae")}, few)
+    fig, panes = draw(
+        {w: {s: b for s, b in bench_panels()["sgd"].items() if s in few} for w in ("sgd", "ae")}, few, laid_out=False
+    )
     assert len(panes) == 1 and len(visible_axes(fig)) == 2
     assert all(set(labels_in(ax)) == set(few) for ax in visible_axes(fig))
-    fig, panes = draw(bench_panels(("sgd", "ae", "mf")))
+    fig, panes = bench_figure(("sgd", "ae", "mf"), len(ORDER))
     axes = fig.axes
     assert len(visible_axes(fig)) == 15, "three workloads (rows) by five families (columns)"
     assert [ax.get_title() for ax in axes[:5]] == ["random search", "successive halving", "Hyperband", "ASHA", "PBT"]
@@ -128,7 +148,7 @@ def test_fourteen_series_get_distinct_colour_blind_safe_styles() -> None:
         assert len({s.colour for s in own}) == len(own), f"no two lines of the {g.name} panel share a colour"
         assert len({repr(s.dash) for s in own}) == len(own), f"nor a dash: the {g.name} panel reads in grey"
     assert report_styles(ORDER, BENCH, ["random"]) == look, "the same looks every time they are asked for"
-    fig, _ = draw(bench_panels(("sgd", "ae")))
+    fig, _ = draw(bench_panels(("sgd", "ae")), laid_out=False)
     seen = {}
     for ax in visible_axes(fig):
         for line in ax.get_lines():
@@ -137,9 +157,9 @@ def test_fourteen_series_get_distinct_colour_blind_safe_styles() -> None:
 
 
 @pytest.mark.parametrize("workloads,n", [(("sgd",), 14), (("sgd", "ae", "mf"), 14), (("sgd", "ae"), 4)])
-def test_legends_lie_outside_every_axes_and_inside_the_figure(workloads, n) -> None:
+def test_legends_lie_outside_every_axes_and_inside_the_figure(bench_figure, workloads, n) -> None:
     order = ORDER[:n]
-    fig, panes = draw({w: {s: b for s, b in bench_panels()["sgd"].items() if s in order} for w in workloads}, order)
+    fig, panes = bench_figure(workloads, n)
     renderer = fig.canvas.get_renderer()
     legends = [a for a in fig.findobj(Legend)]
     assert len(legends) == len(panes)

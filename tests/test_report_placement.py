@@ -10,7 +10,7 @@ from tunebench.report import build_report
 
 MATRIX = {
     "name": "placed",
-    "seeds": [0, 1],
+    "seeds": [0],
     "workers": 1,
     "max_iter": 9,
     "budget": {"total_steps": 40},

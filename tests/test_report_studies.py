@@ -14,7 +14,7 @@ from tunebench.compare.matrix import load_matrix
 from tunebench.compare.runner import compare
 from tunebench.report.axes import Place, axes_of
 from tunebench.report.brackets import TITLE as BRACKETS
-from tunebench.report.build import build_report
+from tunebench.report.build import ReportPaths, build_report
 from tunebench.report.pbt import TITLE as LINEAGE
 
 BASE: dict[str, Any] = {
@@ -28,14 +28,14 @@ BASE: dict[str, Any] = {
 }
 
 
-def report_of(tmp_path: Path, name: str, **raw: Any) -> tuple[Path, str]:
+def report_of(tmp_path: Path, name: str, **raw: Any) -> tuple[Path, str, ReportPaths]:
     out = compare(load_matrix(raw={**BASE, "name": name, **raw}), tmp_path / name, say=lambda line: None)
     paths = build_report(out)
-    return out, paths.markdown.read_text()
+    return out, paths.markdown.read_text(), paths
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, ReportPaths]:
     return report_of(
         tmp_path_factory.mktemp("studies"),
         "scaled",
@@ -47,8 +47,8 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     )
 
 
-def test_a_workers_axis_gets_the_speedup_view_and_its_figure(scaled: tuple[Path, str]) -> None:
-    out, md = scaled
+def test_a_workers_axis_gets_the_speedup_view_and_its_figure(scaled: tuple[Path, str, ReportPaths]) -> None:
+    out, md, _ = scaled
     view = md.split("## Against workers")[1].split("\n## ")[0]
     assert "| hyperband | 1 | 2 |" in view and "| hyperband | 4 | 2 |" in view and "| pbt | 4 | 2 |" in view
     assert "reference" in view and "speedup" in view and "from 1 to 4 workers" in view
@@ -56,8 +56,8 @@ def test_a_workers_axis_gets_the_speedup_view_and_its_figure(scaled: tuple[Path,
     assert (out / "against_workers.png").stat().st_size > 0 and "](against_workers.png)" in view
 
 
-def test_pbt_contenders_get_their_lineage_figures(scaled: tuple[Path, str]) -> None:
-    out, md = scaled
+def test_pbt_contenders_get_their_lineage_figures(scaled: tuple[Path, str, ReportPaths]) -> None:
+    out, md, paths = scaled
     view = md.split(f"## {LINEAGE}")[1].split("\n## ")[0]
     assert "| pbt/1w | 2 |" in view and "| pbt/4w | 2 |" in view and "hyperband" not in view
     for series in ("pbt-1w", "pbt-4w"):
@@ -65,11 +65,11 @@ def test_pbt_contenders_get_their_lineage_figures(scaled: tuple[Path, str]) -> N
             assert (out / "lineage" / "sgd" / series / png).stat().st_size > 0
             assert f"](lineage/sgd/{series}/{png})" in view
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == len(build_report(out).figures)
+    assert page.count('src="data:image/png;base64,') == len(paths.figures)
 
 
 def test_a_crossed_bracket_order_gets_its_view_and_the_steps_per_bracket(tmp_path: Path) -> None:
-    _, md = report_of(
+    _, md, _ = report_of(
         tmp_path,
         "orders",
         budget={"total_steps": 40},
@@ -86,7 +86,7 @@ def test_a_crossed_bracket_order_gets_its_view_and_the_steps_per_bracket(tmp_pat
 
 
 def test_a_matrix_that_varies_nothing_gets_none_of_the_views(tmp_path: Path) -> None:
-    out, md = report_of(
+    out, md, _ = report_of(
         tmp_path,
         "plain",
         seeds=[0],

@@ -5,14 +5,13 @@ error when it cannot be imported, and head to head with the built-in operators t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tunebench import Space, compare, load_matrix
+from tunebench.cli import main
 
 HERE = Path(__file__).resolve().parents[1]
 CONFIG = HERE / "sgd-pbt-cauchy.yaml"
@@ -20,20 +19,19 @@ MATRIX = HERE / "compare-operators.yaml"
 LABEL = "call(tunebench_pbt_explore.cauchy:cauchy)"
 
 
-def tunebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The command line, from a directory that does not hold the package: it is found installed."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    return subprocess.run(
-        [sys.executable, "-m", "tunebench", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tmp_path`` as the working directory of ``tunebench``, run in this process: it does not
+    hold the package, which is found installed."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
-def test_tunebench_run_explores_with_the_operator(tmp_path: Path) -> None:
-    done = tunebench("run", str(CONFIG), "--out", str(tmp_path / "run"), "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+def test_tunebench_run_explores_with_the_operator(elsewhere: Path) -> None:
+    assert main(["run", str(CONFIG), "--out", str(elsewhere / "run"), "-q"]) == 0
+    summary = json.loads((elsewhere / "run" / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["scheduler"] == "pbt"
-    log = pd.read_parquet(tmp_path / "run" / "pbt_log.parquet")
+    log = pd.read_parquet(elsewhere / "run" / "pbt_log.parquet")
     clones = log[log["strategy"] != "init"]
     assert len(clones) == 2  # one member replaced at step 3 and at step 6
     assert all(LABEL in json.loads(e)["eta0"] for e in clones["explored"])
@@ -43,19 +41,11 @@ def test_tunebench_run_explores_with_the_operator(tmp_path: Path) -> None:
     assert all(space.contains(json.loads(c)) for c in log["new_config"])
 
 
-def test_an_operator_that_cannot_be_imported_is_a_one_line_error(tmp_path: Path) -> None:
-    done = tunebench(
-        "run",
-        str(CONFIG),
-        "--out",
-        str(tmp_path / "run"),
-        "-q",
-        "--set",
-        'scheduler.explore.eta0=[{call: "tunebench_pbt_explore.cauchy:nope"}]',
-        cwd=tmp_path,
-    )
-    assert done.returncode == 2 and not (tmp_path / "run").exists()
-    assert done.stderr.strip() == (
+def test_an_operator_that_cannot_be_imported_is_a_one_line_error(elsewhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = 'scheduler.explore.eta0=[{call: "tunebench_pbt_explore.cauchy:nope"}]'
+    status = main(["run", str(CONFIG), "--out", str(elsewhere / "run"), "-q", "--set", bad])
+    assert status == 2 and not (elsewhere / "run").exists()
+    assert capsys.readouterr().err.strip() == (
         "tunebench: error: scheduler 'pbt': explore.eta0[0].call: call 'tunebench_pbt_explore.cauchy:nope' "
         "cannot be imported: module 'tunebench_pbt_explore.cauchy' has no attribute 'nope'"
     )
