@@ -5,6 +5,7 @@ for the peers whose evaluations are not ours."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 
 from tunebench import registry
 from tunebench.compare.matrix import load_matrix
+from tunebench.compare.peers import multifidelity
+from tunebench.compare.peers import optuna as optuna_peer
 from tunebench.compare.runner import compare
 from tunebench.config import ConfigError, load_experiment
 from tunebench.loop import Budget, Failures, Loop
@@ -55,6 +58,14 @@ class Counting(ScoreFnExecutor):
     def submit(self, job: Job) -> None:
         self.submitted += 1
         super().submit(job)
+
+
+class InProcessPool(ThreadPoolExecutor):
+    """The peers' worker pool as threads of this process: the same initializer and tasks, no
+    worker process to start."""
+
+    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
+        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def loop(name: str, params: dict[str, Any], evaluations: int, **kw: Any) -> tuple[Loop, Trace, Counting, str]:
@@ -141,7 +152,11 @@ def test_a_killed_run_resumes_to_the_same_evaluations(tmp_path: Path) -> None:
     ],
     ids=lambda p: p["name"],
 )
-def test_a_peer_that_counts_evaluations_makes_exactly_the_budget(tmp_path: Path, peer: dict[str, Any]) -> None:
+def test_a_peer_that_counts_evaluations_makes_exactly_the_budget(
+    tmp_path: Path, peer: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(multifidelity, "ProcessPoolExecutor", InProcessPool)
+    monkeypatch.setattr(optuna_peer, "_WORKER", {})
     compare(load_matrix(raw={**MATRIX, "peers": [peer]}), tmp_path, say=lambda _: None)
     summary, _, trials, extra = read_run(tmp_path / "mfh3" / f"{peer['label']}@{peer['name']}" / "seed0")
     assert summary["status"] == "completed" and summary["evaluations"] == 30

@@ -19,14 +19,14 @@ MATRIX: dict[str, Any] = {
     "seeds": [0, 1],
     "workers": 2,
     "max_iter": 9,
-    "workloads": [{"label": "sgd", "name": "sgd", "dataset": "circles", "n_samples": 600}],
+    "workloads": [{"label": "mfh3", "name": "mfh3"}],
     "executors": [{"name": "dask"}],
     "schedulers": [{"label": "hyperband", "name": "hyperband"}, {"label": "random", "name": "random", "n_trials": 3}],
 }
 
 
 def summaries(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(out.glob("sgd/*/seed*/summary.json"))]
+    return [json.loads(p.read_text()) for p in sorted(out.glob("mfh3/*/seed*/summary.json"))]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_serial_cells_on_dask_share_one_cluster_and_decide_as_alone(shared_study
 
 def test_a_cell_cut_off_mid_way_resumes_on_the_shared_cluster(shared_study: Path, tmp_path: Path) -> None:
     out = Path(shutil.copytree(shared_study, tmp_path / "c"))  # a copy of the finished study; one cell is cut below
-    cell = out / "sgd/random@dask/seed0"
+    cell = out / "mfh3/random@dask/seed0"
     whole = json.loads((cell / "summary.json").read_text())
     lines = (cell / "journal.jsonl").read_text().splitlines()
     (cell / "summary.json").unlink()

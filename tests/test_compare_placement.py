@@ -27,12 +27,13 @@ import psutil
 import pytest
 import yaml
 
-from tests.helpers import executor_experiment, free_port
+from tests.helpers import EXECUTOR_HB, executor_experiment, free_port
 from tests.test_external_clusters import BIN, stop, wait_for_port
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.placement import cluster_kind, reserves
 from tunebench.compare.runner import compare
+from tunebench.config import load_experiment
 from tunebench.executors.base import ExecutorError
 from tunebench.run import run
 from tunebench.store.comparison import Cell
@@ -102,7 +103,7 @@ def ray_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
     """A Ray head and a second node, one CPU each, in a temporary directory of their own."""
     port, temp_dir = free_port(), tempfile.mkdtemp(prefix="tbray", dir="/tmp")
     logs = tmp_path_factory.mktemp("ray")
-    common = ["--num-cpus", "1", "--temp-dir", temp_dir, "--disable-usage-stats", "--block"]
+    common = ["--num-cpus", "1", "--temp-dir", temp_dir, "--disable-usage-stats", "--include-log-monitor", "false", "--block"]
     head_log, node_log = open(logs / "head.log", "w"), open(logs / "node.log", "w")
     ray = str(BIN / "ray")
     procs = [
@@ -235,8 +236,13 @@ def test_each_executor_joins_a_running_ray_cluster_and_leaves_it(
     address, _ = ray_nodes
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     facts = {}
-    for name in ("ray", "dask-on-ray"):
-        res = run(executor_experiment({"name": name, "n_workers": 2, "address": address}), tmp_path / name, progress=False)
+    on_mfh3 = {"seed": 0, "workload": {"name": "mfh3", "max_iter": 9}, "scheduler": dict(EXECUTOR_HB)}
+    experiments = {
+        "ray": load_experiment(raw={**on_mfh3, "executor": {"name": "ray", "n_workers": 2, "address": address}}),
+        "dask-on-ray": executor_experiment({"name": "dask-on-ray", "n_workers": 2, "address": address}),
+    }
+    for name, exp in experiments.items():
+        res = run(exp, tmp_path / name, progress=False)
         facts[name] = {"status": res.summary["status"], "n_trials": res.summary["n_trials"], **res.summary["executor_stats"]}
     for name in ("ray", "dask-on-ray"):
         assert facts[name]["status"] == "completed" and facts[name]["n_trials"] == 17
@@ -290,10 +296,11 @@ def test_an_unreachable_cluster_is_refused_before_any_cell_runs(address: str, tm
 
 
 def test_ctrl_c_stops_the_study_and_the_same_command_continues_it(tmp_path: Path, capsys) -> None:
-    """Ctrl-C in the middle of ``--jobs 2``: the long cell is interrupted (its tables so far
-    written), exit 130; the same command then resumes it."""
+    """Ctrl-C in the middle of ``--jobs 2 --exclusive`` (the quick cell done, the long one
+    running alone after it): the long cell is interrupted (its tables so far written), exit
+    130; the same command then resumes it."""
     (tmp_path / "m.yaml").write_text(yaml.safe_dump(LONG))
-    command = ["compare", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "c"), "--jobs", "2", "--no-report"]
+    command = ["compare", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "c"), "--jobs", "2", "--exclusive", "--no-report"]
     journal, quick = tmp_path / "c" / LONG_CELL / "journal.jsonl", tmp_path / "c" / "mfh3/hyperband@simulated/seed0/summary.json"
 
     def ctrl_c_once_the_long_cell_is_going() -> None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
-from tests.helpers import assert_no_duplicates, executor_experiment, free_port, run_fingerprint, wait_gone
+from tests.helpers import EXECUTOR_HB, assert_no_duplicates, executor_experiment, free_port, run_fingerprint, wait_gone
+from tunebench.config import load_experiment
 from tunebench.executors.base import ExecutorError
 from tunebench.run import run
 from tunebench.trial import Job
 from tunebench.workloads.sgd import SGDWorkload
+from tunebench.workloads.synthetic.hartmann import MFHartmann3
 
 ray = pytest.importorskip("ray")
 from tunebench.executors.ray_executor import RayExecutor  # noqa: E402
+
+
+def mfh3_experiment(executor: dict[str, Any], scheduler: dict[str, Any] | None = None) -> Any:
+    """A seed-0 experiment on MF-Hartmann-3 (steps 1 to 9): no data, no model to train."""
+    raw = {"seed": 0, "workload": {"name": "mfh3", "max_iter": 9}, "scheduler": dict(scheduler or EXECUTOR_HB)}
+    return load_experiment(raw={**raw, "executor": dict(executor)})
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +45,12 @@ def test_asha_stopping_runs_on_ray(ray_session, tmp_path) -> None:
     """ASHA's stops follow arrival order, so only the learning curves must agree with local: a
     trial's score after ``k`` steps does not depend on where, or in how many Jobs, it ran."""
     scheduler = {"name": "asha", "max_iter": 9, "eta": 3, "n_trials": 12, "variant": "stopping"}
-    out = run(executor_experiment({"name": "ray", "n_workers": 2, "queue": 1}, scheduler), tmp_path / "r", progress=False)
+    out = run(mfh3_experiment({"name": "ray", "n_workers": 2, "queue": 1}, scheduler), tmp_path / "r", progress=False)
     assert out.summary["status"] == "completed"
     assert out.summary["n_trials"] == 12
     assert_no_duplicates(out)
     assert (out.trials["steps"] >= 1).all() and out.trials["steps"].max() <= 9
-    local = run(executor_experiment({"name": "local"}, scheduler), tmp_path / "local", progress=False)
+    local = run(mfh3_experiment({"name": "local"}, scheduler), tmp_path / "local", progress=False)
     assert dict(zip(out.trials["trial_id"], out.trials["config"])) == dict(zip(local.trials["trial_id"], local.trials["config"]))
     theirs = {(t, s): v for t, s, v in zip(local.results["trial_id"], local.results["step"], local.results["score"])}
     ours = {(t, s): v for t, s, v in zip(out.results["trial_id"], out.results["step"], out.results["score"])}
@@ -134,11 +143,11 @@ def test_bad_options_name_the_key(kwargs, key) -> None:
 def test_a_local_ray_it_started_is_shut_down_with_it(no_ray, started_here) -> None:
     """With no Ray running, the executor starts a local one and stops it, and every process it
     started, when it shuts down."""
-    w = SGDWorkload(dataset="circles", n_samples=600)
+    w = MFHartmann3(max_iter=9)
     with RayExecutor(n_workers=1) as ex:
         ex.start(w, w.load(0))
         assert ex.stats()["started_cluster"]
-        ex.submit(Job(0, {"alpha": 1e-3, "l1_ratio": 0.5}, 1, 0, 2))
+        ex.submit(Job(0, {"X_0": 0.1, "X_1": 0.5, "X_2": 0.9}, 1, 0, 2))
         assert ex.wait()[0].step == 2
         assert started_here(), "a local Ray runs processes of its own"
     assert not ray.is_initialized()

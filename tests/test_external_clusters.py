@@ -19,7 +19,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import executor_experiment, free_port, wait_gone
+from tests.helpers import EXECUTOR_HB, free_port, wait_gone
+from tunebench.config import load_experiment
 from tunebench.run import run
 
 BIN = Path(sys.executable).parent
@@ -77,6 +78,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
                         f"tcp://127.0.0.1:{port}",
                         "--nthreads",
                         "1",
+                        "--no-nanny",
                         "--no-dashboard",
                         "--host",
                         "127.0.0.1",
@@ -93,7 +95,13 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_running_dask_cluster(dask_cluster: str, tmp_path: Path) -> None:
-    out = run(executor_experiment({"name": "dask", "n_workers": 2, "address": dask_cluster}), tmp_path / "r", progress=False)
+    raw = {
+        "seed": 0,
+        "workload": {"name": "mfh3", "max_iter": 9},
+        "scheduler": dict(EXECUTOR_HB),
+        "executor": {"name": "dask", "n_workers": 2, "address": dask_cluster},
+    }
+    out = run(load_experiment(raw=raw), tmp_path / "r", progress=False)
     assert out.summary["status"] == "completed" and out.summary["n_trials"] == 17
     stats = out.summary["executor_stats"]
     assert stats["address"] == dask_cluster and stats["started_cluster"] is False

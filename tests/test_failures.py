@@ -209,7 +209,7 @@ def run_troubled_on_ray(tmp_path: Path, executor: str) -> None:
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     exp, workload = troubled_experiment(
-        {"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 2}, seed=3
+        {"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 1}, seed=3
     )
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)

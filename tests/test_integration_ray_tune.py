@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from schedulers.hyperband import Hyperband  # noqa: E402
 from schedulers.random_search import RandomSearch  # noqa: E402
 
 SPACE = {"x": {"uniform": [0.0, 1.0]}}
+ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the trainable goes to Tune's actors by value
 
 
 @pytest.fixture

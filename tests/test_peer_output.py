@@ -7,15 +7,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tunebench.compare.capture import PEER_LOG, captured, terminal
-from tunebench.compare.matrix import load_matrix
 from tunebench.compare.peers import optuna as optuna_peer
-from tunebench.compare.runner import compare
 
 MATRIX: dict[str, Any] = {
     "name": "quiet",
@@ -31,6 +30,9 @@ MATRIX: dict[str, Any] = {
 def run_peer_cell(tmp_path: Path, peer: dict[str, Any]) -> tuple[list[str], Path]:
     """Compare one peer cell, printing compare's own lines to stderr as the CLI does; those lines
     and the cell's log."""
+    from tunebench.compare.matrix import load_matrix
+    from tunebench.compare.runner import compare
+
     said: list[str] = []
 
     def say(line: str) -> None:
@@ -53,6 +55,14 @@ def cell_line(said: list[str]) -> str:
     ends = [line for line in said if ": done in " in line or ": failed in " in line]
     assert len(ends) == 1, said
     return ends[0]
+
+
+class InProcessPool(ThreadPoolExecutor):
+    """The peer's worker pool as threads of this process: the same initializer and tasks, no
+    worker process to start."""
+
+    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
+        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def noisy_init_worker(*args: Any) -> None:
@@ -92,6 +102,8 @@ def test_a_failing_peer_says_what_failed_in_one_line_and_points_at_its_log(
         raise RuntimeError("the pruner broke\nsecond line of detail")
 
     monkeypatch.setattr(optuna_peer.OptunaHyperband, "make_pruner", broken_pruner)
+    monkeypatch.setattr(optuna_peer, "ProcessPoolExecutor", InProcessPool)
+    monkeypatch.setattr(optuna_peer, "_WORKER", {})
     said, log = run_peer_cell(tmp_path, {"label": "optuna-hyperband", "name": "optuna-hyperband"})
     only_compare_lines(capfd, said)
     line = cell_line(said)

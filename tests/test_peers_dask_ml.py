@@ -19,6 +19,14 @@ from tunebench.workloads.autoencoder import AutoencoderWorkload
 from tunebench.workloads.base import Dataset
 
 
+class SessionCluster(str):
+    """The address of the session's Dask cluster, in place of the LocalCluster a Dask-ML peer
+    starts: its ``Client`` connects to it, and closing it leaves it running."""
+
+    def close(self) -> None:
+        pass
+
+
 def check_run(out: Path, task: PeerTask) -> tuple[dict[str, Any], Any, Any]:
     summary, results, trials, _ = read_run(out)
     assert summary["status"] == "completed" and summary["peer"] is True and summary["family"] == "dask-ml"
@@ -47,7 +55,8 @@ def test_hyperband_runs_every_bracket_and_scores_on_our_validation_rows(tmp_path
     assert not wait_gone(started_here(), timeout=20)
 
 
-def test_step_budget_is_reserved_and_never_overshot(tmp_path: Path) -> None:
+def test_step_budget_is_reserved_and_never_overshot(dask_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DaskMLHyperband, "cluster", lambda self, task: SessionCluster(dask_address))
     task = make_task(total_steps=40)
     summary = DaskMLHyperband().run(task, tmp_path / "run")
     assert 17 <= summary["partial_fit_calls"] <= 40 and summary["budget_cut_models"] > 0

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hyperopt.pyll.stochastic import sample
 
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.peers.hyperopt import UNBOUNDED_EVALS, HyperoptTPE, HyperoptTPESpark
@@ -32,6 +31,8 @@ EVERY_KIND = {
 
 
 def draws(spec: dict[str, Any], n: int, seed: int = 0) -> tuple[Space, list[dict[str, Any]]]:
+    from hyperopt.pyll.stochastic import sample
+
     space = Space.from_spec(spec)
     hp_space, rng = to_hyperopt(space), np.random.default_rng(seed)
     return space, [from_hyperopt(space, sample(hp_space, rng=rng)) for _ in range(n)]

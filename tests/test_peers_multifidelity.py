@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from tunebench import registry
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.peer import PeerTask, PeerUnsupported
+from tunebench.compare.peers import multifidelity
+from tunebench.compare.peers import optuna as optuna_peer
 from tunebench.compare.peers.dehb import DEHBPeer
 from tunebench.compare.peers.evaluations import steps_of
 from tunebench.compare.peers.multifidelity import floor_brackets, nudged
@@ -62,6 +65,22 @@ class FlakyWorkload(SGDWorkload):
         return FlakyTrainable(config, data, seed)
 
 
+class InProcessPool(ThreadPoolExecutor):
+    """The peers' worker pool as threads of this process: the same initializer and tasks, no
+    worker process to start."""
+
+    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
+        super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+
+@pytest.fixture
+def workers_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluations train on :class:`InProcessPool`, for a test about the search rather than its
+    worker processes; the workers' state is put back afterwards."""
+    monkeypatch.setattr(multifidelity, "ProcessPoolExecutor", InProcessPool)
+    monkeypatch.setattr(optuna_peer, "_WORKER", {})
+
+
 def task(workers: int = 1, workload: SGDWorkload | None = None, **kw: Any) -> PeerTask:
     wl = workload or SGDWorkload(dataset="circles", n_samples=600)
     return PeerTask(workload=wl, data=wl.load(0), space=wl.default_space(), seed=0, n_workers=workers, max_iter=9, **kw)
@@ -103,7 +122,7 @@ def test_every_peer_runs_through_compare(tmp_path: Path, labels: tuple[str, str]
     [("dehb", {}), ("hpbandster-bohb", {}), ("smac-hyperband", {"facade": "hyperband"}), ("smac-successive-halving", {})],
 )
 def test_one_worker_gives_the_same_run_for_the_same_seed_through_failing_and_nan_trials(
-    tmp_path: Path, name: str, kw: dict[str, Any]
+    tmp_path: Path, name: str, kw: dict[str, Any], workers_in_this_process: None
 ) -> None:
     """Two runs on a workload whose trials raise for a large ``l1_ratio`` and score NaN for a
     small one: each journals its failed and NaN trials and goes on, both are the same, and the

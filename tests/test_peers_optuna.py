@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,18 @@ import pytest
 from tests.helpers import calls, wait_gone
 from tests.helpers import counting_peer_task as make_task
 from tunebench.compare.peer import PeerTask, PeerUnsupported
+from tunebench.compare.peers import optuna as optuna_peer
 from tunebench.compare.peers.optuna import OptunaHyperband, OptunaSuccessiveHalving, chunk_stop
 from tunebench.space import Mixture, Space, Uniform
 from tunebench.store import read_run
+
+
+class InProcessPool(ThreadPoolExecutor):
+    """The peer's worker pool as threads of this process: the same initializer and tasks, no
+    worker process to start."""
+
+    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
+        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def check_run(out: Path, summary: dict[str, Any], task: PeerTask, tmp_path: Path) -> None:
@@ -52,7 +62,9 @@ def test_optuna_peer_writes_our_run(tmp_path: Path, cls: type, sampler: str, sta
     assert not wait_gone(started_here(), timeout=10)
 
 
-def test_step_budget_is_never_overshot(tmp_path: Path) -> None:
+def test_step_budget_is_never_overshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(optuna_peer, "ProcessPoolExecutor", InProcessPool)
+    monkeypatch.setattr(optuna_peer, "_WORKER", {})
     task = make_task(tmp_path, n_trials=8, total_steps=20)
     summary = OptunaSuccessiveHalving(sampler="random").run(task, tmp_path / "run")
     assert summary["partial_fit_calls"] == calls(tmp_path) <= 20

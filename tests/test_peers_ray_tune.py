@@ -20,7 +20,7 @@ ship_test_classes_by_value()  # the counting workload goes to Ray's workers by v
 
 def check_run(out: Path, task: PeerTask, tmp_path: Path) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
     summary, results, trials, extra = read_run(out)
-    assert summary["status"] == "completed" and summary["peer"] is True and summary["executor"] == "ray:2"
+    assert summary["status"] == "completed" and summary["peer"] is True and summary["executor"] == f"ray:{task.n_workers}"
     assert {"trial_id", "step", "score", "decision", "worker", "elapsed_s", "compute_s", "score_s"} <= set(results.columns)
     assert {"config.alpha", "config.l1_ratio", "status", "steps"} <= set(trials.columns)
     assert (results["n_steps"] == 1).all() and results["worker"].str.startswith("pid:").all()
@@ -80,8 +80,8 @@ def test_step_budget_is_never_overshot(tmp_path: Path, ray_session: Any) -> None
 
 
 def test_asha_writes_our_run_and_shuts_its_ray_down(no_ray: None, started_here: Any, tmp_path: Path) -> None:
-    """Last in this module: with no Ray running, the peer starts its own and shuts it down."""
-    task = make_task(tmp_path, n_trials=4)
+    """Last in this module: with no Ray running, the peer starts its own (one CPU, one worker) and shuts it down."""
+    task = make_task(tmp_path, n_trials=4, n_workers=1)
     RayTuneASHA().run(task, tmp_path / "run")
     _, results, trials, _ = check_run(tmp_path / "run", task, tmp_path)
     assert len(trials) == 4 and (trials["status"] == "stopped").any()

@@ -17,6 +17,14 @@ from tunebench.compare.peers.sklearn import SklearnHalvingRandomSearch, SklearnR
 from tunebench.store import read_run
 
 
+class SessionCluster(str):
+    """The address of the session's Dask cluster, in place of the LocalCluster a Dask-ML peer
+    starts: its ``Client`` connects to it, and closing it leaves it running."""
+
+    def close(self) -> None:
+        pass
+
+
 def configs(trials: Any) -> dict[int, dict[str, float]]:
     cols = [c for c in trials.columns if c.startswith("config.")]
     return {int(r["trial_id"]): {c.removeprefix("config."): float(r[c]) for c in cols} for _, r in trials.iterrows()}
@@ -43,7 +51,10 @@ def test_random_search_trains_every_config_to_max_iter_on_our_rows(tmp_path: Pat
     assert not wait_gone(started_here(), timeout=20)
 
 
-def test_halving_refits_from_scratch_and_sees_what_dask_ml_sees(tmp_path: Path, started_here: Any) -> None:
+def test_halving_refits_from_scratch_and_sees_what_dask_ml_sees(
+    dask_address: str, tmp_path: Path, started_here: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DaskMLSuccessiveHalving, "cluster", lambda self, task: SessionCluster(dask_address))
     task = make_task()
     SklearnHalvingRandomSearch().run(task, tmp_path / "sk")
     summary, results, trials = check_run(tmp_path / "sk")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import shutil
 import signal
 import subprocess
@@ -34,54 +35,79 @@ HB = {"name": "hyperband", "max_iter": 27, "eta": 3}
 RANDOM = {"name": "random", "n_trials": 12, "max_iter": 9, "report_every": 3}
 
 
-def config(scheduler: dict[str, Any], executor: str = "local") -> dict[str, Any]:
-    raw = tiny_config(scheduler, executor)
-    raw["workload"]["n_samples"] = 2000
-    return raw
-
-
 def tables(d: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     trials = pd.read_parquet(d / "trials.parquet")[TRIAL_COLS].sort_values("trial_id").reset_index(drop=True)
     results = pd.read_parquet(d / "results.parquet")[RESULT_COLS].sort_values(["trial_id", "step"]).reset_index(drop=True)
     return trials, results
 
 
-def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -> int:
+def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -> tuple[int, str]:
     """Start ``tunebench run`` in a subprocess and send it ``sig`` once its journal has
-    ``after_lines`` lines; its exit status."""
+    ``after_lines`` lines; its exit status and what it wrote to stderr."""
     path = tmp / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(raw))
     proc = subprocess.Popen(
         [sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(out), "-q"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
-    journal = out / "journal.jsonl"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if journal.is_file() and sum(1 for _ in open(journal)) >= after_lines:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the run ended before it could be cut: {proc.stderr.read().decode()[-500:]}"
+    wait_for_lines(out / "journal.jsonl", after_lines, lambda: proc.poll() is None)
+    assert proc.poll() is None, f"the run ended before it could be cut: {proc.stderr.read()[-500:]}"
     proc.send_signal(sig)
-    proc.wait(timeout=120)
-    return proc.returncode
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def killed_mid_way(raw: dict[str, Any], out: Path, after_lines: int) -> None:
+    """Run ``raw`` in a forked copy of this process and SIGKILL it once its journal has
+    ``after_lines`` lines."""
+    child = multiprocessing.get_context("fork").Process(
+        target=run, args=(load_experiment(raw=raw), out), kwargs={"progress": False}
+    )
+    child.start()
+    wait_for_lines(out / "journal.jsonl", after_lines, child.is_alive)
+    assert child.is_alive(), f"the run ended (exit code {child.exitcode}) before it could be cut"
+    child.kill()
+    child.join(timeout=120)
+
+
+def wait_for_lines(journal: Path, lines: int, running: Callable[[], bool]) -> None:
+    """Wait until ``journal`` has ``lines`` lines, or its writer has stopped (240 s at most)."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and running():
+        if journal.is_file() and sum(1 for _ in open(journal)) >= lines:
+            return
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
-def killed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Any, Path]]:
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Any]:
+    """``uninterrupted(name)``: the local run of ``HB`` or ``RANDOM`` that nothing interrupts,
+    made the first time a test asks."""
+    made: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in made:
+            raw = tiny_config({"hyperband": HB, "random": RANDOM}[name])
+            made[name] = run(load_experiment(raw=raw), tmp_path_factory.mktemp(f"{name}-full") / "full", progress=False)
+        return made[name]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory, uninterrupted: Callable[[str], Any]) -> Callable[[str], tuple[Any, Path]]:
     """``killed(name)``: the uninterrupted local run of ``HB`` or ``RANDOM`` and a run of the same
     config SIGKILLed mid-way (never resumed: a test resumes a copy), made the first time a test asks."""
     made: dict[str, tuple[Any, Path]] = {}
 
     def get(name: str) -> tuple[Any, Path]:
         if name not in made:
-            root = tmp_path_factory.mktemp(name)
-            raw = config({"hyperband": HB, "random": RANDOM}[name])
-            full = run(load_experiment(raw=raw), root / "full", progress=False)
-            cut(raw, root / "cut", root, signal.SIGKILL, after_lines=60 if name == "hyperband" else 30)
-            assert not (root / "cut" / "summary.json").exists()
-            made[name] = full, root / "cut"
+            cut_dir = tmp_path_factory.mktemp(name) / "cut"
+            killed_mid_way(tiny_config({"hyperband": HB, "random": RANDOM}[name]), cut_dir, 60 if name == "hyperband" else 30)
+            assert not (cut_dir / "summary.json").exists()
+            made[name] = uninterrupted(name), cut_dir
         return made[name]
 
     return get
@@ -108,12 +134,13 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(
     assert done_before < len(fresh)
 
 
-def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(dask_address: str, tmp_path: Path) -> None:
-    raw = config(HB, "dask")
-    raw["executor"] = {"name": "dask", "n_workers": 2}
-    shared = {**raw["executor"], "address": dask_address}  # the uninterrupted run and the resume, on the shared cluster
-    full = run(load_experiment(raw={**raw, "executor": shared}), tmp_path / "full", progress=False)
-    status = cut(raw, tmp_path / "cut", tmp_path, signal.SIGTERM, after_lines=60)
+def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(
+    dask_address: str, tmp_path: Path, uninterrupted: Callable[[str], Any]
+) -> None:
+    shared = {"name": "dask", "n_workers": 2, "address": dask_address}  # the run that is cut and its resume
+    raw = {**tiny_config(HB), "executor": shared}
+    full = uninterrupted("hyperband")  # on the local executor: the tables do not depend on it
+    status, _ = cut(raw, tmp_path / "cut", tmp_path, signal.SIGTERM, after_lines=60)
     assert status == 130
     summary = yaml.safe_load((tmp_path / "cut" / "summary.json").read_text())
     assert summary["status"] == "interrupted"
@@ -127,20 +154,9 @@ def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(dask_addre
 
 
 def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
-    raw = config(HB)  # 235 journal lines: the signal lands long before the end, as in the SIGKILL tests
-    path = tmp_path / "exp.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tunebench.cli", "run", str(path), "--out", str(tmp_path / "r"), "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    while not (tmp_path / "r" / "journal.jsonl").is_file() or sum(1 for _ in open(tmp_path / "r" / "journal.jsonl")) < 40:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and f"tunebench resume {tmp_path / 'r'}" in err
+    raw = tiny_config(HB)  # 233 journal lines: the signal lands long before the end, as in the SIGKILL tests
+    status, err = cut(raw, tmp_path / "r", tmp_path, signal.SIGINT, after_lines=40)
+    assert status == 130 and f"tunebench resume {tmp_path / 'r'}" in err
     assert main(["resume", str(tmp_path / "r"), "-q"]) == 0
     assert yaml.safe_load((tmp_path / "r" / "summary.json").read_text())["status"] == "completed"
 
@@ -233,7 +249,7 @@ def test_an_infinite_score_resumes_exactly_and_the_tables_keep_it(tmp_path: Path
     monkeypatch.setattr(
         registry, "load", lambda kind, name: InfSGDWorkload if (kind, name) == ("workload", "sgd-inf") else real(kind, name)
     )
-    raw = config({"name": "random", "n_trials": 4, "max_iter": 6, "report_every": 2})
+    raw = tiny_config({"name": "random", "n_trials": 4, "max_iter": 6, "report_every": 2})
     raw["workload"]["name"] = "sgd-inf"
     full = run(load_experiment(raw=raw), tmp_path / "full", progress=False)
     trials, results = tables(full.out_dir)

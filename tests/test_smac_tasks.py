@@ -12,6 +12,7 @@ computation runs on one BLAS thread, as the workload evaluates.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from typing import Any
@@ -112,9 +113,11 @@ SVM_CONFIGS = [
 ]
 
 
-def smac_mlp_accuracy(config: dict[str, Any], budget: int, seed: int) -> float:
-    """SMAC's ``MLPModel.train``, as accuracy (it returns ``1 - np.mean(score)``)."""
-    X, y = datasets.load_breast_cancer().data, datasets.load_breast_cancer().target
+def smac_mlp_accuracy(config: dict[str, Any], budget: int, seed: int, n_samples: int | None = None) -> float:
+    """SMAC's ``MLPModel.train``, as accuracy (it returns ``1 - np.mean(score)``), on the first
+    ``n_samples`` rows (``None``: all, as SMAC's task)."""
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    X, y = X[:n_samples], y[:n_samples]
     on = config["solver"] in ("sgd", "adam")
     classifier = MLPClassifier(
         hidden_layer_sizes=[config["n_neurons"]] * config["n_layer"],
@@ -132,31 +135,42 @@ def smac_mlp_accuracy(config: dict[str, Any], budget: int, seed: int) -> float:
         return float(np.mean(cross_val_score(classifier, X, y, cv=cv, error_score="raise")))
 
 
+@functools.cache
+def digits() -> Any:
+    """scikit-learn's digits, loaded once for the module."""
+    return datasets.load_digits()
+
+
 def smac_instance_order() -> list[str]:
     """SMAC's first 50 instance-seed keys' instances: two seed groups, each shuffled by one RandomState(0)."""
-    names = [f"{a}-{b}" for a, b in itertools.combinations(datasets.load_digits().target_names, 2)]
+    names = [f"{a}-{b}" for a, b in itertools.combinations(digits().target_names, 2)]
     rng = np.random.RandomState(0)
     return [k for _ in range(2) for k in rng.choice(names, size=len(names), replace=False)][:50]
 
 
-def smac_svm_accuracy(config: dict[str, Any], budget: int) -> float:
-    """SMAC's ``SVMModel.train`` on each of the first ``budget`` instances, averaged as its run history does."""
-    digits = datasets.load_digits()
-    config_dict = {k: v for k, v in config.items() if k in ("kernel", "C", "shrinking")}
+def smac_svm_accuracy(config: dict[str, Any], budget: int, n_folds: int = 5) -> float:
+    """SMAC's ``SVMModel.train`` on each of the first ``budget`` instances, averaged as its run history does,
+    with ``n_folds``-fold cross-validation (SMAC's: 5)."""
+    items = tuple(config.items())
+    with threadpool_limits(1):
+        return float(np.mean([smac_svm_instance_accuracy(items, n_folds, k) for k in range(budget)]))
+
+
+@functools.cache
+def smac_svm_instance_accuracy(items: tuple[tuple[str, Any], ...], n_folds: int, k: int) -> float:
+    """SMAC's ``SVMModel.train`` on its ``k``-th instance; once per config, folds and instance for the module."""
+    config = dict(items)
+    config_dict = {key: v for key, v in config.items() if key in ("kernel", "C", "shrinking")}
     if config["kernel"] == "poly":
         config_dict["degree"] = config["degree"]
     if config["kernel"] in ("poly", "sigmoid"):
         config_dict["coef0"] = config["coef0"]
     if config["kernel"] != "linear":
         config_dict["gamma"] = config["gamma_value"] if config["gamma"] == "value" else "auto"
-    out = []
-    with threadpool_limits(1):
-        for instance in smac_instance_order()[:budget]:
-            a, b = instance.split("-")
-            rows = np.where(np.logical_or(int(a) == digits.target, int(b) == digits.target))
-            scores = cross_val_score(svm.SVC(**config_dict, random_state=0), digits.data[rows], digits.target[rows], cv=5)
-            out.append(float(np.mean(scores)))
-    return float(np.mean(out))
+    a, b = smac_instance_order()[k].split("-")
+    rows = np.where(np.logical_or(int(a) == digits().target, int(b) == digits().target))
+    scores = cross_val_score(svm.SVC(**config_dict, random_state=0), digits().data[rows], digits().target[rows], cv=n_folds)
+    return float(np.mean(scores))
 
 
 @pytest.mark.parametrize(
@@ -213,13 +227,13 @@ def test_gamma_value_is_active_only_where_gamma_is() -> None:
 
 @pytest.mark.parametrize("config", MLP_CONFIGS, ids=lambda c: c["solver"])
 def test_an_mlp_trial_scores_what_smacs_cross_validation_gives_at_each_budget(config: dict[str, Any]) -> None:
-    task = SMACMLP(seed=3)
+    task = SMACMLP(seed=3, n_samples=200)
     trial = task.build(config, task.load(3), seed=123)
     for n_steps, budget in ((1, 1), (2, 3), (6, 9)):
         trial.train(n_steps)
         assert (trial.steps, task.budget(trial.steps)) == (budget, budget)
-        assert trial.score() == smac_mlp_accuracy(config, budget, seed=3)
-    assert trial.test_score() == smac_mlp_accuracy(config, 25, seed=3)
+        assert trial.score() == smac_mlp_accuracy(config, budget, seed=3, n_samples=200)
+    assert trial.test_score() == smac_mlp_accuracy(config, 25, seed=3, n_samples=200)
 
 
 def test_mlp_steps_map_to_smacs_hyperband_epochs() -> None:
@@ -272,26 +286,26 @@ def test_the_instance_order_is_smacs() -> None:
 def test_an_svm_trial_scores_what_smacs_instances_give_at_each_budget_and_evaluates_each_pair_once(
     config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    task = SMACSVM(max_iter=3)
+    task = SMACSVM(max_iter=3, n_folds=2)
     calls: list[str] = []
     evaluate = SMACSVM.pair_accuracy
     monkeypatch.setattr(SMACSVM, "pair_accuracy", lambda self, c, d, i: calls.append(i) or evaluate(self, c, d, i))
     trial = task.build(config, task.load(0), seed=0)
     trial.train(1)
-    assert task.budget(1) == 16 and trial.score() == smac_svm_accuracy(config, 16)
+    assert task.budget(1) == 16 and trial.score() == smac_svm_accuracy(config, 16, n_folds=2)
     trial.train(2)
-    assert task.budget(3) == 50 and trial.score() == smac_svm_accuracy(config, 50) == trial.test_score()
+    assert task.budget(3) == 50 and trial.score() == smac_svm_accuracy(config, 50, n_folds=2) == trial.test_score()
     assert calls == instance_order()
 
 
 def test_svm_steps_map_to_smacs_instance_budgets() -> None:
     assert [SMACSVM().budget(k) for k in (1, 9, 10, 11, 50)] == [10, 10, 10, 11, 50]
     assert [SMACSVM(max_iter=5).budget(k) for k in range(1, 6)] == [10, 20, 30, 40, 50]
-    task = SMACSVM(max_iter=5)
+    task = SMACSVM(max_iter=5, n_folds=2)
     trial = task.build(SVM_CONFIGS[2], task.load(0), seed=0)
     trial.train(1)
-    assert trial.score() == smac_svm_accuracy(SVM_CONFIGS[2], 10)
-    assert trial.test_score() == smac_svm_accuracy(SVM_CONFIGS[2], 50)
+    assert trial.score() == smac_svm_accuracy(SVM_CONFIGS[2], 10, n_folds=2)
+    assert trial.test_score() == smac_svm_accuracy(SVM_CONFIGS[2], 50, n_folds=2)
 
 
 def test_one_seed_one_outcome() -> None:
@@ -303,8 +317,9 @@ def test_one_seed_one_outcome() -> None:
         trial.train(4)
         return trial.scores
 
-    assert scores(1, 0) == scores(1, 99)
-    assert scores(1, 0) != scores(2, 0)
+    first = scores(1, 0)
+    assert first == scores(1, 99)
+    assert first != scores(2, 0)
     trials = [SMACSVM(seed=s).build(SVM_CONFIGS[1], SMACSVM().load(s), seed=s) for s in (0, 7)]
     for trial in trials:
         trial.train(10)

@@ -4,12 +4,12 @@ estimator checks. Tiny data everywhere."""
 
 from __future__ import annotations
 
+import functools
 import pickle
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from scipy import stats
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier
@@ -122,23 +122,32 @@ def test_several_metrics_with_refit() -> None:
         TuneSearchCV(SGDClassifier(), SPACE, scoring=["accuracy", "f1"], max_iter=3).fit(X, y)
 
 
-class TwoLayer(torch.nn.Module):
-    """A small net at module level, so that its checkpoints pickle."""
+@functools.cache
+def two_layer() -> type:
+    """``TwoLayer``, a small net, made on first use (so torch is imported by the test that needs
+    it) and put at module level, so that its checkpoints pickle."""
+    import torch
 
-    def __init__(self, hidden: int = 8) -> None:
-        super().__init__()
-        self.net = torch.nn.Sequential(torch.nn.Linear(6, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+    class TwoLayer(torch.nn.Module):
+        def __init__(self, hidden: int = 8) -> None:
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(6, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
 
-    def forward(self, X: Any) -> Any:
-        return self.net(X)
+        def forward(self, X: Any) -> Any:
+            return self.net(X)
+
+    TwoLayer.__qualname__ = "TwoLayer"
+    globals()["TwoLayer"] = TwoLayer
+    return TwoLayer
 
 
 def test_skorch_net() -> None:
+    import torch
     from skorch import NeuralNetClassifier
 
     torch.manual_seed(0)
     X, y = classification(160)
-    net = NeuralNetClassifier(TwoLayer, max_epochs=1, criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0)
+    net = NeuralNetClassifier(two_layer(), max_epochs=1, criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0)
     search = TuneSearchCV(net, {"lr": stats.loguniform(1e-2, 0.5), "module__hidden": [4, 8]}, max_iter=3, random_state=0)
     search.fit(X.astype(np.float32), y.astype(np.int64))
     assert 0.0 <= search.best_score_ <= 1.0
