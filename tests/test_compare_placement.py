@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -298,6 +299,7 @@ def test_an_unreachable_cluster_is_refused_before_any_cell_runs(address: str, tm
 def test_ctrl_c_stops_the_study_and_the_same_command_continues_it(tmp_path: Path, capsys) -> None:
     """Ctrl-C in the middle of ``--jobs 2``: the long cell is interrupted (its tables so far
     written), exit 130; the same command then resumes it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, also when pytest runs in the background
     (tmp_path / "m.yaml").write_text(yaml.safe_dump(LONG))
     command = ["compare", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "c"), "--jobs", "2", "--no-report"]
     journal, quick = tmp_path / "c" / LONG_CELL / "journal.jsonl", tmp_path / "c" / "mfh3/hyperband@simulated/seed0/summary.json"

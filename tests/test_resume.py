@@ -156,6 +156,8 @@ def test_sigterm_on_dask_stops_cleanly_and_resumes_to_the_same_tables(
 def test_ctrl_c_prints_the_resume_command(tmp_path: Path) -> None:
     raw = tiny_config(HB)  # 235 journal lines on 2,000 rows: the signal lands long before the end
     raw["workload"]["n_samples"] = 2000
+    # A run started while this process ignores SIGINT (pytest run in the background) ignores it too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     status, err = cut(raw, tmp_path / "r", tmp_path, signal.SIGINT, after_lines=40)
     assert status == 130 and f"tunebench resume {tmp_path / 'r'}" in err
     assert main(["resume", str(tmp_path / "r"), "-q"]) == 0
