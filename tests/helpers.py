@@ -13,6 +13,7 @@ import re
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,22 @@ def our_scores(task: Any, config: dict[str, Any], steps: list[int]) -> list[floa
         trainable.train(step - trainable.steps)
         out.append(trainable.score())
     return out
+
+
+class InProcessPool(ThreadPoolExecutor):
+    """A peer's worker pool as threads of this process, put in place of its ``ProcessPoolExecutor``:
+    the same initializer and tasks, no worker process to start."""
+
+    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
+        super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+
+class SessionCluster(str):
+    """The address of the session's Dask cluster, in place of the LocalCluster a Dask-ML peer
+    starts: its ``Client`` connects to it, and closing it leaves it running."""
+
+    def close(self) -> None:
+        pass
 
 
 # -- files ------------------------------------------------------------------------------------

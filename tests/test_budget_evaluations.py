@@ -5,13 +5,13 @@ for the peers whose evaluations are not ours."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.helpers import InProcessPool
 from tunebench import registry
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.peers import multifidelity
@@ -58,14 +58,6 @@ class Counting(ScoreFnExecutor):
     def submit(self, job: Job) -> None:
         self.submitted += 1
         super().submit(job)
-
-
-class InProcessPool(ThreadPoolExecutor):
-    """The peers' worker pool as threads of this process: the same initializer and tasks, no
-    worker process to start."""
-
-    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def loop(name: str, params: dict[str, Any], evaluations: int, **kw: Any) -> tuple[Loop, Trace, Counting, str]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import InProcessPool
 from tunebench.compare.capture import PEER_LOG, captured, terminal
 from tunebench.compare.peers import optuna as optuna_peer
 
@@ -55,14 +55,6 @@ def cell_line(said: list[str]) -> str:
     ends = [line for line in said if ": done in " in line or ": failed in " in line]
     assert len(ends) == 1, said
     return ends[0]
-
-
-class InProcessPool(ThreadPoolExecutor):
-    """The peer's worker pool as threads of this process: the same initializer and tasks, no
-    worker process to start."""
-
-    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def noisy_init_worker(*args: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.helpers import our_scores, wait_gone
+from tests.helpers import SessionCluster, our_scores, wait_gone
 from tests.helpers import sgd_peer_task as make_task
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.peers.dask_ml import DaskMLHyperband, DaskMLSuccessiveHalving, hyperband_brackets
@@ -17,14 +17,6 @@ from tunebench.space import Space
 from tunebench.store import read_run
 from tunebench.workloads.autoencoder import AutoencoderWorkload
 from tunebench.workloads.base import Dataset
-
-
-class SessionCluster(str):
-    """The address of the session's Dask cluster, in place of the LocalCluster a Dask-ML peer
-    starts: its ``Client`` connects to it, and closing it leaves it running."""
-
-    def close(self) -> None:
-        pass
 
 
 def check_run(out: Path, task: PeerTask) -> tuple[dict[str, Any], Any, Any]:

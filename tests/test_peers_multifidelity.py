@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import wait_gone
+from tests.helpers import InProcessPool, wait_gone
 from tunebench import registry
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
@@ -63,14 +62,6 @@ class FlakyTrainable(SGDTrainable):
 class FlakyWorkload(SGDWorkload):
     def build(self, config, data, seed):  # type: ignore[no-untyped-def, override]
         return FlakyTrainable(config, data, seed)
-
-
-class InProcessPool(ThreadPoolExecutor):
-    """The peers' worker pool as threads of this process: the same initializer and tasks, no
-    worker process to start."""
-
-    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 @pytest.fixture

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import calls, wait_gone
+from tests.helpers import InProcessPool, calls, wait_gone
 from tests.helpers import counting_peer_task as make_task
 from tunebench.compare.peer import PeerTask, PeerUnsupported
 from tunebench.compare.peers import optuna as optuna_peer
 from tunebench.compare.peers.optuna import OptunaHyperband, OptunaSuccessiveHalving, chunk_stop
 from tunebench.space import Mixture, Space, Uniform
 from tunebench.store import read_run
-
-
-class InProcessPool(ThreadPoolExecutor):
-    """The peer's worker pool as threads of this process: the same initializer and tasks, no
-    worker process to start."""
-
-    def __init__(self, max_workers: int, mp_context: Any = None, initializer: Any = None, initargs: tuple[Any, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=initializer, initargs=initargs)
 
 
 def check_run(out: Path, summary: dict[str, Any], task: PeerTask, tmp_path: Path) -> None:

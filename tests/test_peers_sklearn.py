@@ -9,20 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import our_scores, wait_gone
+from tests.helpers import SessionCluster, our_scores, wait_gone
 from tests.helpers import sgd_peer_task as make_task
 from tunebench.compare.peer import PeerUnsupported
 from tunebench.compare.peers.dask_ml import DaskMLSuccessiveHalving
 from tunebench.compare.peers.sklearn import SklearnHalvingRandomSearch, SklearnRandomSearch
 from tunebench.store import read_run
-
-
-class SessionCluster(str):
-    """The address of the session's Dask cluster, in place of the LocalCluster a Dask-ML peer
-    starts: its ``Client`` connects to it, and closing it leaves it running."""
-
-    def close(self) -> None:
-        pass
 
 
 def configs(trials: Any) -> dict[int, dict[str, float]]:
