@@ -18,7 +18,7 @@ from tunebench.compare.runner import compare
 from tunebench.config import ConfigError
 from tunebench.report import build_report
 from tunebench.report.claims import Claim, Measured, judge
-from tunebench.report.claims_view import Claimed, Ran, claims_view, growth, line, speedups
+from tunebench.report.claims_view import Claimed, Ran, claims_view, differences, growth, line, speedups
 from tunebench.report.curves import Curve
 from tunebench.store.comparison import Matrix, read_matrix
 
@@ -114,6 +114,21 @@ def test_growth_pairs_the_most_workers_with_the_fewest_and_speedups_the_two_coun
     assert growth(claim, runs, (4, 64)) == {("w", "sim", 64, 0): pytest.approx(math.log(4))}
     sat = Claim("saturates", "b", None, "time_to_target", "S", workers=(4, 64))
     assert speedups(sat, runs) == {("w", "sim", 64, 0): pytest.approx(math.log(0.25))}
+
+
+def test_a_peer_pairs_with_our_runs_on_each_executor_at_the_same_workers_and_seed() -> None:
+    up, down = ran([1.0], [0.9], 0.9), ran([1.0], [0.7], 0.7)
+    runs = {
+        "pbt": {("w", "dask", 2, 0): up, ("w", "ray", 2, 0): up, ("w", "dask", 2, 1): up, ("w", "dask", 4, 0): up},
+        "ray-tune-pbt": {("w", "ray-tune-pbt", 2, 0): down, ("w", "ray-tune-pbt", 2, 1): down},
+    }
+    claim = Claim("not_better", "ray-tune-pbt", "pbt", "final", "S")
+    d = differences(claim, runs, (2, 4))
+    peer = "ray-tune-pbt vs "
+    keys = [("w", peer + "dask", 2, 0), ("w", peer + "dask", 2, 1), ("w", peer + "ray", 2, 0)]
+    assert d == {key: pytest.approx(-0.2) for key in keys}
+    swapped = differences(Claim("better", "pbt", "ray-tune-pbt", "final", "S"), runs, (2, 4))
+    assert sorted(swapped.values()) == [pytest.approx(0.2)] * 3
 
 
 CLAIMS: list[dict[str, Any]] = [

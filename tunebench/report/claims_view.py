@@ -77,12 +77,45 @@ def index(views: Sequence[WorkloadView], axis: bool) -> dict[str, dict[Block, Ra
     return out
 
 
+def paired(a: Mapping[Block, Ran], b: Mapping[Block, Ran]) -> dict[Block, tuple[Ran, Ran]]:
+    """Block -> the two contenders' runs there. Two contenders that share no executor (a peer runs
+    on its own engine) pair at the same workload, worker count and seed wherever one of them has a
+    single run there, the block named by both executors.
+
+    >>> r = Ran(Curve(np.array([1.0]), np.array([0.5])), 0.5, (1.0, 0.0), "max")
+    >>> list(paired({("w", "dask", 2, 0): r}, {("w", "dask", 2, 0): r, ("w", "ray", 2, 0): r}))
+    [('w', 'dask', 2, 0)]
+    >>> list(paired({("w", "dask", 2, 0): r, ("w", "ray", 2, 0): r}, {("w", "optuna", 2, 0): r}))
+    [('w', 'dask vs optuna', 2, 0), ('w', 'ray vs optuna', 2, 0)]
+    """
+    if {k[1] for k in a} & {k[1] for k in b}:
+        return {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
+    mine, theirs = by_cell(a), by_cell(b)
+    out = {}
+    for (w, k, s), ours in mine.items():
+        other = theirs.get((w, k, s), [])
+        if len(ours) == 1 or len(other) == 1:
+            for ea, ra in ours:
+                for eb, rb in other:
+                    out[(w, f"{ea} vs {eb}", k, s)] = (ra, rb)
+    return dict(sorted(out.items()))
+
+
+def by_cell(runs: Mapping[Block, Ran]) -> dict[tuple[str, int, int], list[tuple[str, Ran]]]:
+    """(workload, workers, seed) -> the (executor, run) pairs there."""
+    out: dict[tuple[str, int, int], list[tuple[str, Ran]]] = {}
+    for (w, e, k, s), r in sorted(runs.items()):
+        out.setdefault((w, k, s), []).append((e, r))
+    return out
+
+
 def differences(claim: Claim, runs: Mapping[str, Mapping[Block, Ran]], counts: Sequence[int]) -> dict[Block, float]:
     """Block -> ``d`` of the claim's two contenders, at the claim's worker counts (else every count)."""
-    a, b, keep = runs.get(claim.a, {}), runs.get(str(claim.b), {}), set(claim.workers or counts)
+    keep = set(claim.workers or counts)
     out = {}
-    for key in sorted(k for k in a.keys() & b.keys() if k[2] in keep):
-        ra, rb = a[key], b[key]
+    for key, (ra, rb) in paired(runs.get(claim.a, {}), runs.get(str(claim.b), {})).items():
+        if key[2] not in keep:
+            continue
         d = paired_difference(claim.measure, (ra.curve, ra.final), (rb.curve, rb.final), ra.bounds, ra.mode)
         if d is not None and math.isfinite(d):
             out[key] = d
