@@ -68,7 +68,8 @@ def test_budgets_become_n_iter_or_are_refused() -> None:
         SklearnRandomSearch().check(make_task(total_steps=5))
     with pytest.raises(PeerUnsupported, match="cannot stop on wall time"):
         SklearnRandomSearch().check(make_task(wall_time_s=10.0))
-    with pytest.raises(PeerUnsupported, match="fixed by its schedule"):
-        SklearnHalvingRandomSearch().check(make_task(total_steps=30))
+    with pytest.raises(PeerUnsupported, match="schedule makes 27 calls; it cannot keep to total_steps=26"):
+        SklearnHalvingRandomSearch().check(make_task(total_steps=26))
+    SklearnHalvingRandomSearch().check(make_task(total_steps=27))  # 9 x 1 + 3 x 3 + 1 x 9 calls fit
     with pytest.raises(ValueError, match="n_trials must be an integer >= 1"):
         SklearnRandomSearch(n_trials=0)

@@ -20,9 +20,10 @@ Records. scikit-learn scores a config once per fit, so each fit is one results r
 ran). The test score is the best trial's (our rule) config trained again as in the search.
 
 Budgets. A step budget sets ``RandomizedSearchCV``'s ``n_iter`` to the configs it pays for
-(``total_steps // max_iter``); by default it gets the calls a whole Hyperband run makes. Neither
-search can stop on wall time, and the halving search's calls are fixed by its schedule: those
-budgets are :class:`~tunebench.compare.peer.PeerUnsupported`.
+(``total_steps // max_iter``); by default it gets the calls a whole Hyperband run makes. The
+halving search's calls are fixed by its schedule (:func:`halving_calls`): a step budget it would
+exceed is :class:`~tunebench.compare.peer.PeerUnsupported`, one it keeps to is accepted. Neither
+search can stop on wall time.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from math import ceil, floor, log
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -296,6 +298,23 @@ class SklearnRandomSearch(SklearnPeer):
         return {"n_iter": search.n_iter}
 
 
+def halving_calls(n_candidates: int, min_resources: int, max_resources: int, factor: int) -> int:
+    """The ``partial_fit`` calls ``HalvingRandomSearchCV`` makes with ``resource="n_calls"``: its
+    iterations, candidates and resources by scikit-learn's rules (no aggressive elimination), each
+    candidate trained from scratch at each iteration.
+
+    >>> halving_calls(81, 1, 81, 3), halving_calls(10, 1, 81, 3), halving_calls(81, 9, 81, 3)
+    (405, 40, 2187)
+    """
+    required = 1 + floor(log(n_candidates, factor))
+    possible = 1 + floor(log(max_resources // min_resources, factor))
+    calls, n = 0, n_candidates
+    for i in range(min(required, possible)):
+        calls += n * min(int(factor**i * min_resources), max_resources)
+        n = ceil(n / factor)
+    return calls
+
+
 class SklearnHalvingRandomSearch(SklearnPeer):
     """``HalvingRandomSearchCV(resource="n_calls", min_resources=min_iter, max_resources=max_iter, factor=eta)``."""
 
@@ -324,9 +343,12 @@ class SklearnHalvingRandomSearch(SklearnPeer):
         super().check(task)
         if self.min_iter > task.max_iter:
             raise PeerUnsupported(f"{self.name}: min_iter={self.min_iter} is more than max_iter={task.max_iter}")
-        if task.total_steps is not None:
+        calls = halving_calls(
+            task.n_trials or self.n_trials or task.max_iter // self.min_iter, self.min_iter, task.max_iter, self.eta
+        )
+        if task.total_steps is not None and calls > task.total_steps:
             raise PeerUnsupported(
-                f"{self.name}: HalvingRandomSearchCV's calls are fixed by its schedule; it cannot keep to total_steps={task.total_steps}"
+                f"{self.name}: HalvingRandomSearchCV's schedule makes {calls} calls; it cannot keep to total_steps={task.total_steps}"
             )
 
     def make_search(self, task: PeerTask, model: PartialFitCalls, space: dict[str, Any], cv: Any, scorer: TimedScorer) -> Any:
