@@ -8,6 +8,7 @@ import dask
 import pytest
 
 from tests.helpers import assert_no_duplicates, executor_experiment, free_port, run_fingerprint
+from tunebench.config import load_experiment
 from tunebench.executors.base import ExecutorError
 from tunebench.run import run
 from tunebench.workloads.sgd import SGDWorkload
@@ -31,6 +32,14 @@ def test_asha_promotion_runs_on_dask_on_ray(ray_session, tmp_path) -> None:
     out = run(executor_experiment({"name": "dask-on-ray", "n_workers": 2, "queue": 2}, scheduler), tmp_path / "r", progress=False)
     assert out.summary["status"] == "completed" and out.summary["n_trials"] == 12
     assert_no_duplicates(out)
+
+
+def test_a_workload_without_data_runs_on_dask_on_ray_as_on_local(ray_session, tmp_path) -> None:
+    raw = {"workload": {"name": "mfh3"}, "scheduler": {"name": "hyperband", "max_iter": 9, "eta": 3}, "seed": 3}
+    local = run(load_experiment(raw={**raw, "executor": {"name": "local"}}), tmp_path / "local", progress=False)
+    out = run(load_experiment(raw={**raw, "executor": {"name": "dask-on-ray", "n_workers": 2}}), tmp_path / "dor", progress=False)
+    assert out.summary["status"] == "completed" and len(out.trials) == len(local.trials) > 0
+    assert run_fingerprint(out) == run_fingerprint(local)
 
 
 def test_importing_dask_on_ray_leaves_dask_persist_alone() -> None:

@@ -162,7 +162,7 @@ def _warm(workload: Workload, data: Dataset) -> bool:
     imports the workload's modules)."""
     import_ray_dask()
     time.sleep(0.2)
-    return bool(workload.name) and data.n_chunks > 0
+    return bool(workload.name) and data.n_chunks >= 0
 
 
 __all__ = ["DaskOnRayExecutor", "import_ray_dask", "job_graph"]

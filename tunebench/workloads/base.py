@@ -36,7 +36,7 @@ class Dataset:
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
-        self.chunk_size = min(self.chunk_size, len(self.X_train))
+        self.chunk_size = max(1, min(self.chunk_size, len(self.X_train)))  # a dataset without rows: no chunks
 
     @property
     def n_chunks(self) -> int:
