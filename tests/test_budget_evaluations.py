@@ -19,6 +19,8 @@ from tunebench.compare.peers import optuna as optuna_peer
 from tunebench.compare.runner import compare
 from tunebench.config import ConfigError, load_experiment
 from tunebench.loop import Budget, Failures, Loop
+from tunebench.report.analysis import series_rows
+from tunebench.report.build import views_of
 from tunebench.report.document import Table
 from tunebench.report.runs import load_runs
 from tunebench.report.settings import settings_table
@@ -153,6 +155,7 @@ def test_a_peer_that_counts_evaluations_makes_exactly_the_budget(
     summary, _, trials, extra = read_run(tmp_path / "mfh3" / f"{peer['label']}@{peer['name']}" / "seed0")
     assert summary["status"] == "completed" and summary["evaluations"] == 30
     assert summary["config"]["budget"]["evaluations"] == 30
+    assert summary["optimum"] == pytest.approx(-3.86278) and summary["regret"] == pytest.approx(summary["best_score"] + 3.86278)
     if peer["name"] == "hyperopt-tpe":
         assert len(trials) == summary["max_evals"] == 30
     else:
@@ -165,8 +168,14 @@ def test_our_cell_stops_at_the_budget_and_the_settings_table_shows_it(tmp_path: 
     summary = read_run(tmp_path / "mfh3" / "asha@simulated" / "seed0")[0]
     assert summary["stop_reason"] == "evaluations" and summary["evaluations"] == 30
     matrix = read_matrix(tmp_path)
-    table = next(b for b in settings_table(matrix, load_runs(matrix)[0]).blocks if isinstance(b, Table))
+    runs = load_runs(matrix)[0]
+    table = next(b for b in settings_table(matrix, runs).blocks if isinstance(b, Table))
     assert table.headers[-1] == "evaluations (of 30)" and [row[-1] for row in table.rows] == ["30", "30"]
+    (view,) = views_of(runs, matrix, ["asha", "tpe"])
+    rows = {r.series: r for r in series_rows(view, None, {})}
+    for label in ("asha", "tpe"):  # the peer's regret too, against the optimum our runs and the peer's give
+        (best,) = [r.get("best_score") for r in view.of(label)]
+        assert rows[label].regret is not None and rows[label].regret.iqm == pytest.approx(best + 3.86278)
 
 
 @pytest.mark.parametrize("name", ["optuna-hyperband", "ray-tune-asha", "dask-ml-hyperband", "sklearn-random"])

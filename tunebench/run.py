@@ -29,7 +29,7 @@ from tunebench.config import Built, ConfigError, Experiment
 from tunebench.convert import to_spec
 from tunebench.loop import Loop, Outcome
 from tunebench.replay import run_chain
-from tunebench.scores import regret, same_score
+from tunebench.scores import regrets, same_score
 from tunebench.sinks import JournalSink, ProgressSink, Sink, Trace
 from tunebench.store import Journal, RunDir, Tables, counts, jsonable
 from tunebench.version import __version__
@@ -66,16 +66,6 @@ def utilization(results: pd.DataFrame, slots: int, wall_time_s: float) -> float:
     if wall_time_s <= 0 or slots <= 0 or results.empty:
         return 0.0
     return float((results["compute_s"].sum() + results["score_s"].sum()) / (slots * wall_time_s))
-
-
-def regrets(best: float | None, test: float | None, optimum: float | None, mode: str) -> dict[str, float | None]:
-    """A run's distance from the workload's known optimum (``None`` where it has none): of its
-    best validation score and of the best trial's test score.
-
-    >>> regrets(-3.8, -3.7, -3.86278, "min")["optimum"], regrets(0.9, None, None, "max")["regret"]
-    (-3.86278, None)
-    """
-    return {"optimum": optimum, "regret": regret(best, optimum, mode), "test_regret": regret(test, optimum, mode)}
 
 
 def load_data(exp: Experiment, built: Built) -> Any:

@@ -66,3 +66,13 @@ def regret(score: float | None, optimum: float | None, mode: str) -> float | Non
     if optimum is None or not finite(score):
         return None
     return rank_key(optimum, mode) - rank_key(score, mode)
+
+
+def regrets(best: float | None, test: float | None, optimum: float | None, mode: str) -> dict[str, float | None]:
+    """A run's distance from the workload's known optimum (``None`` where it has none): of its
+    best validation score and of the best trial's test score.
+
+    >>> regrets(-3.8, -3.7, -3.86278, "min")["optimum"], regrets(0.9, None, None, "max")["regret"]
+    (-3.86278, None)
+    """
+    return {"optimum": optimum, "regret": regret(best, optimum, mode), "test_regret": regret(test, optimum, mode)}

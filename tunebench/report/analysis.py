@@ -39,6 +39,7 @@ from tunebench.report.stats import (
     speedup,
     win_loss,
 )
+from tunebench.scores import regret
 from tunebench.store.comparison import Matrix
 
 
@@ -142,8 +143,13 @@ def series_rows(view: WorkloadView, target: float | None, base: Mapping[str, str
     return [series_row(view, s, target, base) for s in view.series]
 
 
+def optimum_of(runs: Iterable[CellRun]) -> float | None:
+    """The workload's known optimum, as its runs' summaries give it."""
+    return next((v for v in (r.get("optimum") for r in runs) if v is not None), None)
+
+
 def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[str, str]) -> SeriesRow:
-    mine, mode = view.of(s), view.mode
+    mine, mode, optimum = view.of(s), view.mode, optimum_of(view.runs)
     t_hit = [reach(r.by_time.x, r.by_time.y, target, mode) for r in mine] if target is not None else []
     c_hit = [reach(r.by_calls.x, r.by_calls.y, target, mode) for r in mine] if target is not None else []
     ref = {r.seed: r for r in view.of(baseline_of(mine[0], base))} if mine else {}
@@ -161,7 +167,7 @@ def series_row(view: WorkloadView, s: str, target: float | None, base: Mapping[s
         speedup_time=median_or_none([speedup(b.by_time.x, b.by_time.y, r.by_time.x, r.by_time.y, mode) for b, r in pairs]),
         speedup_calls=median_or_none([speedup(b.by_calls.x, b.by_calls.y, r.by_calls.x, r.by_calls.y, mode) for b, r in pairs]),
         utilization=median_or_none([r.get("utilization") for r in mine]),
-        regret=iqm_interval([r.get("regret") for r in mine]),
+        regret=iqm_interval([regret(r.get("best_score"), optimum, mode) for r in mine]),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.report.analysis import WorkloadView
+from tunebench.report.analysis import WorkloadView, optimum_of
 from tunebench.report.curves import Band, Curve, band, grid_for, on_grid
 from tunebench.report.evaluations import evaluations_curve, evaluations_of
 from tunebench.report.runs import CellRun
@@ -77,11 +77,6 @@ def optimum_regret(best: np.ndarray, optimum: float, floor: float = REGRET_FLOOR
     """
     with np.errstate(invalid="ignore"):
         return np.where(np.isnan(best), np.nan, np.maximum(np.abs(best - optimum), floor))
-
-
-def optimum_of(runs: Sequence[CellRun]) -> float | None:
-    """The workload's known optimum, as its runs' summaries give it."""
-    return next((v for v in (r.get("optimum") for r in runs) if v is not None), None)
 
 
 def bands_by_evaluations(view: WorkloadView, optimum: float | None) -> tuple[dict[str, Band], dict[str, Band], list[str]]:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView
+from tunebench.report.analysis import Judgement, Profiles, SeriesRow, WorkloadView, optimum_of
 from tunebench.report.anytime import REGRET_FLOOR
 from tunebench.report.document import Image, Items, Section, Table, fmt
 from tunebench.report.environment import version_rows
@@ -193,11 +193,6 @@ FINAL_HEADERS = (
 REGRET_HEADER = "regret vs optimum (IQM [95% CI])"
 
 
-def optimum_of(view: WorkloadView) -> float | None:
-    """The workload's known optimum, as its runs' summaries give it."""
-    return next((v for v in (r.get("optimum") for r in view.runs) if v is not None), None)
-
-
 def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | None, judged: Judgement) -> Section:
     """A workload's table, its winner marked only when the paired tests separate it from every
     other contender; under it, the p-values the verdict rests on."""
@@ -229,7 +224,11 @@ def final_table(view: WorkloadView, rows: Sequence[SeriesRow], target: float | N
         "reached over the contender's, median over seeds; ★ winner: first by IQM over seeds (a seed without a "
         "finite score counted worst, where the IQM column leaves it out) and separated from every other "
         "contender by paired tests over seeds (Holm, alpha 0.05)."
-        + (f" Regret: the best validation score's distance from the known optimum, {fmt(optimum_of(view))}." if regret else "")
+        + (
+            f" Regret: the best validation score's distance from the known optimum, {fmt(optimum_of(view.runs))}."
+            if regret
+            else ""
+        )
     )
     headers = (*FINAL_HEADERS[:3], REGRET_HEADER, *FINAL_HEADERS[3:]) if regret else FINAL_HEADERS
     table = Table(headers, tuple(body), caption, frozenset(won))

@@ -12,6 +12,7 @@ result's ``elapsed_s`` is the time since ``begin`` at which the score was observ
 
 >>> import tempfile
 >>> from tunebench.compare.peer import Peer, PeerTask
+from tunebench.scores import regrets
 >>> from tunebench.workloads.sgd import SGDWorkload
 >>> class Echo(Peer):
 ...     name, family, scheduler_label = "echo", "demo", "Echo"
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tunebench.compare.peer import Peer, PeerTask
+from tunebench.scores import regrets
 from tunebench.store import RunDir, counts, derive, jsonable, read_journal
 from tunebench.version import __version__
 
@@ -219,6 +221,7 @@ class PeerLog:
             "seed": self.task.seed,
             **n,
             "test_score": test_score,
+            **regrets(n.get("best_score"), test_score, getattr(self.task.workload, "optimum", None), self.task.mode),
             "wall_time_s": wall,
             "startup_s": startup,
             "utilization": utilization(self.compute_s, self.task.n_workers, wall),
