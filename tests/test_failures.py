@@ -187,7 +187,7 @@ def check_failed_table(trials: pd.DataFrame, summary: dict[str, Any]) -> None:
 
 
 def test_local_run_writes_failed_trials_with_their_errors(tmp_path: Path) -> None:
-    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": "local"}, seed=3)
+    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": "local"}, seed=21)
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     trials = pd.read_parquet(tmp_path / "r" / "trials.parquet")
     check_failed_table(trials, out.summary)
@@ -199,7 +199,7 @@ def test_local_run_writes_failed_trials_with_their_errors(tmp_path: Path) -> Non
 
 def test_dask_run_writes_failed_trials_with_their_errors(dask_address: str, tmp_path: Path) -> None:
     executor = {"name": "dask", "n_workers": 2, "address": dask_address}
-    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, executor, seed=3)
+    exp, workload = troubled_experiment({"name": "hyperband", "max_iter": 9, "eta": 3}, executor, seed=21)
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
 
@@ -209,7 +209,7 @@ def run_troubled_on_ray(tmp_path: Path, executor: str) -> None:
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     exp, workload = troubled_experiment(
-        {"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 1}, seed=3
+        {"name": "hyperband", "max_iter": 9, "eta": 3}, {"name": executor, "n_workers": 1}, seed=21
     )
     out = run(exp, tmp_path / "r", progress=False, workload=workload)
     check_failed_table(pd.read_parquet(tmp_path / "r" / "trials.parquet"), out.summary)
