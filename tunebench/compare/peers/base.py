@@ -12,7 +12,6 @@ result's ``elapsed_s`` is the time since ``begin`` at which the score was observ
 
 >>> import tempfile
 >>> from tunebench.compare.peer import Peer, PeerTask
-from tunebench.scores import regrets
 >>> from tunebench.workloads.sgd import SGDWorkload
 >>> class Echo(Peer):
 ...     name, family, scheduler_label = "echo", "demo", "Echo"
