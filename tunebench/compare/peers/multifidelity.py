@@ -6,8 +6,8 @@ Each library runs its own search in this process; the library halves are
 
 - the space is :func:`~tunebench.compare.peers.configspace.to_configspace`'s, seeded by the cell
   seed; a space it cannot express is :class:`~tunebench.compare.peer.PeerUnsupported`;
-- ``n_workers`` worker processes (spawned, the dataset shipped to each once) train every
-  evaluation (:mod:`~tunebench.compare.peers.evaluations`), and the library sees ``n_workers``
+- ``n_workers`` worker processes (forked from the fork server, :mod:`~tunebench.compare.peers.pool`;
+  the dataset shipped to each once) train every evaluation (:mod:`~tunebench.compare.peers.evaluations`), and the library sees ``n_workers``
   workers: :func:`ask_tell` on ``n_workers`` threads (DEHB, SMAC3), or ``n_workers`` HpBandSter
   workers;
 - ``max_budget`` is ``max_iter``; ``min_budget`` is Hyperband's smallest rung,
@@ -27,7 +27,6 @@ from __future__ import annotations
 import abc
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from importlib import metadata
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -37,6 +36,7 @@ from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.evaluations import Evaluation, Evaluations, Outcome
 from tunebench.compare.peers.optuna import init_worker, ping
+from tunebench.compare.peers.pool import worker_context, worker_initializer
 
 
 def largest_bracket(max_iter: int, eta: int) -> int:
@@ -157,7 +157,7 @@ class MultiFidelityPeer(Peer):
         self.check(task)
         with PeerLog(out_dir, task, self) as log:
             pool = ProcessPoolExecutor(
-                task.n_workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(task.workload, task.data)
+                task.n_workers, mp_context=worker_context(), **worker_initializer(init_worker, task.workload, task.data)
             )
             try:
                 list(pool.map(ping, range(task.n_workers)))  # the workers are up: start-up ends here

@@ -23,7 +23,6 @@ import pickle
 import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +30,7 @@ from tunebench.algorithm import hyperband_n_trials
 from tunebench.checks import Int, OneOf, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
+from tunebench.compare.peers.pool import worker_context, worker_initializer
 from tunebench.scheduler import trial_seed
 from tunebench.store import derive, read_journal
 from tunebench.workloads.base import Dataset, Workload
@@ -147,7 +147,7 @@ class OptunaPeer(Peer):
         self.check(task)
         with PeerLog(out_dir, task, self) as log:
             pool = ProcessPoolExecutor(
-                task.n_workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(task.workload, task.data)
+                task.n_workers, mp_context=worker_context(), **worker_initializer(init_worker, task.workload, task.data)
             )
             try:
                 list(pool.map(ping, range(task.n_workers)))  # the workers are up: start-up ends here
