@@ -76,15 +76,15 @@ def test_optuna_logging_and_worker_processes_reach_the_log(
     monkeypatch.setattr(optuna_peer, "init_worker", noisy_init_worker)
     peer = {"label": "optuna-hyperband", "name": "optuna-hyperband", "sampler": "random"}
     try:  # two cells: the second's workers come from the fork server the first one started
-        runs = [run_peer_cell(tmp_path / cell, peer) for cell in ("first", "second")]
+        for cell in ("first", "second"):
+            said, log = run_peer_cell(tmp_path / cell, peer)
+            only_compare_lines(capfd, said)
+            assert ": done in " in cell_line(said)
+            text = log.read_text()
+            assert text.count("worker says hello") == 2 and text.count("worker fd 2") == 2
+            assert "A new study created in memory" in text
     finally:
         set_verbosity(before)
-    for said, log in runs:
-        only_compare_lines(capfd, said)
-        assert ": done in " in cell_line(said)
-        text = log.read_text()
-        assert text.count("worker says hello") == 2 and text.count("worker fd 2") == 2
-        assert "A new study created in memory" in text
 
 
 def test_a_failing_peer_says_what_failed_in_one_line_and_points_at_its_log(
