@@ -105,7 +105,7 @@ class SharedRay:
             self.session.close()
             self.session = None
 
-    def cpus_back(self, timeout_s: float = 20.0) -> bool:
+    def cpus_back(self, timeout_s: float = 8.0) -> bool:
         """Whether every CPU of the shared Ray is free again within ``timeout_s`` (an actor or
         trial that outlives its test keeps one, and the next test's actors would wait for it)."""
         import ray
