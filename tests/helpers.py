@@ -154,6 +154,23 @@ def our_scores(task: Any, config: dict[str, Any], steps: list[int]) -> list[floa
     return out
 
 
+def record_report_builds(monkeypatch: Any) -> list[Any]:
+    """The reports ``tunebench.report.build.build_report`` builds from now on (while
+    ``monkeypatch`` holds), as it returned them: a test reads the build a command made instead of
+    building again."""
+    from tunebench.report import build
+
+    builds: list[Any] = []
+    real = build.build_report
+
+    def recorded(where: Path) -> Any:
+        builds.append(real(where))
+        return builds[-1]
+
+    monkeypatch.setattr(build, "build_report", recorded)
+    return builds
+
+
 class InProcessPool(ThreadPoolExecutor):
     """A peer's worker pool as threads of this process, put in place of its ``ProcessPoolExecutor``:
     the same initializer and tasks, no worker process to start."""

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import yaml
 
+from tests.helpers import record_report_builds
 from tunebench.cli import main
 from tunebench.compare.matrix import load_matrix
 from tunebench.compare.runner import compare
-
-if TYPE_CHECKING:
-    from tunebench.report.build import ReportPaths
 
 MATRIX: dict[str, Any] = {
     "name": "tiny-simulated",
@@ -34,19 +32,10 @@ MATRIX: dict[str, Any] = {
 def test_off_a_terminal_each_cell_is_a_line_and_the_end_is_the_verdict_and_two_paths(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tunebench.report import build
-
     path = tmp_path / "m.yaml"
     path.write_text(yaml.safe_dump(MATRIX))
     out = tmp_path / "c"
-    builds: list[ReportPaths] = []
-    real = build.build_report
-
-    def recorded(where: Path) -> ReportPaths:
-        builds.append(real(where))
-        return builds[-1]
-
-    monkeypatch.setattr(build, "build_report", recorded)
+    builds = record_report_builds(monkeypatch)
     assert main(["compare", str(path), "--out", str(out)]) == 0
     printed = capsys.readouterr()
     err = printed.err.splitlines()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import record_report_builds
 from tunebench.report import build_report, summary_table
 from tunebench.report.build import PNGS, ReportPaths
 from tunebench.report.sections import TITLES
@@ -156,21 +157,13 @@ class Reported:
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory) -> Reported:
     from tunebench.cli.report import register
-    from tunebench.report import build
 
     root = make_comparison(tmp_path_factory.mktemp("comparison"))
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     args = parser.parse_args(["report", str(root)])
-    builds: list[ReportPaths] = []
-    real = build.build_report
-
-    def recorded(where: Path) -> ReportPaths:
-        builds.append(real(where))
-        return builds[-1]
-
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()) as out:
-        mp.setattr(build, "build_report", recorded)
+        builds = record_report_builds(mp)
         status = args.func(args)
     (paths,) = builds
     return Reported(root, paths, status, out.getvalue().splitlines())
