@@ -1,5 +1,6 @@
 """Helpers shared by the test modules: small configs and experiments, run fingerprints, slow and
-counting workloads, README blocks, fake MNIST files, process bookkeeping.
+counting workloads, README blocks, fake MNIST files, process bookkeeping, scikit-learn's
+estimator checks.
 
 Fixtures live in ``tests/conftest.py``; this module holds plain functions and classes, imported
 as ``from tests.helpers import ...``. Nothing here starts a cluster.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
 import re
 import socket
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -120,6 +123,58 @@ def ship_test_classes_by_value() -> None:
         import ray.cloudpickle
 
         ray.cloudpickle.register_pickle_by_value(module)
+
+
+# -- scikit-learn's estimator checks ----------------------------------------------------------
+
+ARRAY_API_CHECK = "check_array_api_input"
+
+
+def check_name(check: Any) -> str:
+    """A check's function name (scikit-learn hands some as ``functools.partial``)."""
+    return str(getattr(check, "func", check).__name__)
+
+
+def sklearn_checks(estimators: list[Any]) -> list[tuple[Any, Any]]:
+    """``(estimator, check)`` for each of scikit-learn's estimator checks of each estimator,
+    except :data:`ARRAY_API_CHECK`: scikit-learn runs that one only when ``SCIPY_ARRAY_API`` was
+    set before SciPy was imported (never in a test process), so :func:`run_array_api_checks`
+    runs it in a process of its own."""
+    from sklearn.utils.estimator_checks import estimator_checks_generator
+
+    return [pair for est in estimators for pair in estimator_checks_generator(est) if check_name(pair[1]) != ARRAY_API_CHECK]
+
+
+def sklearn_check_id(value: Any) -> str:
+    """A test id: the check's name, or the estimator's class and its inner estimator's."""
+    if callable(value) and not hasattr(value, "get_params"):
+        return check_name(value)
+    inner = getattr(value, "estimator", None)
+    return f"{type(value).__name__}({type(inner).__name__})" if inner is not None else type(value).__name__
+
+
+ARRAY_API_RUN = """
+import pickle, sys
+from sklearn.utils.estimator_checks import estimator_checks_generator
+ran = 0
+for estimator in pickle.load(sys.stdin.buffer):
+    for est, check in estimator_checks_generator(estimator):
+        if getattr(check, "func", check).__name__ == "check_array_api_input":
+            check(est)
+            ran += 1
+print(ran)
+"""
+
+
+def run_array_api_checks(estimators: list[Any]) -> int:
+    """Run scikit-learn's :data:`ARRAY_API_CHECK` of each (unfitted) estimator in a Python with
+    ``SCIPY_ARRAY_API=1``; returns how many ran (a skip or a failure raises)."""
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", ARRAY_API_RUN], input=pickle.dumps(estimators), env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    return int(done.stdout.decode().split()[-1])
 
 
 # -- peers ------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from scipy import stats
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier, SGDRegressor
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import tunebench
+from tests.helpers import run_array_api_checks, sklearn_check_id, sklearn_checks
 from tunebench.integrations.sklearn import TuneSearchCV
 
 SPACE = {"alpha": stats.loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}
@@ -179,17 +179,19 @@ def test_lazy_export() -> None:
     assert tunebench.TuneSearchCV is TuneSearchCV
 
 
-# scikit-learn's estimator checks: every check that applies to a search estimator passes; the
-# only one not run is check_array_api_input, which scikit-learn skips unless SCIPY_ARRAY_API=1.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+# scikit-learn's estimator checks: every check that applies to a search estimator passes, the
+# array API one in a process with SCIPY_ARRAY_API=1 (the last test).
+CHECKED = [
+    TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
+    TuneSearchCV(SGDRegressor(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
+]
 
 
-@parametrize_with_checks(
-    [
-        TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
-        TuneSearchCV(SGDRegressor(), {"alpha": [1e-4, 1e-3]}, max_iter=3, random_state=0),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
+@pytest.mark.parametrize(("estimator", "check"), sklearn_checks(CHECKED), ids=sklearn_check_id)
 def test_sklearn_compatible(estimator: Any, check: Any) -> None:
     check(estimator)
+
+
+def test_array_api_input_with_scipy_array_api() -> None:
+    best_trial = TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=2, random_state=0, refit="best_trial")
+    assert run_array_api_checks([*CHECKED, best_trial]) == 3

@@ -8,12 +8,13 @@ import pickle
 from typing import Any
 
 import numpy as np
+import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import cross_val_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from tests.helpers import sklearn_check_id, sklearn_checks
 from tunebench.integrations.sklearn import TuneSearchCV
 
 SPACE = {"alpha": [1e-4, 1e-3, 1e-2]}
@@ -67,14 +68,12 @@ def test_cross_val_score_over_a_search() -> None:
     assert np.all((0.0 <= scores) & (scores <= 1.0))
 
 
-# Every check that applies to a search estimator passes with refit="best_trial" too; the one
-# not run is check_array_api_input, which scikit-learn skips unless SCIPY_ARRAY_API=1.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-
-
-@parametrize_with_checks(
-    [TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=2, random_state=0, refit="best_trial")],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+# Every check that applies to a search estimator passes with refit="best_trial" too (the array
+# API one is run in test_tune_search_cv.py, in a process with SCIPY_ARRAY_API=1).
+@pytest.mark.parametrize(
+    ("estimator", "check"),
+    sklearn_checks([TuneSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=2, random_state=0, refit="best_trial")]),
+    ids=sklearn_check_id,
 )
 def test_sklearn_compatible_with_refit_best_trial(estimator: Any, check: Any) -> None:
     check(estimator)
