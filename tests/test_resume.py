@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import shutil
 import signal
 import subprocess
@@ -21,6 +20,7 @@ import yaml
 
 from tests.helpers import tiny_config
 from tunebench.cli import main
+from tunebench.compare.peers.pool import worker_context
 from tunebench.config import load_experiment
 from tunebench.executors.rebuild import Rebuilding
 from tunebench.resume import ResumeError, resume
@@ -60,11 +60,13 @@ def cut(raw: dict[str, Any], out: Path, tmp: Path, sig: int, after_lines: int) -
 
 
 def killed_mid_way(raw: dict[str, Any], out: Path, after_lines: int) -> None:
-    """Run ``raw`` in a forked copy of this process and SIGKILL it once its journal has
+    """Run ``tunebench run`` on ``raw`` in a process forked from Python's fork server (the one
+    the peers' pools use, the workload already imported there; never a fork of this process,
+    whose threads a fork would copy mid-lock) and SIGKILL it once its journal has
     ``after_lines`` lines."""
-    child = multiprocessing.get_context("fork").Process(
-        target=run, args=(load_experiment(raw=raw), out), kwargs={"progress": False}
-    )
+    path = out.parent / f"{out.name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    child = worker_context().Process(target=main, args=(["run", str(path), "--out", str(out), "-q"],))
     child.start()
     wait_for_lines(out / "journal.jsonl", after_lines, child.is_alive)
     assert child.is_alive(), f"the run ended (exit code {child.exitcode}) before it could be cut"
