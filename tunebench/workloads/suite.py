@@ -30,6 +30,7 @@ SUITE = (
     "mlp-breast_cancer",
     "mlp-digits",
     "mlp-synthetic",
+    "mlp-synthetic-1024",
     "mlp-wine",
     "sgd-breast_cancer",
     "sgd-circles",
