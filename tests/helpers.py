@@ -156,10 +156,11 @@ def sklearn_check_id(value: Any) -> str:
 ARRAY_API_RUN = """
 import pickle, sys
 from sklearn.utils.estimator_checks import estimator_checks_generator
+from tests.helpers import ARRAY_API_CHECK, check_name
 ran = 0
 for estimator in pickle.load(sys.stdin.buffer):
     for est, check in estimator_checks_generator(estimator):
-        if getattr(check, "func", check).__name__ == "check_array_api_input":
+        if check_name(check) == ARRAY_API_CHECK:
             check(est)
             ran += 1
 print(ran)
@@ -171,7 +172,12 @@ def run_array_api_checks(estimators: list[Any]) -> int:
     ``SCIPY_ARRAY_API=1``; returns how many ran (a skip or a failure raises)."""
     env = {**os.environ, "SCIPY_ARRAY_API": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", ARRAY_API_RUN], input=pickle.dumps(estimators), env=env, capture_output=True, timeout=120
+        [sys.executable, "-c", ARRAY_API_RUN],
+        input=pickle.dumps(estimators),
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return int(done.stdout.decode().split()[-1])
