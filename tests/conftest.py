@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import inspect
-import logging
 import os
 import time
 import warnings
@@ -160,15 +159,11 @@ def dask_address() -> Iterator[str]:
     """The scheduler address of a LocalCluster shared by the tests that pass an ``address``
     (runs keep their trials apart on long-lived workers by scope). Tests that check that an
     executor starts and stops its own cluster, or that kill a worker, start their own."""
-    import dask
-    from distributed import LocalCluster
+    from tunebench.executors.dask_executor import DaskExecutor, local_cluster
 
-    from tunebench.executors.dask_executor import DaskExecutor, local_cluster_config
-
-    quiet = {"dashboard_address": None, "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
-    depth = inspect.signature(DaskExecutor).parameters["queue_depth"].default
-    with dask.config.set(local_cluster_config(depth)):  # as the executor starts its own
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, silence_logs=logging.ERROR, **quiet)
+    cluster = local_cluster(
+        2, inspect.signature(DaskExecutor).parameters["queue_depth"].default
+    )  # as the executor starts its own
     with cluster:
         yield cluster.scheduler_address
 

@@ -336,8 +336,16 @@ def new_processes(before: frozenset[int]) -> list[psutil.Process]:
 
 
 def process_tree() -> frozenset[int]:
-    """The pids below this process now."""
-    return frozenset(p.pid for p in psutil.Process().children(recursive=True))
+    """The pids below this process now, except Python's multiprocessing helpers: what the fork
+    server forks later (a Dask cluster's or a peer's workers) is below one of those, and new."""
+    found = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if not any(h in " ".join(p.cmdline()) for h in HELPER_PROCESSES):
+                found.add(p.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return frozenset(found)
 
 
 def wait_gone(procs: list[psutil.Process], timeout: float = 20.0) -> list[psutil.Process]:

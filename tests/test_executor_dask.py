@@ -138,3 +138,39 @@ def test_released_trials_leave_the_workers(dask_address) -> None:
         ex.submit(Job(3, cfg, 3, 1, 2))
         ex.wait()
         assert wait_for_live(ex, {3}) == {3}
+
+
+FORKED_WORKERS = """
+import json, os, sys
+from multiprocessing import forkserver
+from distributed import Client
+from tunebench.executors.dask_executor import local_cluster
+from tunebench.executors.forked import fork_context
+
+if __name__ == "__main__":
+    first, second = sys.argv[1:]
+    out = os.dup(1)
+    os.dup2(os.open(first, os.O_WRONLY | os.O_CREAT), 1)  # the fork server starts with this stdout
+    fork_context()
+    forkserver.ensure_running()
+    os.dup2(os.open(second, os.O_WRONLY | os.O_CREAT), 1)  # and this process writes here after
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        parents = set(client.run(os.getppid).values())
+        client.run(lambda: print("a worker says hello", flush=True))
+    os.write(out, json.dumps({"parents": sorted(parents), "server": forkserver._forkserver._forkserver_pid}).encode())
+"""
+
+
+def test_a_local_clusters_workers_are_forked_and_write_where_the_driver_does(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script, first, second = tmp_path / "forked.py", tmp_path / "server.out", tmp_path / "driver.out"
+    script.write_text(FORKED_WORKERS)
+    done = subprocess.run([sys.executable, str(script), str(first), str(second)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pids = json.loads(done.stdout)
+    assert pids["parents"] == [pids["server"]]  # both workers forked from the fork server, not spawned
+    assert second.read_text().count("a worker says hello") == 2
+    assert "a worker says hello" not in first.read_text()

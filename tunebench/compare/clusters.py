@@ -10,7 +10,6 @@ cores.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -57,20 +56,9 @@ class SharedClusters:
 
     @staticmethod
     def _start(n_workers: int, queue_depth: int) -> Any:
-        import dask
-        from distributed import LocalCluster
+        from tunebench.executors.dask_executor import local_cluster
 
-        from tunebench.executors.dask_executor import local_cluster_config
-
-        with dask.config.set(local_cluster_config(queue_depth)):
-            return LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            )
+        return local_cluster(n_workers, queue_depth)
 
     def close(self) -> None:
         clusters, self._clusters = list(self._clusters.values()), {}

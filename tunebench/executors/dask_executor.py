@@ -40,6 +40,7 @@ from distributed.scheduler import KilledWorker
 from tunebench.checks import Float, OneOf, check
 from tunebench.executors.base import ExecutorError
 from tunebench.executors.cluster import DASK_HOWTO, ClusterExecutor, Finished, Lost, check_reachable
+from tunebench.executors.forked import dask_worker_settings, preload
 from tunebench.executors.ledger import Checkpoint, Ticket
 from tunebench.executors.live import drop_task, run_task, score_on_test_set, warm_task
 from tunebench.trial import Job
@@ -48,6 +49,7 @@ from tunebench.workloads.base import Dataset, Workload
 PRIORITIES = ("score", "fifo")
 RELEASE_EVERY_S = 1.0
 LOST = (KilledWorker, FutureCancelledError)
+preload("distributed", "tunebench.executors.live")  # what a LocalCluster's forked workers import
 
 
 def dask_priority(job: Job, mode: str) -> float:
@@ -101,6 +103,23 @@ def local_cluster_config(queue_depth: int = 1) -> dict[str, Any]:
     2.0
     """
     return {**DIAGNOSTICS, "distributed.scheduler.worker-saturation": float(queue_depth)}
+
+
+def local_cluster(n_workers: int, queue_depth: int = 1) -> LocalCluster:
+    """A LocalCluster of ``n_workers`` single-threaded worker processes under
+    :func:`local_cluster_config`, quiet and without a dashboard. Its workers are forked from the
+    fork server (:func:`~tunebench.executors.forked.dask_worker_settings`): the second cluster a
+    process starts, and every worker after, skip the Python start and the imports."""
+    settings = dask_worker_settings(dask.config.get("distributed.worker.preload"), dask.config.get("distributed.nanny.environ"))
+    with dask.config.set({**local_cluster_config(queue_depth), **settings}):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        )
 
 
 class DaskExecutor(ClusterExecutor):
@@ -167,15 +186,7 @@ class DaskExecutor(ClusterExecutor):
 
     def _connect(self) -> Client:
         if self.address is None:
-            with dask.config.set(local_cluster_config(self.queue_depth)):
-                self._cluster = LocalCluster(
-                    n_workers=self.n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                )
+            self._cluster = local_cluster(self.n_workers, self.queue_depth)
             client = Client(self._cluster, set_as_default=False)
             client.wait_for_workers(self.n_workers, timeout=120)
             return client
