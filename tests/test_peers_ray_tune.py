@@ -14,6 +14,8 @@ from tunebench.compare.peer import PeerTask
 from tunebench.compare.peers.ray_tune import RayTuneASHA, RayTuneHyperBand, RayTunePBT
 from tunebench.store import read_run
 
+from schedulers.pbt import PBT
+
 ray = pytest.importorskip("ray")
 ship_test_classes_by_value()  # the counting workload goes to Ray's workers by value
 
@@ -57,9 +59,12 @@ def test_pbt_logs_exploits_and_counts_every_call(tmp_path: Path, ray_session: An
     # Ray Tune's PBT is asynchronous: whether a trial is in the lower half when it reaches a
     # perturbation step depends on which others have reported; four such steps make one certain.
     task = make_task(tmp_path, n_trials=4, max_iter=10)
-    summary = RayTunePBT(perturbation_interval=2, quantile_fraction=0.5).run(task, tmp_path / "run")
+    summary = RayTunePBT(perturbation_interval=2, quantile_fraction=0.5, same_start=True).run(task, tmp_path / "run")
     _, results, trials, extra = check_run(tmp_path / "run", task, tmp_path)
-    assert len(trials) == 4 and "notes" in summary and "random" in summary["notes"]
+    assert len(trials) == 4 and "notes" in summary and "random" in summary["notes"] and "same_start" in summary["notes"]
+    ours = PBT(task.space, n_trials=4, max_iter=10, seed=task.seed).trials
+    starts = trials.set_index("trial_id")[[f"config.{name}" for name in task.space]]
+    assert {tid: dict(zip(task.space, row)) for tid, row in starts.iterrows()} == {t: ours[t].config for t in ours}
     log = extra.get("peer_pbt_log")
     assert log is not None and len(log) >= 1
     assert set(log.columns) >= {"step", "trial_id", "donor", "donor_step", "old_config", "new_config"}

@@ -52,6 +52,20 @@ def trial_seed(seed: int, trial_id: int) -> int:
     return int.from_bytes(digest, "little")
 
 
+def seeded_draws(space: Any, seed: int, n: int) -> list[Config]:
+    """The first ``n`` configs a scheduler seeded with ``seed`` samples from ``space`` (its
+    generator, ``default_rng(seed)``, before anything else draws from it): the population PBT
+    starts from.
+
+    >>> from tunebench.space import Space
+    >>> space = Space.from_spec({"x": {"uniform": [0, 1]}})
+    >>> seeded_draws(space, 3, 2)[1] == seeded_draws(space, 3, 3)[1]
+    True
+    """
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
 _STATUS_AFTER = {
     Decision.CONTINUE: TrialStatus.PAUSED,
     Decision.PAUSE: TrialStatus.PAUSED,

@@ -43,7 +43,7 @@ from tunebench.checks import Bool, Float, Int, check
 from tunebench.compare.peer import Peer, PeerTask, PeerUnsupported
 from tunebench.compare.peers.base import PeerLog
 from tunebench.compare.peers.signals import handlers_kept
-from tunebench.scheduler import trial_seed
+from tunebench.scheduler import seeded_draws, trial_seed
 from tunebench.workloads.base import Dataset, Workload
 
 STATE, META = "state.pkl", "meta.json"
@@ -275,6 +275,10 @@ class RayTunePeer(Peer):
     def make_scheduler(self, task: PeerTask) -> Any:
         raise NotImplementedError
 
+    def first_configs(self, task: PeerTask) -> list[dict[str, Any]]:
+        """Configs the first trials run before Tune draws its own (none: Tune draws them all)."""
+        return []
+
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or hyperband_n_trials(task.max_iter, self.eta)
 
@@ -359,7 +363,7 @@ class RayTunePeer(Peer):
                 num_samples=self.n_trials_for(task),
                 reuse_actors=True,
                 time_budget_s=task.wall_time_s,
-                search_alg=BasicVariantGenerator(random_state=task.seed),
+                search_alg=BasicVariantGenerator(random_state=task.seed, points_to_evaluate=self.first_configs(task) or None),
             ),
             run_config=tune.RunConfig(
                 name="tune",
@@ -462,6 +466,7 @@ class RayTunePBT(RayTunePeer):
         "quantile_fraction": Float(0, 0.5, low_open=True),
         "resample_probability": Float(0, 1),
         "synch": Bool(),
+        "same_start": Bool(note="start from the population our pbt draws for the seed"),
     }
 
     def __init__(
@@ -471,12 +476,19 @@ class RayTunePBT(RayTunePeer):
         quantile_fraction: float = 0.25,
         resample_probability: float = 0.25,
         synch: bool = False,
+        same_start: bool = False,
     ) -> None:
         super().__init__(n_trials=n_trials)
         self.perturbation_interval: int = check(self, "perturbation_interval", perturbation_interval)
         self.quantile_fraction: float = check(self, "quantile_fraction", quantile_fraction)
         self.resample_probability: float = check(self, "resample_probability", resample_probability)
         self.synch: bool = check(self, "synch", synch)
+        self.same_start: bool = check(self, "same_start", same_start)
+
+    def first_configs(self, task: PeerTask) -> list[dict[str, Any]]:
+        """With ``same_start``, the population our ``pbt`` starts from at this seed; each trial
+        also trains with our trial's seed, so the two runs differ from the first exploit on."""
+        return seeded_draws(task.space, task.seed, self.n_trials_for(task)) if self.same_start else []
 
     def n_trials_for(self, task: PeerTask) -> int:
         return task.n_trials or self.n_trials or 8
@@ -503,7 +515,8 @@ class RayTunePBT(RayTunePeer):
         )
 
     def notes(self) -> str:
+        start = "; the population is the one our pbt draws for the seed (same_start)" if self.same_start else ""
         return (
-            super().notes() + "; PBT's explore draws from Python's global random module, seeded once before the run "
+            super().notes() + start + "; PBT's explore draws from Python's global random module, seeded once before the run "
             "(ray#13616), and its exploits depend on arrival order; perturbed values may leave the space's bounds (ray#5035)"
         )
