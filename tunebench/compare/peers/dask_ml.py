@@ -1,7 +1,8 @@
 """Dask-ML's ``HyperbandSearchCV`` and ``SuccessiveHalvingSearchCV`` as peers, on a local Dask cluster.
 
 Each run starts a ``distributed.LocalCluster`` of ``n_workers`` single-threaded worker
-processes (with our Dask executor's diagnostics settings, unless ``dask_defaults``), imports
+processes (forked as our Dask executor's are, with its diagnostics settings unless
+``dask_defaults``), imports
 the estimator's module on every worker, and then starts the clock and calls ``fit`` under
 ``dask.config.set(scheduler=client.get)``, as Dask-ML's documentation does. Everything
 ``fit`` does (persisting the data, creating the models, its speculative ``partial_fit`` calls)
@@ -250,12 +251,17 @@ class DaskMLPeer(Peer):
         return X, y
 
     def cluster(self, task: PeerTask) -> Any:
+        """A LocalCluster of ``n_workers`` single-threaded processes, forked as our executor's are
+        (:func:`~tunebench.executors.forked.dask_worker_settings`), with our diagnostics settings
+        or, with ``dask_defaults``, Dask's."""
         import dask
         from distributed import LocalCluster
 
         from tunebench.executors.dask_executor import DIAGNOSTICS
+        from tunebench.executors.forked import dask_worker_settings
 
-        with dask.config.set({} if self.dask_defaults else DIAGNOSTICS):
+        forked = dask_worker_settings(dask.config.get("distributed.worker.preload"), dask.config.get("distributed.nanny.environ"))
+        with dask.config.set({**({} if self.dask_defaults else DIAGNOSTICS), **forked}):
             return LocalCluster(
                 n_workers=task.n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
             )
