@@ -144,6 +144,7 @@ FORKED_WORKERS = """
 import json, os, sys
 from multiprocessing import forkserver
 from distributed import Client
+from threadpoolctl import threadpool_info
 from tunebench.executors.dask_executor import local_cluster
 from tunebench.executors.forked import fork_context
 
@@ -157,7 +158,9 @@ if __name__ == "__main__":
     with local_cluster(2) as cluster, Client(cluster) as client:
         parents = set(client.run(os.getppid).values())
         client.run(lambda: print("a worker says hello", flush=True))
-    os.write(out, json.dumps({"parents": sorted(parents), "server": forkserver._forkserver._forkserver_pid}).encode())
+        blas = set(client.run(lambda: max(p["num_threads"] for p in threadpool_info())).values())
+    pids = {"parents": sorted(parents), "server": forkserver._forkserver._forkserver_pid}
+    os.write(out, json.dumps({**pids, "blas": sorted(blas), "omp_here": os.environ.get("OMP_NUM_THREADS")}).encode())
 """
 
 
@@ -172,5 +175,6 @@ def test_a_local_clusters_workers_are_forked_and_write_where_the_driver_does(tmp
     assert done.returncode == 0, done.stderr
     pids = json.loads(done.stdout)
     assert pids["parents"] == [pids["server"]]  # both workers forked from the fork server, not spawned
+    assert pids["blas"] == [1]  # each runs one BLAS thread, as a spawned Dask worker does
     assert second.read_text().count("a worker says hello") == 2
     assert "a worker says hello" not in first.read_text()

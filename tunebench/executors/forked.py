@@ -9,8 +9,10 @@ A forked worker inherits the server's standard output and error (where this proc
 when the server started), not this process's now. :func:`take_output_of` points its
 descriptors 1 and 2 where its parent's point, as a spawned worker would have inherited them:
 a peer's pool calls it in the worker's initializer, a Dask worker in :func:`dask_setup` (Dask's
-preload hook, given the parent by :data:`OUTPUT_OF`). Where the fork server or ``/proc`` is
-missing, workers are spawned.
+preload hook, given the parent by :data:`OUTPUT_OF`). The server starts under Dask's
+``pre-spawn-environ`` (one BLAS and OpenMP thread per worker), which a spawned Dask worker gets
+and a forked one would otherwise miss. Where the fork server or ``/proc`` is missing, workers
+are spawned.
 """
 
 from __future__ import annotations
@@ -39,13 +41,35 @@ def forkable() -> bool:
 
 
 def fork_context() -> BaseContext:
-    """The fork server's context (spawn where there is none), its server importing everything
-    registered with :func:`preload` when it starts."""
+    """The fork server's context (spawn where there is none), the server started if it is not
+    running: importing everything registered with :func:`preload`, under :func:`worker_environ`."""
     if not forkable():
         return get_context("spawn")
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(list(_preload))
+    environ = worker_environ()
+    saved = {name: os.environ.get(name) for name in environ}
+    os.environ.update(environ)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return ctx
+
+
+def worker_environ() -> dict[str, str]:
+    """What a worker process needs set before it starts (Dask's ``pre-spawn-environ``: one
+    BLAS and OpenMP thread, as each worker runs one Job on one core). The fork server starts
+    with it, since its preloaded numpy reads it once; this process's environment is put back."""
+    try:
+        import dask
+    except ImportError:
+        return {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return {str(k): str(v) for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()}
 
 
 def take_output_of(parent: int) -> None:
@@ -68,8 +92,7 @@ def dask_worker_settings(preload: list[str], environ: dict[str, Any]) -> dict[st
     cannot be forked."""
     if not forkable():
         return {}
-    fork_context()
-    forkserver.ensure_running()  # with our list: distributed's own, set on its first use, comes too late
+    fork_context()  # the server started now, with our list: distributed's own, set on its first use, comes too late
     return {
         "distributed.worker.multiprocessing-method": "forkserver",
         "distributed.worker.preload": [*preload, *([] if __name__ in preload else [__name__])],
