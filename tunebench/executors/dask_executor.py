@@ -110,8 +110,7 @@ def local_cluster(n_workers: int, queue_depth: int = 1) -> LocalCluster:
     :func:`local_cluster_config`, quiet and without a dashboard. Its workers are forked from the
     fork server (:func:`~tunebench.executors.forked.dask_worker_settings`): the second cluster a
     process starts, and every worker after, skip the Python start and the imports."""
-    settings = dask_worker_settings(dask.config.get("distributed.worker.preload"), dask.config.get("distributed.nanny.environ"))
-    with dask.config.set({**local_cluster_config(queue_depth), **settings}):
+    with dask.config.set({**local_cluster_config(queue_depth), **dask_worker_settings()}):
         return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,

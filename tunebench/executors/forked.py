@@ -84,19 +84,21 @@ def take_output_of(parent: int) -> None:
         os.close(target)
 
 
-def dask_worker_settings(preload: list[str], environ: dict[str, Any]) -> dict[str, Any]:
-    """Dask settings under which a LocalCluster's Nannies fork their workers from the fork
-    server (started here if it is not running), each worker first
-    taking this process's output. ``preload`` and ``environ`` are the current
-    ``distributed.worker.preload`` and ``distributed.nanny.environ``, kept. Empty where workers
-    cannot be forked."""
+def dask_worker_settings() -> dict[str, Any]:
+    """Dask settings under which a LocalCluster's Nannies fork their workers from the fork server
+    (started here if it is not running), each worker first taking this process's output; the
+    current ``distributed.worker.preload`` and ``distributed.nanny.environ`` are kept. Empty
+    where workers cannot be forked."""
     if not forkable():
         return {}
+    import dask
+
     fork_context()  # the server started now, with our list: distributed's own, set on its first use, comes too late
+    modules = list(dask.config.get("distributed.worker.preload", []))
     return {
         "distributed.worker.multiprocessing-method": "forkserver",
-        "distributed.worker.preload": [*preload, *([] if __name__ in preload else [__name__])],
-        "distributed.nanny.environ": {**environ, OUTPUT_OF: str(os.getpid())},
+        "distributed.worker.preload": modules if __name__ in modules else [*modules, __name__],
+        "distributed.nanny.environ": {**dask.config.get("distributed.nanny.environ", {}), OUTPUT_OF: str(os.getpid())},
     }
 
 

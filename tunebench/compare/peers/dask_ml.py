@@ -2,11 +2,10 @@
 
 Each run starts a ``distributed.LocalCluster`` of ``n_workers`` single-threaded worker
 processes (forked as our Dask executor's are, with its diagnostics settings unless
-``dask_defaults``), imports
-the estimator's module on every worker, and then starts the clock and calls ``fit`` under
-``dask.config.set(scheduler=client.get)``, as Dask-ML's documentation does. Everything
-``fit`` does (persisting the data, creating the models, its speculative ``partial_fit`` calls)
-is inside the wall time.
+``dask_defaults``), imports the estimator's module on every worker, and then starts the clock
+and calls ``fit`` under ``dask.config.set(scheduler=client.get)``, as Dask-ML's documentation
+does. Everything ``fit`` does (persisting the data, creating the models, its speculative
+``partial_fit`` calls) is inside the wall time.
 
 The split. ``fit(X, y)`` gets our training rows followed by our validation rows, and the
 search's ``_get_train_test_split`` (Dask-ML's hook for the split; ``test_size`` would draw
@@ -260,8 +259,7 @@ class DaskMLPeer(Peer):
         from tunebench.executors.dask_executor import DIAGNOSTICS
         from tunebench.executors.forked import dask_worker_settings
 
-        forked = dask_worker_settings(dask.config.get("distributed.worker.preload"), dask.config.get("distributed.nanny.environ"))
-        with dask.config.set({**({} if self.dask_defaults else DIAGNOSTICS), **forked}):
+        with dask.config.set({**({} if self.dask_defaults else DIAGNOSTICS), **dask_worker_settings()}):
             return LocalCluster(
                 n_workers=task.n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
             )
