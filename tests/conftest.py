@@ -161,9 +161,8 @@ def dask_address() -> Iterator[str]:
     executor starts and stops its own cluster, or that kill a worker, start their own."""
     from tunebench.executors.dask_executor import DaskExecutor, local_cluster
 
-    cluster = local_cluster(
-        2, inspect.signature(DaskExecutor).parameters["queue_depth"].default
-    )  # as the executor starts its own
+    depth = inspect.signature(DaskExecutor).parameters["queue_depth"].default
+    cluster = local_cluster(2, depth)  # as the executor starts its own
     with cluster:
         yield cluster.scheduler_address
 
